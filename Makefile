@@ -1,0 +1,142 @@
+# SPDX-License-Identifier: MIT
+# pyprobe: make [all] | check | demo | bench | deps | install | uninstall | clean | vmlinux | help
+# V=1 shows full commands; O=dir puts every build output in dir (default .output).
+
+O ?= .output
+override O := $(abspath $(O))
+CC ?= cc
+CLANG ?= clang
+LLVM_STRIP ?= llvm-strip
+BPFTOOL ?= bpftool
+PKG_CONFIG ?= pkg-config
+PREFIX ?= /usr/local
+DESTDIR ?=
+VERSION := 0.1.0
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+VMLINUX_H ?= $(O)/vmlinux.h
+
+LIBS_PC := libbpf jansson libelf zlib
+PC_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
+PC_LIBS := $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null)
+
+WARN := -Wall -Wextra -Wno-unused-parameter -Wmissing-prototypes -Wshadow
+ifneq ($(CI),)
+WERROR ?= 1
+endif
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) -D_GNU_SOURCE -DPYPROBE_VERSION='"$(VERSION)"' \
+	-Iinclude -I$(O) $(PC_CFLAGS) -MMD -MP $(EXTRA_CFLAGS)
+ALL_LDFLAGS := $(LDFLAGS) $(EXTRA_LDFLAGS)
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(O)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst bpf/%.bpf.c,$(O)/%.skel.h,$(BPF_SRCS))
+BPF_CFLAGS := -target bpf -g -O2 -D__TARGET_ARCH_$(ARCH) -Iinclude -I$(dir $(VMLINUX_H)) -MMD -MP \
+	-Wall -Wno-unused-function $(filter -Werror,$(WARN))
+
+DAEMON_SRCS := $(wildcard daemon/*.c)
+CLI_SRCS := $(wildcard cli/*.c)
+DAEMON_OBJS := $(patsubst %.c,$(O)/%.o,$(DAEMON_SRCS))
+CLI_OBJS := $(patsubst %.c,$(O)/%.o,$(CLI_SRCS))
+# Pure-logic modules the unit tests link against (no BPF, no root).
+UNIT_DEPS_classify := daemon/classify.c daemon/buckets.c
+UNIT_DEPS_protocol := daemon/protocol.c
+UNIT_DEPS_syscalls :=
+UNIT_TESTS := $(patsubst tests/unit/test_%.c,$(O)/tests/unit/test_%,$(wildcard tests/unit/test_*.c))
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+.PHONY: all check unit bats demo bench deps install uninstall clean vmlinux help
+
+all: $(O)/pyprobed $(O)/pyprobe
+
+$(O) $(O)/bpf $(O)/daemon $(O)/cli $(O)/tests/unit:
+	$(Q)mkdir -p $@
+
+ifeq ($(VMLINUX_H),$(O)/vmlinux.h)
+$(O)/vmlinux.h: | $(O)
+	$(call msg,GEN,$@)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+endif
+
+vmlinux:
+	$(Q)rm -f $(O)/vmlinux.h
+	$(Q)$(MAKE) --no-print-directory $(O)/vmlinux.h
+
+$(O)/bpf/%.bpf.o: bpf/%.bpf.c $(VMLINUX_H) | $(O)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp.o
+	$(Q)$(LLVM_STRIP) -g $@.tmp.o
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp.o
+	$(Q)rm -f $@.tmp.o
+
+$(O)/%.skel.h: $(O)/bpf/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name pp_$* > $@
+
+$(O)/daemon/%.o: daemon/%.c $(SKELS) | $(O)/daemon
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(O)/cli/%.o: cli/%.c | $(O)/cli
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(O)/pyprobed: $(DAEMON_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(PC_LIBS) -o $@
+
+$(O)/pyprobe: $(CLI_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(PC_LIBS) -o $@
+
+.SECONDEXPANSION:
+$(O)/tests/unit/test_%: tests/unit/test_%.c $$(UNIT_DEPS_$$*) | $(O)/tests/unit
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -Idaemon $^ $(PC_LIBS) -o $@
+
+unit: $(UNIT_TESTS)
+	$(Q)set -e; for t in $(UNIT_TESTS); do $$t; done
+
+bats: all
+	$(Q)PYPROBE_BIN=$(O) bats --tap tests/bats
+
+check: all unit bats
+
+demo: deps all
+	$(Q)O=$(O) tests/demo.sh
+
+bench: all
+	$(Q)O=$(O) tests/bench/run.sh
+
+deps:
+	$(Q)tools/deps.sh
+
+install: all
+	install -D -m 0755 $(O)/pyprobed $(DESTDIR)$(PREFIX)/sbin/pyprobed
+	install -D -m 0755 $(O)/pyprobe $(DESTDIR)$(PREFIX)/bin/pyprobe
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/pyprobed $(DESTDIR)$(PREFIX)/bin/pyprobe
+
+clean:
+	$(call msg,CLEAN,$(O))
+	$(Q)rm -rf $(O)
+
+help:
+	@echo 'Targets: all (default) check unit bats demo bench deps install uninstall clean vmlinux'
+	@echo 'Variables: O=dir V=1 WERROR=1 VMLINUX_H=path CC CLANG BPFTOOL PREFIX DESTDIR EXTRA_CFLAGS'
+
+-include $(wildcard $(O)/daemon/*.d $(O)/cli/*.d $(O)/bpf/*.d $(O)/tests/unit/*.d)

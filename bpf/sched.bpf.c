@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Where target threads spend wall time, from the scheduler's point of view.
+ * Cost is paid per context switch of any task (one hash lookup to filter on
+ * tgid) and per target-thread transition (a few more loads), so it can stay on.
+ *
+ * A thread's life is a sequence of states (enum pp_bucket). On switch-out we
+ * close the on-CPU interval and open a blocked one whose reason comes from the
+ * system call the task is sleeping in (its saved user registers); on wakeup the
+ * blocked interval closes and run-queue time begins; on switch-in that closes.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "pyprobe/events.h"
+#include "pyprobe/syscalls.h"
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, struct pp_target);
+} targets SEC(".maps");
+
+/* max_entries is set by the loader from --max-threads. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct pp_thread);
+} threads SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 * 1024);
+} events SEC(".maps");
+
+__u64 stat_threads_full = 0;
+__u64 stat_events_lost = 0;
+
+#define TASK_RUNNING_STATE 0
+#define TASK_DEAD_BIT 0x80
+#define EXIT_ZOMBIE_BIT 0x20
+#define EXIT_DEAD_BIT 0x10
+
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+#define S_IFREG 0100000
+#define S_IFBLK 0060000
+#define S_IFIFO 0010000
+#define S_IFCHR 0020000
+
+/* task_struct::state was renamed __state in 5.14 (commit 2f064a59a11f). */
+struct task_struct___pre514 {
+	long state;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u32 task_state(struct task_struct *t)
+{
+	if (bpf_core_field_exists(t->__state))
+		return BPF_CORE_READ(t, __state);
+	return BPF_CORE_READ((struct task_struct___pre514 *)t, state);
+}
+
+static __always_inline int fd_kind(struct task_struct *t, __u64 fd)
+{
+	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
+	struct file **fds, *f = NULL;
+	unsigned int max_fds;
+	umode_t mode;
+
+	if (!fdt)
+		return PP_FD_UNKNOWN;
+	max_fds = BPF_CORE_READ(fdt, max_fds);
+	if (fd >= max_fds)
+		return PP_FD_UNKNOWN;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_core_read(&f, sizeof(f), &fds[fd]) || !f)
+		return PP_FD_UNKNOWN;
+	mode = BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT;
+	switch (mode) {
+	case S_IFSOCK:
+		return PP_FD_SOCKET;
+	case S_IFREG:
+	case S_IFBLK:
+		return PP_FD_FILE;
+	case S_IFIFO:
+		return PP_FD_PIPE;
+	case S_IFCHR:
+		return PP_FD_CHAR;
+	default:
+		return PP_FD_ANON;
+	}
+}
+
+static __always_inline struct pp_thread *get_thread(struct task_struct *t, __u32 tid)
+{
+	struct pp_thread *th = bpf_map_lookup_elem(&threads, &tid);
+	struct pp_thread zero = {};
+
+	if (th)
+		return th;
+	zero.tgid = BPF_CORE_READ(t, tgid);
+	zero.state = PP_B_NONE;
+	BPF_CORE_READ_STR_INTO(&zero.comm, t, comm);
+	if (bpf_map_update_elem(&threads, &tid, &zero, BPF_NOEXIST) && bpf_map_lookup_elem(&threads, &tid) == NULL) {
+		__sync_fetch_and_add(&stat_threads_full, 1);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&threads, &tid);
+}
+
+/* Close the interval of the current state at now, open new_state. */
+static __always_inline void transition(struct pp_thread *th, __u64 now, __u8 new_state, __u8 kind)
+{
+	__u8 st = th->state;
+
+	if (st < PP_NBUCKETS && th->state_ts && now > th->state_ts) {
+		__u64 d = now - th->state_ts;
+
+		th->ns[st] += d;
+		th->cnt[st]++;
+		if (st == PP_B_GIL_WAIT && th->gil_kind < PP_GIL_NKINDS) {
+			th->gil_ns[th->gil_kind] += d;
+			th->gil_cnt[th->gil_kind]++;
+		}
+	}
+	th->state = new_state;
+	th->gil_kind = kind;
+	th->state_ts = now;
+}
+
+static __always_inline void switch_out(struct task_struct *prev, const struct pp_target *cfg, __u64 now)
+{
+	__u32 tid = BPF_CORE_READ(prev, pid);
+	struct pp_thread *th = get_thread(prev, tid);
+	__u32 st = task_state(prev);
+	__u8 bucket, kind = 0;
+
+	if (!th)
+		return;
+	th->fsbase = BPF_CORE_READ(prev, thread.fsbase);
+	if (st == TASK_RUNNING_STATE) {
+		bucket = PP_B_RUNQUEUE;
+	} else if (st & (TASK_DEAD_BIT | EXIT_ZOMBIE_BIT | EXIT_DEAD_BIT)) {
+		bucket = PP_B_EXITED;
+	} else {
+		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev);
+		long nr = BPF_CORE_READ(regs, orig_ax);
+		__u64 a0 = BPF_CORE_READ(regs, di);
+		__u64 a1 = BPF_CORE_READ(regs, si);
+		int cls = pp_syscall_class(nr), fdk = 0, gk = -1;
+
+		if (nr < 0) {
+			bucket = PP_B_OTHER;	/* page fault, stopped, not in a system call */
+		} else {
+			if (cls == PP_SC_FD_IO)
+				fdk = fd_kind(prev, a0);
+			else if (cls == PP_SC_FUTEX && pp_futex_is_wait(a1))
+				gk = pp_gil_kind(cfg, a0);
+			bucket = pp_block_bucket(cls, nr, a0, a1, fdk, gk);
+			if (gk >= 0)
+				kind = gk;
+		}
+	}
+	transition(th, now, bucket, kind);
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(handle_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	__u32 prev_tgid = BPF_CORE_READ(prev, tgid), next_tgid = BPF_CORE_READ(next, tgid);
+	struct pp_target *cfg;
+	__u64 now = 0;
+
+	cfg = bpf_map_lookup_elem(&targets, &prev_tgid);
+	if (cfg) {
+		now = bpf_ktime_get_ns();
+		switch_out(prev, cfg, now);
+	}
+	if (bpf_map_lookup_elem(&targets, &next_tgid)) {
+		__u32 tid = BPF_CORE_READ(next, pid);
+		struct pp_thread *th = get_thread(next, tid);
+
+		if (th) {
+			if (!now)
+				now = bpf_ktime_get_ns();
+			transition(th, now, PP_B_ONCPU, 0);
+		}
+	}
+	return 0;
+}
+
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(handle_sched_wakeup, struct task_struct *p)
+{
+	__u32 tgid = BPF_CORE_READ(p, tgid), tid;
+	struct pp_thread *th;
+
+	if (!bpf_map_lookup_elem(&targets, &tgid))
+		return 0;
+	tid = BPF_CORE_READ(p, pid);
+	th = bpf_map_lookup_elem(&threads, &tid);
+	/* Only a blocked state ends at wakeup; on-CPU and queued states do not. */
+	if (th && th->state >= PP_B_GIL_WAIT && th->state < PP_NBUCKETS)
+		transition(th, bpf_ktime_get_ns(), PP_B_RUNQUEUE, 0);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(handle_sched_exit, struct task_struct *p)
+{
+	__u32 tgid = BPF_CORE_READ(p, tgid), tid;
+	struct pp_thread *th;
+	struct pp_event *ev;
+
+	if (!bpf_map_lookup_elem(&targets, &tgid))
+		return 0;
+	tid = BPF_CORE_READ(p, pid);
+	th = bpf_map_lookup_elem(&threads, &tid);
+	if (th)
+		transition(th, bpf_ktime_get_ns(), PP_B_EXITED, 0);
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		__sync_fetch_and_add(&stat_events_lost, 1);
+		return 0;
+	}
+	ev->type = PP_EV_THREAD_EXIT;
+	ev->tgid = tgid;
+	ev->tid = tid;
+	ev->pad = 0;
+	bpf_ringbuf_submit(ev, 0);
+	return 0;
+}

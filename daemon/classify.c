@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The verdict: a pure function from a window of per-thread wall-time buckets
+ * and CPU samples to a label, a confidence, reasons with the numbers behind
+ * them, and advice. docs/classify.md states the rules; keep the two together.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "classify.h"
+
+/* A thread must wait at least this share of the window for the GIL to count as a waiter. */
+#define GIL_WAITER_SHARE 0.10
+/* Event-loop waits count as I/O when the loop wakes this often per second. */
+#define POLL_BUSY_WAKEUPS 20.0
+#define DOMINANT 0.50
+#define GIL_CONTENDED 0.30
+
+static void reason(struct verdict *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void reason(struct verdict *v, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (v->nreasons >= VERDICT_MAX_LINES)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(v->reasons[v->nreasons++], VERDICT_LINE, fmt, ap);
+	va_end(ap);
+}
+
+static void advise(struct verdict *v, const char *s)
+{
+	if (v->nadvice < VERDICT_MAX_LINES)
+		snprintf(v->advice[v->nadvice++], VERDICT_LINE, "%s", s);
+}
+
+static double pct(double x, double of)
+{
+	return of > 0 ? 100.0 * x / of : 0;
+}
+
+static void sum(const struct window *w, struct totals *t)
+{
+	double poll_sec = 0;
+	uint64_t poll_wakeups = 0;
+
+	memset(t, 0, sizeof(*t));
+	for (size_t i = 0; i < w->n; i++) {
+		const struct thread_window *th = &w->t[i];
+		double on = th->sec[PP_B_ONCPU];
+		uint64_t known = th->samples_gil + th->samples_nogil;
+
+		for (int b = 0; b < PP_NBUCKETS; b++) {
+			t->sec[b] += th->sec[b];
+			t->all += th->sec[b];
+		}
+		for (int k = 0; k < PP_GIL_NKINDS; k++) {
+			t->gil_sec[k] += th->gil_sec[k];
+			t->gil_cnt[k] += th->gil_cnt[k];
+		}
+		t->samples += th->samples;
+		t->samples_gil += th->samples_gil;
+		t->samples_nogil += th->samples_nogil;
+		t->samples_unknown += th->samples_unknown;
+		/* Split each thread's CPU time by its own samples; unsampled time stays Python. */
+		if (known) {
+			t->cpu_python += on * th->samples_gil / known;
+			t->cpu_native += on * th->samples_nogil / known;
+		} else {
+			t->cpu_python += on;
+		}
+		if (w->seconds > 0 && th->sec[PP_B_GIL_WAIT] >= GIL_WAITER_SHARE * w->seconds)
+			t->gil_waiters++;
+		poll_sec += th->sec[PP_B_POLL_WAIT];
+		poll_wakeups += th->cnt[PP_B_POLL_WAIT];
+		t->threads++;
+	}
+	if (t->samples_gil + t->samples_nogil)
+		t->python_share = (double)t->samples_gil / (t->samples_gil + t->samples_nogil);
+	else
+		t->python_share = t->cpu_python > 0 ? 1 : 0;
+	t->poll_wakeups_per_sec = w->seconds > 0 ? poll_wakeups / w->seconds : 0;
+	t->poll_is_io = poll_sec > 0 && t->poll_wakeups_per_sec >= POLL_BUSY_WAKEUPS;
+
+	/* Run-queue time is CPU demand: the thread was ready and the cores were busy. */
+	t->cpu = t->sec[PP_B_ONCPU] + t->sec[PP_B_RUNQUEUE];
+	t->gil = t->sec[PP_B_GIL_WAIT];
+	t->io = t->sec[PP_B_NET_IO] + t->sec[PP_B_FILE_IO] + t->sec[PP_B_CHILD_WAIT] +
+		(t->poll_is_io ? t->sec[PP_B_POLL_WAIT] : 0);
+	t->idle = t->sec[PP_B_SLEEP] + (t->poll_is_io ? 0 : t->sec[PP_B_POLL_WAIT]);
+	t->other = t->sec[PP_B_OTHER];
+	/*
+	 * Lock waits are left out of the denominator: a thread blocked on a lock,
+	 * a queue or join() waits for the other threads, whose time says why.
+	 */
+	t->lock = t->sec[PP_B_LOCK_WAIT];
+	t->active = t->cpu + t->gil + t->io + t->idle + t->other;
+}
+
+static void advice_for(struct verdict *v)
+{
+	const char *l = v->label;
+
+	if (!strcmp(l, "io-bound")) {
+		advise(v, "The process mostly waits for I/O: more CPU will not help and it will not scale with cores.");
+		advise(v, "Overlap the waits: asyncio (or a thread pool) for many concurrent requests; "
+			  "run blocking calls in loop.run_in_executor from async code.");
+		advise(v, "Batch or cache the slowest calls; check the latency of the services and disks it waits on.");
+	} else if (!strcmp(l, "cpu-bound-python")) {
+		advise(v, "Python bytecode holding the GIL is the bottleneck: threads will not add parallelism.");
+		advise(v, "Use processes (multiprocessing, concurrent.futures.ProcessPoolExecutor) to use more cores.");
+		advise(v, "Or move the hot loop to native code that releases the GIL (NumPy, C/Cython/Rust extension); "
+			  "profile first to find it.");
+	} else if (!strcmp(l, "cpu-bound-native")) {
+		advise(v, "Time goes to native code running with the GIL released: threads already run in parallel.");
+		advise(v, "Check the core count and that every core is used; more threads than cores only adds "
+			  "run-queue wait.");
+	} else if (!strcmp(l, "gil-contended")) {
+		advise(v, "Several threads want to run Python at once and wait for the GIL: threads add no throughput here.");
+		advise(v, "Use processes (multiprocessing / ProcessPoolExecutor) for the CPU-heavy work, or native code "
+			  "that releases the GIL.");
+		advise(v, "Keep threads for I/O; fewer Python threads means less switching.");
+	} else if (!strcmp(l, "idle")) {
+		advise(v, "Nothing to fix: the process is waiting for work (sleeping or in its event loop).");
+	} else {
+		advise(v, "No single cause dominates: see the per-thread split and tackle the largest bucket first.");
+	}
+}
+
+void classify(const struct window *w, struct verdict *v)
+{
+	struct totals *t = &v->tot;
+	double a, s_cpu, s_gil, s_io, s_idle, s_other, best;
+
+	memset(v, 0, sizeof(*v));
+	sum(w, t);
+	a = t->active;
+	if (t->all <= 0) {
+		v->label = "idle";
+		v->confidence = 0.3;
+		reason(v, "no thread activity was observed in %.1f s", w->seconds);
+		advice_for(v);
+		return;
+	}
+	if (a < 0.05 * t->all) {
+		v->label = "idle";
+		v->confidence = 0.7;
+		reason(v, "%.0f%% of thread time is spent waiting on locks, queues or joins, none on CPU or I/O",
+		       pct(t->lock, t->all));
+		reason(v, "threads wait for each other: waiting for work, or a deadlock if it never changes");
+		advice_for(v);
+		return;
+	}
+	s_cpu = t->cpu / a;
+	s_gil = t->gil / a;
+	s_io = t->io / a;
+	s_idle = t->idle / a;
+	s_other = t->other / a;
+
+	if (s_gil >= GIL_CONTENDED && t->gil_waiters >= 1) {
+		v->label = "gil-contended";
+		v->confidence = s_gil + s_cpu > 1 ? 1 : s_gil + s_cpu;
+		reason(v, "%.0f%% of active thread time waits for the GIL (acquire %.0f%%, forced hand-off %.0f%%)",
+		       100 * s_gil, pct(t->gil_sec[PP_GIL_ACQUIRE], a), pct(t->gil_sec[PP_GIL_HANDOFF], a));
+		reason(v, "%u thread(s) waited for the GIL more than %.0f%% of the window", t->gil_waiters,
+		       100 * GIL_WAITER_SHARE);
+		reason(v, "%.0f%% of active time on CPU, %.0f%% of CPU samples running Python", 100 * s_cpu,
+		       100 * t->python_share);
+	} else {
+		best = s_cpu;
+		v->label = "cpu";
+		if (s_io > best) {
+			best = s_io;
+			v->label = "io-bound";
+		}
+		if (s_idle > best) {
+			best = s_idle;
+			v->label = "idle";
+		}
+		if (best < DOMINANT) {
+			v->label = "mixed";
+			v->confidence = 1 - best;
+			reason(v, "no cause above %.0f%%: CPU %.0f%%, GIL wait %.0f%%, I/O %.0f%%, idle %.0f%%, other %.0f%%",
+			       100 * DOMINANT, 100 * s_cpu, 100 * s_gil, 100 * s_io, 100 * s_idle, 100 * s_other);
+		} else if (!strcmp(v->label, "cpu")) {
+			bool py = t->python_share >= 0.5;
+
+			v->label = py ? "cpu-bound-python" : "cpu-bound-native";
+			v->confidence = best * (py ? t->python_share : 1 - t->python_share);
+			reason(v, "%.0f%% of active thread time is on CPU or ready to run (run queue %.0f%%)",
+			       100 * s_cpu, pct(t->sec[PP_B_RUNQUEUE], a));
+			reason(v, "%.0f%% of %llu CPU samples ran %s", 100 * (py ? t->python_share : 1 - t->python_share),
+			       (unsigned long long)(t->samples_gil + t->samples_nogil),
+			       py ? "Python (thread held the GIL)" : "native code with the GIL released");
+			/* Few samples make the Python/native split uncertain. */
+			if (t->samples_gil + t->samples_nogil < 20)
+				v->confidence *= 0.6;
+		} else if (!strcmp(v->label, "io-bound")) {
+			v->confidence = best;
+			reason(v, "%.0f%% of active thread time waits for I/O: network %.0f%%, files %.0f%%, "
+				  "event loop %.0f%%, child processes %.0f%%", 100 * s_io,
+			       pct(t->sec[PP_B_NET_IO], a), pct(t->sec[PP_B_FILE_IO], a),
+			       t->poll_is_io ? pct(t->sec[PP_B_POLL_WAIT], a) : 0.0, pct(t->sec[PP_B_CHILD_WAIT], a));
+			if (t->poll_is_io)
+				reason(v, "the event loop wakes %.0f times/s, so its waits count as I/O",
+				       t->poll_wakeups_per_sec);
+		} else {
+			v->confidence = best;
+			reason(v, "%.0f%% of active thread time is sleeping or waiting for events (sleep %.0f%%, "
+				  "event loop %.0f%%)", 100 * s_idle, pct(t->sec[PP_B_SLEEP], a),
+			       t->poll_is_io ? 0.0 : pct(t->sec[PP_B_POLL_WAIT], a));
+			if (t->sec[PP_B_POLL_WAIT] > 0)
+				reason(v, "the event loop wakes %.1f times/s", t->poll_wakeups_per_sec);
+		}
+	}
+	if (t->lock > 0.05 * t->all)
+		reason(v, "%.0f%% of all thread time waits on locks, queues or joins (not counted above)",
+		       pct(t->lock, t->all));
+	if (v->confidence > 1)
+		v->confidence = 1;
+	advice_for(v);
+}

@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The control socket: accept clients, frame newline-delimited requests, queue
+ * replies. Non-blocking throughout; a slow or silent client holds only its own
+ * buffers, never the loop.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include "pyprobe/ctl.h"
+#include "evloop.h"
+#include "log.h"
+#include "protocol.h"
+#include "ctl_server.h"
+
+struct conn {
+	struct client c;	/* first: handlers see &conn->c */
+	struct watch w;
+	struct ctl_server *srv;
+	char in[PP_CTL_MAX_REQUEST];
+	size_t inlen;
+	char *out;
+	size_t outlen, outoff;
+	bool close_after_flush;
+	bool rdhup;		/* peer shut down its write side: reply, then close */
+	struct conn *prev, *next;
+};
+
+struct ctl_server {
+	struct watch w;
+	struct evloop *ev;
+	struct ctl_handlers h;
+	char path[108];
+	unsigned int max_clients, nclients;
+	unsigned long next_id;
+	struct conn *conns;
+};
+
+static void conn_close(struct conn *cn)
+{
+	struct ctl_server *srv = cn->srv;
+
+	srv->h.closed(srv->h.ctx, &cn->c);
+	evloop__del(srv->ev, &cn->w);
+	close(cn->w.fd);
+	if (cn->prev)
+		cn->prev->next = cn->next;
+	else
+		srv->conns = cn->next;
+	if (cn->next)
+		cn->next->prev = cn->prev;
+	srv->nclients--;
+	free(cn->out);
+	free(cn);
+}
+
+static void conn_update_events(struct conn *cn)
+{
+	uint32_t ev = 0;
+
+	/* Level-triggered: stop asking for what we will not act on. */
+	if (!cn->rdhup)
+		ev |= EPOLLRDHUP;
+	if (!cn->c.busy && !cn->close_after_flush && !cn->rdhup && cn->inlen < sizeof(cn->in))
+		ev |= EPOLLIN;
+	if (cn->outoff < cn->outlen)
+		ev |= EPOLLOUT;
+	evloop__mod(cn->srv->ev, &cn->w, ev);
+}
+
+/* Returns -1 when the connection was closed. */
+static int conn_flush(struct conn *cn)
+{
+	while (cn->outoff < cn->outlen) {
+		ssize_t n = send(cn->w.fd, cn->out + cn->outoff, cn->outlen - cn->outoff, MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			conn_close(cn);
+			return -1;
+		}
+		cn->outoff += n;
+	}
+	if (cn->outoff == cn->outlen) {
+		free(cn->out);
+		cn->out = NULL;
+		cn->outlen = cn->outoff = 0;
+		if (cn->close_after_flush) {
+			conn_close(cn);
+			return -1;
+		}
+	}
+	conn_update_events(cn);
+	return 0;
+}
+
+static void conn_queue(struct conn *cn, char *line)
+{
+	size_t n = strlen(line);
+	char *out = realloc(cn->out, cn->outlen + n);
+
+	if (!out) {
+		free(line);
+		cn->close_after_flush = true;
+		return;
+	}
+	memcpy(out + cn->outlen, line, n);
+	cn->out = out;
+	cn->outlen += n;
+	free(line);
+}
+
+void ctl_server__reply(struct client *c, char *line)
+{
+	struct conn *cn = (struct conn *)c;
+
+	c->busy = false;
+	if (!line)
+		line = protocol_error(PP_ERR_INTERNAL, "out of memory");
+	if (line)
+		conn_queue(cn, line);
+	else
+		cn->close_after_flush = true;
+	/* Flushed from the loop, so a handler never sees its client freed under it. */
+	conn_update_events(cn);
+}
+
+/* Handle complete lines in the input buffer while the client is not busy. */
+static void conn_process(struct conn *cn)
+{
+	while (!cn->c.busy && !cn->close_after_flush) {
+		char line[PP_CTL_MAX_REQUEST];
+		char *nl = memchr(cn->in, '\n', cn->inlen);
+		size_t len;
+
+		if (!nl) {
+			if (cn->inlen == sizeof(cn->in)) {
+				conn_queue(cn, protocol_error(PP_ERR_TOO_LARGE, "request line longer than 4095 bytes"));
+				cn->close_after_flush = true;
+				cn->inlen = 0;
+			} else if (cn->rdhup) {
+				/* No more requests can come; leave once replies are out. */
+				cn->close_after_flush = true;
+			}
+			return;
+		}
+		len = nl - cn->in;
+		memcpy(line, cn->in, len);
+		line[len] = 0;
+		memmove(cn->in, nl + 1, cn->inlen - len - 1);
+		cn->inlen -= len + 1;
+		if (len && line[len - 1] == '\r')
+			line[--len] = 0;
+		cn->c.busy = true;
+		cn->srv->h.request(cn->srv->h.ctx, &cn->c, line, len);
+	}
+}
+
+static void conn_event(struct watch *w, uint32_t events)
+{
+	struct conn *cn = (struct conn *)((char *)w - offsetof(struct conn, w));
+
+	if (events & (EPOLLHUP | EPOLLERR)) {
+		/* Gone both ways: nobody to reply to. */
+		conn_close(cn);
+		return;
+	}
+	if (events & EPOLLIN) {
+		ssize_t n = recv(cn->w.fd, cn->in + cn->inlen, sizeof(cn->in) - cn->inlen, MSG_DONTWAIT);
+
+		if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			conn_close(cn);
+			return;
+		}
+		if (n == 0)
+			cn->rdhup = true;
+		if (n > 0)
+			cn->inlen += n;
+	}
+	if (events & EPOLLRDHUP)
+		cn->rdhup = true;
+	conn_process(cn);
+	if (cn->outoff < cn->outlen || cn->close_after_flush) {
+		conn_flush(cn);	/* may close cn */
+		return;
+	}
+	if (cn->rdhup && !cn->c.busy) {
+		conn_close(cn);
+		return;
+	}
+	conn_update_events(cn);
+}
+
+static void accept_event(struct watch *w, uint32_t events)
+{
+	struct ctl_server *srv = (struct ctl_server *)w;
+
+	for (;;) {
+		int fd = accept4(srv->w.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct ucred cred;
+		socklen_t clen = sizeof(cred);
+		struct conn *cn;
+
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+				log_warn("accept on %s: %s", srv->path, strerror(errno));
+			return;
+		}
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen)) {
+			close(fd);
+			continue;
+		}
+		cn = calloc(1, sizeof(*cn));
+		if (!cn) {
+			close(fd);
+			continue;
+		}
+		cn->c.uid = cred.uid;
+		cn->c.pid = cred.pid;
+		cn->c.id = ++srv->next_id;
+		cn->srv = srv;
+		cn->w.fd = fd;
+		cn->w.fn = conn_event;
+		if (evloop__add(srv->ev, &cn->w, EPOLLIN | EPOLLRDHUP)) {
+			close(fd);
+			free(cn);
+			continue;
+		}
+		cn->next = srv->conns;
+		if (srv->conns)
+			srv->conns->prev = cn;
+		srv->conns = cn;
+		srv->nclients++;
+		if (srv->nclients > srv->max_clients) {
+			conn_queue(cn, protocol_error(PP_ERR_LIMIT, "too many clients connected; try again later"));
+			cn->close_after_flush = true;
+			conn_flush(cn);
+		}
+	}
+}
+
+struct ctl_server *ctl_server__new(struct evloop *ev, const char *path, unsigned int max_clients,
+				   const struct ctl_handlers *h)
+{
+	struct ctl_server *srv = calloc(1, sizeof(*srv));
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = -1, err;
+
+	if (!srv)
+		return NULL;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		err = -ENAMETOOLONG;
+		goto fail;
+	}
+	snprintf(srv->path, sizeof(srv->path), "%s", path);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	srv->ev = ev;
+	srv->h = *h;
+	srv->max_clients = max_clients;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		err = -errno;
+		goto fail;
+	}
+	/* A stale socket from a killed daemon would make bind fail; a live one is in use. */
+	{
+		int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		bool live = probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+
+		if (probe >= 0)
+			close(probe);
+		if (live) {
+			err = -EADDRINUSE;
+			goto fail;
+		}
+	}
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		err = -errno;
+		goto fail;
+	}
+	/* Anyone may connect; every request is authorised by SO_PEERCRED. */
+	if (chmod(path, 0666) || listen(fd, 128)) {
+		err = -errno;
+		goto fail;
+	}
+	srv->w.fd = fd;
+	srv->w.fn = accept_event;
+	err = evloop__add(ev, &srv->w, EPOLLIN);
+	if (err)
+		goto fail;
+	return srv;
+fail:
+	if (fd >= 0)
+		close(fd);
+	free(srv);
+	errno = -err;
+	return NULL;
+}
+
+void ctl_server__free(struct ctl_server *srv)
+{
+	if (!srv)
+		return;
+	while (srv->conns)
+		conn_close(srv->conns);
+	evloop__del(srv->ev, &srv->w);
+	close(srv->w.fd);
+	unlink(srv->path);
+	free(srv);
+}
+
+unsigned int ctl_server__nclients(const struct ctl_server *srv)
+{
+	return srv->nclients;
+}

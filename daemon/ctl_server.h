@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef PYPROBED_CTL_SERVER_H
+#define PYPROBED_CTL_SERVER_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct evloop;
+struct ctl_server;
+
+/* A connected client. Identity comes from SO_PEERCRED at accept time. */
+struct client {
+	uid_t uid;
+	pid_t pid;
+	unsigned long id;
+	bool busy;		/* a request is in progress; no further lines are read */
+};
+
+struct ctl_handlers {
+	/* One complete request line (no newline). Reply with ctl_server__reply. */
+	void (*request)(void *ctx, struct client *c, const char *line, size_t len);
+	/* The client is going away; forget every reference to it. */
+	void (*closed)(void *ctx, struct client *c);
+	void *ctx;
+};
+
+/* Bind path (replacing a stale socket), listen, and serve through ev. NULL+errno on error. */
+struct ctl_server *ctl_server__new(struct evloop *ev, const char *path, unsigned int max_clients,
+				   const struct ctl_handlers *h);
+void ctl_server__free(struct ctl_server *srv);
+
+/* Queue line (malloc'ed, takes ownership) and clear c->busy. line NULL means out of memory. */
+void ctl_server__reply(struct client *c, char *line);
+unsigned int ctl_server__nclients(const struct ctl_server *srv);
+
+#endif

@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Skeleton lifecycle: open, size maps, load once at start; attach the
+ * system-wide scheduler tracepoints and per-CPU samplers only while at least
+ * one target is observed, so an idle daemon costs nothing.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/perf_event.h>
+#include <sys/syscall.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "sched.skel.h"
+#include "sampler.skel.h"
+#include "log.h"
+#include "opts.h"
+#include "loader.h"
+
+struct loader {
+	struct pp_sched *sched;
+	struct pp_sampler *sampler;
+	struct ring_buffer *rb;
+	struct bpf_link **perf_links;
+	int *perf_fds;
+	int ncpus;
+	unsigned int sample_hz;
+	unsigned int ntargets;
+	int nsampled;
+	bool attached;
+};
+
+static void detach_all(struct loader *l)
+{
+	for (int i = 0; i < l->ncpus; i++) {
+		bpf_link__destroy(l->perf_links[i]);
+		l->perf_links[i] = NULL;
+		if (l->perf_fds[i] >= 0)
+			close(l->perf_fds[i]);
+		l->perf_fds[i] = -1;
+	}
+	l->nsampled = 0;
+	pp_sched__detach(l->sched);
+	l->attached = false;
+}
+
+static int attach_all(struct loader *l)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_SOFTWARE,
+		.config = PERF_COUNT_SW_CPU_CLOCK,
+		.size = sizeof(attr),
+		.freq = 1,
+		.sample_freq = l->sample_hz,
+	};
+	int err;
+
+	err = pp_sched__attach(l->sched);
+	if (err)
+		return err;
+	for (int cpu = 0; cpu < l->ncpus; cpu++) {
+		int fd = syscall(__NR_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno == ENODEV)	/* possible but offline CPU */
+				continue;
+			err = -errno;
+			goto fail;
+		}
+		l->perf_fds[cpu] = fd;
+		l->perf_links[cpu] = bpf_program__attach_perf_event(l->sampler->progs.handle_sample, fd);
+		if (!l->perf_links[cpu]) {
+			err = -errno;
+			goto fail;
+		}
+		l->nsampled++;
+	}
+	l->attached = true;
+	return 0;
+fail:
+	detach_all(l);
+	return err;
+}
+
+struct loader *loader__new(const struct opts *o, loader_event_fn fn, void *ctx)
+{
+	struct loader *l = calloc(1, sizeof(*l));
+	int err;
+
+	if (!l)
+		return NULL;
+	l->sample_hz = o->sample_hz;
+	l->ncpus = libbpf_num_possible_cpus();
+	if (l->ncpus <= 0) {
+		err = l->ncpus ? l->ncpus : -EINVAL;
+		goto fail;
+	}
+	l->perf_links = calloc(l->ncpus, sizeof(*l->perf_links));
+	l->perf_fds = malloc(l->ncpus * sizeof(int));
+	if (!l->perf_links || !l->perf_fds) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	for (int i = 0; i < l->ncpus; i++)
+		l->perf_fds[i] = -1;
+
+	l->sched = pp_sched__open();
+	if (!l->sched) {
+		err = -errno;
+		goto fail;
+	}
+	bpf_map__set_max_entries(l->sched->maps.threads, o->max_threads);
+	bpf_map__set_max_entries(l->sched->maps.targets, o->max_sessions);
+	err = pp_sched__load(l->sched);
+	if (err)
+		goto fail;
+
+	l->sampler = pp_sampler__open();
+	if (!l->sampler) {
+		err = -errno;
+		goto fail;
+	}
+	bpf_map__set_max_entries(l->sampler->maps.samples, o->max_threads);
+	err = bpf_map__reuse_fd(l->sampler->maps.targets, bpf_map__fd(l->sched->maps.targets));
+	if (err)
+		goto fail;
+	err = pp_sampler__load(l->sampler);
+	if (err)
+		goto fail;
+
+	l->rb = ring_buffer__new(bpf_map__fd(l->sched->maps.events), fn, ctx, NULL);
+	if (!l->rb) {
+		err = -errno;
+		goto fail;
+	}
+	return l;
+fail:
+	loader__free(l);
+	errno = -err;
+	return NULL;
+}
+
+void loader__free(struct loader *l)
+{
+	if (!l)
+		return;
+	if (l->attached)
+		detach_all(l);
+	ring_buffer__free(l->rb);
+	pp_sampler__destroy(l->sampler);
+	pp_sched__destroy(l->sched);
+	free(l->perf_links);
+	free(l->perf_fds);
+	free(l);
+}
+
+int loader__add_target(struct loader *l, uint32_t tgid, const struct pp_target *cfg)
+{
+	int err;
+
+	if (bpf_map_update_elem(bpf_map__fd(l->sched->maps.targets), &tgid, cfg, BPF_NOEXIST))
+		return -errno;
+	l->ntargets++;
+	if (!l->attached) {
+		err = attach_all(l);
+		if (err) {
+			loader__remove_target(l, tgid);
+			return err;
+		}
+	}
+	return 0;
+}
+
+static void delete_tgid_entries(int threads_fd, int samples_fd, uint32_t tgid)
+{
+	uint32_t key, next, *prev = NULL;
+	struct pp_thread th;
+
+	/* Deleting while iterating restarts from the start; collect first. */
+	uint32_t *dead = NULL;
+	size_t n = 0, cap = 0;
+
+	while (bpf_map_get_next_key(threads_fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(threads_fd, &key, &th) || th.tgid != tgid)
+			continue;
+		if (n == cap) {
+			uint32_t *nd = realloc(dead, (cap = cap ? cap * 2 : 64) * sizeof(*dead));
+
+			if (!nd)
+				break;
+			dead = nd;
+		}
+		dead[n++] = key;
+	}
+	for (size_t i = 0; i < n; i++) {
+		bpf_map_delete_elem(threads_fd, &dead[i]);
+		bpf_map_delete_elem(samples_fd, &dead[i]);
+	}
+	free(dead);
+}
+
+int loader__remove_target(struct loader *l, uint32_t tgid)
+{
+	if (bpf_map_delete_elem(bpf_map__fd(l->sched->maps.targets), &tgid))
+		return -errno;
+	l->ntargets--;
+	if (l->ntargets == 0 && l->attached)
+		detach_all(l);
+	delete_tgid_entries(bpf_map__fd(l->sched->maps.threads), bpf_map__fd(l->sampler->maps.samples), tgid);
+	return 0;
+}
+
+int loader__seed_thread(struct loader *l, uint32_t tid, const struct pp_thread *th)
+{
+	if (bpf_map_update_elem(bpf_map__fd(l->sched->maps.threads), &tid, th, BPF_NOEXIST))
+		return -errno;
+	return 0;
+}
+
+int loader__delete_thread(struct loader *l, uint32_t tid)
+{
+	bpf_map_delete_elem(bpf_map__fd(l->sampler->maps.samples), &tid);
+	if (bpf_map_delete_elem(bpf_map__fd(l->sched->maps.threads), &tid))
+		return -errno;
+	return 0;
+}
+
+int loader__lookup_thread(struct loader *l, uint32_t tid, struct pp_thread *out)
+{
+	if (bpf_map_lookup_elem(bpf_map__fd(l->sched->maps.threads), &tid, out))
+		return -errno;
+	return 0;
+}
+
+int loader__thread_samples(struct loader *l, uint32_t tid, struct pp_samples *out)
+{
+	if (bpf_map_lookup_elem(bpf_map__fd(l->sampler->maps.samples), &tid, out))
+		return -errno;
+	return 0;
+}
+
+int loader__for_each_thread(struct loader *l, uint32_t tgid, loader_thread_fn fn, void *ctx)
+{
+	int fd = bpf_map__fd(l->sched->maps.threads);
+	uint32_t key, next, *prev = NULL;
+	struct pp_thread th;
+	struct pp_samples smp;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &th) || th.tgid != tgid)
+			continue;
+		fn(ctx, key, &th, loader__thread_samples(l, key, &smp) ? NULL : &smp);
+	}
+	return 0;
+}
+
+int loader__ringbuf_fd(struct loader *l)
+{
+	return ring_buffer__epoll_fd(l->rb);
+}
+
+int loader__ringbuf_consume(struct loader *l)
+{
+	return ring_buffer__consume(l->rb);
+}
+
+void loader__stats(struct loader *l, struct loader_stats *st)
+{
+	st->ntargets = l->ntargets;
+	st->ncpus_sampled = l->nsampled;
+	st->sample_hz = l->sample_hz;
+	st->attached = l->attached;
+	st->threads_full = l->sched->bss->stat_threads_full;
+	st->events_lost = l->sched->bss->stat_events_lost;
+	st->samples_full = l->sampler->bss->stat_samples_full;
+}

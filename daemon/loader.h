@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef PYPROBED_LOADER_H
+#define PYPROBED_LOADER_H
+#include <stdint.h>
+#include <linux/types.h>
+#include "pyprobe/events.h"
+
+struct loader;
+struct opts;
+
+/* Called for each ring buffer record; data is a struct pp_event. */
+typedef int (*loader_event_fn)(void *ctx, void *data, size_t size);
+
+/*
+ * Open and load every BPF object once (nothing is attached until the first
+ * target). Returns NULL and sets errno on failure.
+ */
+struct loader *loader__new(const struct opts *o, loader_event_fn fn, void *ctx);
+void loader__free(struct loader *l);
+
+/* Add a target: fill the targets map, attach the programs if it is the first. */
+int loader__add_target(struct loader *l, uint32_t tgid, const struct pp_target *cfg);
+/* Remove a target and every map entry of its threads; detach after the last. */
+int loader__remove_target(struct loader *l, uint32_t tgid);
+
+/* Seed a thread entry unless BPF already made one. */
+int loader__seed_thread(struct loader *l, uint32_t tid, const struct pp_thread *th);
+int loader__delete_thread(struct loader *l, uint32_t tid);
+int loader__lookup_thread(struct loader *l, uint32_t tid, struct pp_thread *out);
+
+/* Iterate thread entries of tgid (tid, thread record, samples or NULL). */
+typedef void (*loader_thread_fn)(void *ctx, uint32_t tid, const struct pp_thread *th,
+				 const struct pp_samples *smp);
+int loader__for_each_thread(struct loader *l, uint32_t tgid, loader_thread_fn fn, void *ctx);
+/* Read one thread's sample counters; returns -ENOENT when it has none. */
+int loader__thread_samples(struct loader *l, uint32_t tid, struct pp_samples *out);
+
+int loader__ringbuf_fd(struct loader *l);
+int loader__ringbuf_consume(struct loader *l);
+
+struct loader_stats {
+	unsigned int ntargets;
+	unsigned int ncpus_sampled;
+	unsigned int sample_hz;
+	int attached;
+	uint64_t threads_full, samples_full, events_lost;
+};
+void loader__stats(struct loader *l, struct loader_stats *st);
+
+#endif

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: MIT
+/* pyprobed: connects the modules and runs the loop. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include "ctl_server.h"
+#include "evloop.h"
+#include "loader.h"
+#include "log.h"
+#include "opts.h"
+#include "service.h"
+
+struct sigwatch {
+	struct watch w;
+	struct evloop *ev;
+};
+
+static void signal_event(struct watch *w, uint32_t events)
+{
+	struct sigwatch *sw = (struct sigwatch *)w;
+	struct signalfd_siginfo si;
+
+	if (read(w->fd, &si, sizeof(si)) == sizeof(si)) {
+		log_info("signal %u: shutting down", si.ssi_signo);
+		evloop__stop(sw->ev);
+	}
+}
+
+struct rbwatch {
+	struct watch w;
+	struct loader *ld;
+};
+
+static void ringbuf_event(struct watch *w, uint32_t events)
+{
+	struct loader *ld = ((struct rbwatch *)w)->ld;
+
+	loader__ringbuf_consume(ld);
+}
+
+static unsigned int nclients(void *ctx)
+{
+	return ctl_server__nclients(ctx);
+}
+
+/* mkdir -p of the socket's directory, mode 0755. */
+static int make_socket_dir(const char *path)
+{
+	char dir[108], *p;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	p = strrchr(dir, '/');
+	if (!p || p == dir)
+		return 0;
+	*p = 0;
+	for (p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(dir, 0755) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(dir, 0755) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	struct evloop *ev = NULL;
+	struct service *svc = NULL;
+	struct loader *ld = NULL;
+	struct ctl_server *ctl = NULL;
+	struct sigwatch sw = { .w.fd = -1 };
+	struct rbwatch rb = { .w.fd = -1 };
+	sigset_t mask;
+	int err;
+
+	err = opts__parse(&o, argc, argv);
+	if (err)
+		return err > 0 ? 0 : 2;
+	log_init(o.verbose);
+	signal(SIGPIPE, SIG_IGN);
+
+	ev = evloop__new();
+	if (!ev) {
+		err = -errno;
+		log_err("epoll: %s", strerror(-err));
+		goto cleanup;
+	}
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sw.w.fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	sw.w.fn = signal_event;
+	sw.ev = ev;
+	if (sw.w.fd < 0 || evloop__add(ev, &sw.w, EPOLLIN)) {
+		err = -errno;
+		log_err("signalfd: %s", strerror(-err));
+		goto cleanup;
+	}
+
+	svc = service__new(ev, &o);
+	if (!svc) {
+		err = -errno;
+		log_err("timerfd: %s", strerror(-err));
+		goto cleanup;
+	}
+	ld = loader__new(&o, service__ringbuf_event, svc);
+	if (!ld) {
+		err = -errno;
+		log_err("cannot load the BPF programs: %s (root or CAP_BPF+CAP_PERFMON needed, and a kernel "
+			"with BTF)", strerror(-err));
+		goto cleanup;
+	}
+	service__set_loader(svc, ld);
+	rb.w.fd = loader__ringbuf_fd(ld);
+	rb.w.fn = ringbuf_event;
+	rb.ld = ld;
+	if (evloop__add(ev, &rb.w, EPOLLIN)) {
+		err = -errno;
+		log_err("ring buffer: %s", strerror(-err));
+		goto cleanup;
+	}
+
+	err = make_socket_dir(o.socket_path);
+	if (err) {
+		log_err("cannot create the directory of %s: %s", o.socket_path, strerror(-err));
+		goto cleanup;
+	}
+	ctl = ctl_server__new(ev, o.socket_path, o.max_clients,
+			      &(struct ctl_handlers){ service__request, service__client_closed, svc });
+	if (!ctl) {
+		err = -errno;
+		log_err("cannot listen on %s: %s", o.socket_path,
+			err == -EADDRINUSE ? "another pyprobed is serving it" : strerror(-err));
+		goto cleanup;
+	}
+	service__set_nclients_fn(svc, nclients, ctl);
+
+	if (!o.foreground && daemon(0, 0)) {
+		err = -errno;
+		log_err("daemon: %s", strerror(-err));
+		goto cleanup;
+	}
+	log_info("pyprobed %s listening on %s", PYPROBE_VERSION, o.socket_path);
+	err = evloop__run(ev);
+	if (err)
+		log_err("event loop: %s", strerror(-err));
+
+cleanup:
+	ctl_server__free(ctl);
+	service__free(svc);
+	if (rb.w.fd >= 0)
+		evloop__del(ev, &rb.w);
+	loader__free(ld);
+	if (sw.w.fd >= 0)
+		close(sw.w.fd);
+	evloop__free(ev);
+	return err ? 1 : 0;
+}

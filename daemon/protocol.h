@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef PYPROBED_PROTOCOL_H
+#define PYPROBED_PROTOCOL_H
+#include <stddef.h>
+#include <sys/types.h>
+#include <jansson.h>
+
+enum req_cmd { REQ_CLASSIFY, REQ_STATUS, REQ_LIST, REQ_DETACH };
+
+struct request {
+	enum req_cmd cmd;
+	pid_t pid;		/* classify, detach */
+	double seconds;		/* classify */
+};
+
+/*
+ * Parse one request line (without its newline). Returns 0, or -1 with *code
+ * set to a PP_ERR_* string and a message for the client in msg.
+ */
+int protocol_parse(const char *buf, size_t len, struct request *r, const char **code, char *msg, size_t msglen);
+
+/* A reply line ("...\n", malloc'ed) for an error. */
+char *protocol_error(const char *code, const char *message);
+/* Add "ok": true and "v" to obj, dump it as one line and free obj. NULL on ENOMEM. */
+char *protocol_ok(json_t *obj);
+
+#endif

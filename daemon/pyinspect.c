@@ -1,0 +1,435 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Target inspection: which interpreter a process runs, where its runtime state
+ * and GIL live. The ELF is read with libelf through /proc/PID/root so processes
+ * in other mount namespaces work; the ELF and the target's memory are
+ * untrusted, so every size and offset is checked before use.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "pyoffsets.h"
+#include "tmem.h"
+#include "pyinspect.h"
+
+enum { S_RUNTIME, S_PY_VERSION, S_PY_INITIALIZE, S_GIL_COND, S_GIL_MUTEX, S_SWITCH_COND,
+       S_SWITCH_MUTEX, S_GIL_LOCKED, S_GIL_LAST_HOLDER, S_NSYMS };
+
+static const char *const wanted[S_NSYMS] = {
+	"_PyRuntime", "Py_Version", "Py_Initialize", "gil_cond", "gil_mutex",
+	"switch_cond", "switch_mutex", "gil_locked", "gil_last_holder",
+};
+
+struct elfinfo {
+	int fd;
+	Elf *elf;
+	GElf_Ehdr ehdr;
+	bool symtab, usdt;
+	bool found[S_NSYMS];
+	GElf_Sym sym[S_NSYMS];
+	uint64_t first_load_vaddr;
+};
+
+static void elfinfo_close(struct elfinfo *e)
+{
+	if (e->elf)
+		elf_end(e->elf);
+	if (e->fd >= 0)
+		close(e->fd);
+}
+
+static void scan_symbols(struct elfinfo *e, Elf_Scn *scn, const GElf_Shdr *sh)
+{
+	Elf_Data *data = elf_getdata(scn, NULL);
+	size_t n;
+
+	if (!data || !sh->sh_entsize)
+		return;
+	n = sh->sh_size / sh->sh_entsize;
+	for (size_t i = 0; i < n; i++) {
+		GElf_Sym sym;
+		const char *name;
+
+		if (!gelf_getsym(data, i, &sym) || sym.st_shndx == SHN_UNDEF)
+			continue;
+		name = elf_strptr(e->elf, sh->sh_link, sym.st_name);
+		if (!name || !*name)
+			continue;
+		for (int k = 0; k < S_NSYMS; k++) {
+			if (!e->found[k] && strcmp(name, wanted[k]) == 0) {
+				e->found[k] = true;
+				e->sym[k] = sym;
+			}
+		}
+	}
+}
+
+static int elfinfo_open(struct elfinfo *e, const char *path)
+{
+	size_t shstrndx, nph;
+	Elf_Scn *scn = NULL;
+
+	memset(e, 0, sizeof(*e));
+	e->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (e->fd < 0)
+		return -errno;
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return -EINVAL;
+	e->elf = elf_begin(e->fd, ELF_C_READ_MMAP, NULL);
+	if (!e->elf || elf_kind(e->elf) != ELF_K_ELF || !gelf_getehdr(e->elf, &e->ehdr) ||
+	    gelf_getclass(e->elf) != ELFCLASS64 || elf_getshdrstrndx(e->elf, &shstrndx))
+		return -ENOEXEC;
+	e->first_load_vaddr = UINT64_MAX;
+	if (elf_getphdrnum(e->elf, &nph) == 0) {
+		for (size_t i = 0; i < nph; i++) {
+			GElf_Phdr ph;
+
+			if (gelf_getphdr(e->elf, i, &ph) && ph.p_type == PT_LOAD && ph.p_vaddr < e->first_load_vaddr)
+				e->first_load_vaddr = ph.p_vaddr;
+		}
+	}
+	while ((scn = elf_nextscn(e->elf, scn))) {
+		GElf_Shdr sh;
+		const char *name;
+
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		name = elf_strptr(e->elf, shstrndx, sh.sh_name);
+		if (sh.sh_type == SHT_SYMTAB) {
+			e->symtab = true;
+			scan_symbols(e, scn, &sh);
+		} else if (sh.sh_type == SHT_DYNSYM) {
+			scan_symbols(e, scn, &sh);
+		} else if (sh.sh_type == SHT_NOTE && name && strcmp(name, ".note.stapsdt") == 0) {
+			e->usdt = true;
+		}
+	}
+	return 0;
+}
+
+/* Read bytes at virtual address vaddr from the file's PT_LOAD contents. */
+static int elf_read_vaddr(struct elfinfo *e, uint64_t vaddr, void *buf, size_t len)
+{
+	size_t nph;
+
+	if (elf_getphdrnum(e->elf, &nph))
+		return -ENOEXEC;
+	for (size_t i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(e->elf, i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		if (vaddr < ph.p_vaddr || vaddr - ph.p_vaddr + len > ph.p_filesz)
+			continue;
+		if (pread(e->fd, buf, len, ph.p_offset + (vaddr - ph.p_vaddr)) != (ssize_t)len)
+			return -EIO;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/* Find the full "M.m.p" version string for a known M.m in read-only data. */
+static void find_version_string(struct elfinfo *e, unsigned major, unsigned minor, unsigned *micro, char *out,
+				size_t outlen)
+{
+	size_t shstrndx;
+	Elf_Scn *scn = NULL;
+	char prefix[16];
+	int plen = snprintf(prefix, sizeof(prefix), "%u.%u.", major, minor);
+
+	if (elf_getshdrstrndx(e->elf, &shstrndx))
+		return;
+	while ((scn = elf_nextscn(e->elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+		const char *name, *p, *end;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS)
+			continue;
+		name = elf_strptr(e->elf, shstrndx, sh.sh_name);
+		if (!name || strcmp(name, ".rodata") != 0)
+			continue;
+		d = elf_getdata(scn, NULL);
+		if (!d || !d->d_buf)
+			return;
+		p = d->d_buf;
+		end = p + d->d_size;
+		/* A NUL-delimited string "M.m.<digits><suffix>" shorter than 16 bytes. */
+		for (; p + plen < end; p++) {
+			const char *q;
+
+			if ((p > (const char *)d->d_buf && p[-1] != 0) || memcmp(p, prefix, plen) != 0)
+				continue;
+			q = p + plen;
+			if (q >= end || *q < '0' || *q > '9')
+				continue;
+			while (q < end && *q && q - p < 16 && (*q == '+' || (*q >= '0' && *q <= '9') ||
+							      (*q >= 'a' && *q <= 'z')))
+				q++;
+			if (q >= end || *q != 0)
+				continue;
+			*micro = (unsigned)strtoul(p + plen, NULL, 10);
+			snprintf(out, outlen, "%.*s", (int)(q - p), p);
+			return;
+		}
+	}
+}
+
+/* major.minor from a file name: libpython3.11.so.1.0, python3.11, libpython3.6m.so */
+static bool version_from_name(const char *path, unsigned *major, unsigned *minor)
+{
+	const char *b = strrchr(path, '/');
+	const char *p;
+
+	b = b ? b + 1 : path;
+	p = strstr(b, "python");
+	if (!p)
+		return false;
+	return sscanf(p + 6, "%u.%u", major, minor) == 2;
+}
+
+struct mapinfo {
+	char path[256];
+	uint64_t base;		/* lowest start of a mapping of path with file offset 0 */
+	bool is_libpython;
+};
+
+/* Pick the interpreter ELF from /proc/PID/maps: libpython if mapped, else the executable. */
+static int find_interp_mapping(pid_t pid, const char *exe, struct mapinfo *mi)
+{
+	char fn[64], line[PATH_MAX + 128];
+	FILE *f;
+
+	memset(mi, 0, sizeof(*mi));
+	mi->base = UINT64_MAX;
+	snprintf(fn, sizeof(fn), "/proc/%d/maps", pid);
+	f = fopen(fn, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long start, end, off;
+		char *path = strchr(line, '/');
+		const char *base;
+		bool lib;
+
+		if (!path || sscanf(line, "%llx-%llx %*s %llx", &start, &end, &off) != 3)
+			continue;
+		path[strcspn(path, "\n")] = 0;
+		base = strrchr(path, '/') + 1;
+		lib = strncmp(base, "libpython", 9) == 0 && strstr(base, ".so");
+		if (!lib && strcmp(path, exe) != 0)
+			continue;
+		if (lib && !mi->is_libpython) {
+			/* libpython wins over the executable. */
+			snprintf(mi->path, sizeof(mi->path), "%s", path);
+			mi->is_libpython = true;
+			mi->base = UINT64_MAX;
+		} else if (!mi->path[0]) {
+			snprintf(mi->path, sizeof(mi->path), "%s", path);
+		}
+		if (strcmp(path, mi->path) == 0 && off == 0 && start < mi->base)
+			mi->base = start;
+	}
+	if (ferror(f)) {
+		int err = -errno;
+
+		fclose(f);
+		return err;
+	}
+	fclose(f);
+	return mi->path[0] ? 0 : -ENOENT;
+}
+
+static enum pyinspect_err fail(char *msg, size_t len, enum pyinspect_err e, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static enum pyinspect_err fail(char *msg, size_t len, enum pyinspect_err e, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, len, fmt, ap);
+	va_end(ap);
+	return e;
+}
+
+static void read_comm(pid_t pid, char *comm, size_t len)
+{
+	char fn[64];
+	FILE *f;
+
+	snprintf(comm, len, "?");
+	snprintf(fn, sizeof(fn), "/proc/%d/comm", pid);
+	f = fopen(fn, "re");
+	if (!f)
+		return;
+	if (fgets(comm, len, f))
+		comm[strcspn(comm, "\n")] = 0;
+	fclose(f);
+}
+
+static void fill_gil_ranges(struct pyinfo *pi)
+{
+	const struct py_offsets *o = pi->off;
+	uint64_t g = pi->gil_addr;
+
+	pi->bpf.gil[0] = (struct pp_range){ g + o->gil_cond, g + o->gil_switch_cond };	/* cond, mutex */
+	pi->bpf.gil[2] = (struct pp_range){ g + o->gil_switch_cond, g + o->gil_size };	/* switch_* */
+	pi->bpf.gil_locked_addr = g + o->gil_locked;
+	pi->bpf.gil_holder_addr = g + o->gil_last_holder;
+}
+
+enum pyinspect_err pyinspect(pid_t pid, struct pyinfo *pi, char *msg, size_t msglen)
+{
+	struct elfinfo e = { .fd = -1 };
+	struct mapinfo mi;
+	char fn[PATH_MAX], comm[32];
+	enum pyinspect_err ret = PYI_OK;
+	const struct py_offsets *o;
+	ssize_t n;
+	int err;
+
+	memset(pi, 0, sizeof(*pi));
+	read_comm(pid, comm, sizeof(comm));
+	snprintf(fn, sizeof(fn), "/proc/%d/exe", pid);
+	n = readlink(fn, pi->exe, sizeof(pi->exe) - 1);
+	if (n < 0) {
+		if (errno == ENOENT || errno == ESRCH)
+			return fail(msg, msglen, PYI_NO_PROCESS, "no such process: %d", pid);
+		if (errno == EACCES || errno == EPERM)
+			return fail(msg, msglen, PYI_PERMISSION, "permission denied reading process %d", pid);
+		return fail(msg, msglen, PYI_NOT_PYTHON, "process %d (%s) has no executable (kernel thread?)",
+			    pid, comm);
+	}
+	pi->exe[n] = 0;
+	err = find_interp_mapping(pid, pi->exe, &mi);
+	if (err == -EACCES || err == -EPERM)
+		return fail(msg, msglen, PYI_PERMISSION, "permission denied reading the maps of process %d", pid);
+	if (err == -ESRCH)
+		return fail(msg, msglen, PYI_NO_PROCESS, "no such process: %d", pid);
+	if (err)
+		return fail(msg, msglen, PYI_NOT_PYTHON, "process %d (%s, %s) is not a CPython process: "
+			    "no interpreter mapping found", pid, comm, pi->exe);
+	snprintf(pi->elf_path, sizeof(pi->elf_path), "%s", mi.path);
+	pi->shared = mi.is_libpython;
+
+	snprintf(fn, sizeof(fn), "/proc/%d/root%s", pid, mi.path);
+	err = elfinfo_open(&e, fn);
+	if (err) {
+		ret = fail(msg, msglen, err == -ENOEXEC ? PYI_NOT_PYTHON : PYI_INTERNAL,
+			   "cannot read %s of process %d: %s", mi.path, pid, strerror(-err));
+		goto out;
+	}
+	pi->symtab = e.symtab;
+	pi->usdt = e.usdt;
+	pi->pie = e.ehdr.e_type == ET_DYN;
+	if (!e.found[S_RUNTIME] && !e.found[S_PY_INITIALIZE]) {
+		ret = fail(msg, msglen, PYI_NOT_PYTHON, "process %d (%s, %s) is not a CPython process: "
+			   "%s has no _PyRuntime or Py_Initialize symbol", pid, comm, pi->exe, mi.path);
+		goto out;
+	}
+	if (pi->pie) {
+		if (mi.base == UINT64_MAX || e.first_load_vaddr == UINT64_MAX) {
+			ret = fail(msg, msglen, PYI_INTERNAL, "cannot find the load address of %s", mi.path);
+			goto out;
+		}
+		pi->load_bias = mi.base - (e.first_load_vaddr & ~0xfffULL);
+	}
+
+	/* Version: Py_Version (3.11+), else the file name, then the version string. */
+	if (e.found[S_PY_VERSION]) {
+		uint64_t hex = 0;
+
+		if (elf_read_vaddr(&e, e.sym[S_PY_VERSION].st_value, &hex, sizeof(hex)) == 0) {
+			pi->major = (hex >> 24) & 0xff;
+			pi->minor = (hex >> 16) & 0xff;
+			pi->micro = (hex >> 8) & 0xff;
+		}
+	}
+	if (!pi->major && !version_from_name(mi.path, &pi->major, &pi->minor) &&
+	    !version_from_name(pi->exe, &pi->major, &pi->minor)) {
+		ret = fail(msg, msglen, PYI_NOT_PYTHON, "process %d (%s): cannot tell the Python version of %s",
+			   pid, comm, mi.path);
+		goto out;
+	}
+	snprintf(pi->version, sizeof(pi->version), "%u.%u.%u", pi->major, pi->minor, pi->micro);
+	if (!e.found[S_PY_VERSION])
+		find_version_string(&e, pi->major, pi->minor, &pi->micro, pi->version, sizeof(pi->version));
+	if (pi->major != 3 || !(o = py_offsets__find(pi->major, pi->minor))) {
+		ret = fail(msg, msglen, PYI_UNSUPPORTED, "process %d runs CPython %s (%s), which pyprobe does not "
+			   "support (supported: 3.6 to 3.13)", pid, pi->version, mi.path);
+		goto out;
+	}
+	pi->off = o;
+	snprintf(pi->build, sizeof(pi->build), "%s%s, %s, %s%s",
+		 pi->shared ? "shared " : "static", pi->shared ? strrchr(mi.path, '/') + 1 : "",
+		 pi->pie ? "PIE" : "non-PIE", pi->symtab ? "symbols" : "stripped", pi->usdt ? ", USDT" : "");
+	pi->bpf.tstate_thread_id_off = o->tstate_thread_id;
+
+	if (o->runtime_size < 0) {
+		/* 3.6: no _PyRuntime; the GIL is a set of file-static variables. */
+		static const int parts[4] = { S_GIL_COND, S_GIL_MUTEX, S_SWITCH_COND, S_SWITCH_MUTEX };
+
+		for (int i = 0; i < 4; i++) {
+			if (!e.found[parts[i]] || !e.found[S_GIL_LOCKED] || !e.found[S_GIL_LAST_HOLDER]) {
+				ret = fail(msg, msglen, PYI_UNSUPPORTED, "process %d runs CPython %s from a stripped %s: "
+					   "3.6 support needs its symbol table", pid, pi->version, mi.path);
+				goto out;
+			}
+			pi->bpf.gil[i].lo = pi->load_bias + e.sym[parts[i]].st_value;
+			pi->bpf.gil[i].hi = pi->bpf.gil[i].lo + e.sym[parts[i]].st_size;
+		}
+		pi->bpf.gil_locked_addr = pi->load_bias + e.sym[S_GIL_LOCKED].st_value;
+		pi->bpf.gil_holder_addr = pi->load_bias + e.sym[S_GIL_LAST_HOLDER].st_value;
+	} else {
+		if (!e.found[S_RUNTIME] || e.sym[S_RUNTIME].st_size != (uint64_t)o->runtime_size) {
+			ret = fail(msg, msglen, PYI_UNSUPPORTED, "process %d runs CPython %s but %s's _PyRuntime "
+				   "is %llu bytes, not the %d pyprobe knows: unsupported build", pid, pi->version,
+				   mi.path, e.found[S_RUNTIME] ? (unsigned long long)e.sym[S_RUNTIME].st_size : 0ULL,
+				   o->runtime_size);
+			goto out;
+		}
+		pi->runtime_addr = pi->load_bias + e.sym[S_RUNTIME].st_value;
+		pi->runtime_size = e.sym[S_RUNTIME].st_size;
+		pi->gil_addr = pi->runtime_addr + o->rt_gil;
+		if (o->interp_ceval_gil >= 0) {
+			/* 3.12+: follow the main interpreter's ceval.gil pointer. */
+			uint64_t interp = 0, gil = 0;
+
+			if (tmem_read_u64(pid, pi->runtime_addr + o->rt_interp_main, &interp) == 0 && interp &&
+			    tmem_read_u64(pid, interp + o->interp_ceval_gil, &gil) == 0 && gil)
+				pi->gil_addr = gil;
+		}
+		fill_gil_ranges(pi);
+	}
+	{
+		int locked = 0;
+
+		err = tmem_read(pid, pi->bpf.gil_locked_addr, &locked, sizeof(locked));
+		if (err == -ESRCH) {
+			ret = fail(msg, msglen, PYI_NO_PROCESS, "no such process: %d", pid);
+			goto out;
+		}
+		if (err == -EPERM || err == -EACCES) {
+			ret = fail(msg, msglen, PYI_PERMISSION, "permission denied reading the memory of process %d", pid);
+			goto out;
+		}
+		if (err || locked < -1 || locked > 1) {
+			ret = fail(msg, msglen, PYI_UNSUPPORTED, "process %d (CPython %s): the GIL at 0x%llx does not "
+				   "look like one (locked=%d, read %s); unsupported build", pid, pi->version,
+				   (unsigned long long)pi->bpf.gil_locked_addr, locked, err ? strerror(-err) : "ok");
+			goto out;
+		}
+	}
+	pi->bpf.flags = PP_TF_GIL_KNOWN;
+out:
+	elfinfo_close(&e);
+	return ret;
+}

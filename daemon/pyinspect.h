@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef PYPROBED_PYINSPECT_H
+#define PYPROBED_PYINSPECT_H
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <linux/types.h>
+#include "pyprobe/events.h"
+
+struct py_offsets;
+
+/* What target inspection found out about a CPython process. */
+struct pyinfo {
+	unsigned int major, minor, micro;
+	char version[32];		/* "3.11.2" */
+	char elf_path[256];		/* interpreter ELF as seen by the target */
+	char exe[256];			/* /proc/PID/exe */
+	char build[160];		/* human summary: "static, non-PIE, stripped, USDT" */
+	bool shared;			/* libpython is a shared library */
+	bool pie;			/* ELF is ET_DYN */
+	bool symtab;			/* full .symtab present */
+	bool usdt;			/* .note.stapsdt present */
+	uint64_t load_bias;
+	uint64_t runtime_addr;		/* &_PyRuntime in the target, 0 for 3.6 */
+	uint64_t runtime_size;
+	uint64_t gil_addr;		/* GIL struct (3.7+) */
+	const struct py_offsets *off;
+	struct pp_target bpf;		/* what the BPF programs need */
+};
+
+enum pyinspect_err {
+	PYI_OK = 0,
+	PYI_NO_PROCESS,
+	PYI_PERMISSION,
+	PYI_NOT_PYTHON,
+	PYI_UNSUPPORTED,
+	PYI_INTERNAL,
+};
+
+/*
+ * Inspect process pid: find the interpreter ELF in its maps, read it through
+ * /proc/PID/root with libelf, find _PyRuntime, the version and the GIL.
+ * On failure returns the error class and writes a message for the user into
+ * msg (always NUL-terminated).
+ */
+enum pyinspect_err pyinspect(pid_t pid, struct pyinfo *out, char *msg, size_t msglen);
+
+#endif

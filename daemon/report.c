@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: MIT
+/* Window and verdict to the JSON reply. Every metric names its method. */
+#include "report.h"
+
+static json_t *buckets(const double *sec)
+{
+	json_t *o = json_object();
+
+	for (int b = 0; b < PP_NBUCKETS; b++)
+		json_object_set_new(o, pp_bucket_names[b], json_real(sec[b]));
+	return o;
+}
+
+json_t *report_python(const struct pyinfo *py)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:b}", "version", py->version, "build", py->build,
+			 "binary", py->elf_path, "exe", py->exe, "shared", py->shared, "pie", py->pie,
+			 "symbols", py->symtab, "usdt", py->usdt);
+}
+
+static json_t *strings(const char (*lines)[VERDICT_LINE], int n)
+{
+	json_t *a = json_array();
+
+	for (int i = 0; i < n; i++)
+		json_array_append_new(a, json_string(lines[i]));
+	return a;
+}
+
+json_t *report_classify(const struct report_ctx *rc, const struct window *w, const struct verdict *v)
+{
+	const struct totals *t = &v->tot;
+	json_t *root, *threads = json_array(), *share = json_object();
+	uint64_t known = t->samples_gil + t->samples_nogil;
+
+	for (int b = 0; b < PP_NBUCKETS; b++)
+		json_object_set_new(share, pp_bucket_names[b], json_real(t->all > 0 ? t->sec[b] / t->all : 0));
+	for (size_t i = 0; i < w->n; i++) {
+		const struct thread_window *th = &w->t[i];
+
+		json_array_append_new(threads, json_pack(
+			"{s:i, s:s, s:b, s:o, s:{s:f, s:f, s:I, s:I}, s:{s:I, s:I, s:I, s:I}}",
+			"tid", (int)th->tid, "name", th->name, "exited", th->exited, "seconds", buckets(th->sec),
+			"gil", "acquire_seconds", th->gil_sec[PP_GIL_ACQUIRE], "handoff_seconds",
+			th->gil_sec[PP_GIL_HANDOFF], "acquire_waits", (json_int_t)th->gil_cnt[PP_GIL_ACQUIRE],
+			"handoff_waits", (json_int_t)th->gil_cnt[PP_GIL_HANDOFF],
+			"samples", "total", (json_int_t)th->samples, "gil", (json_int_t)th->samples_gil,
+			"nogil", (json_int_t)th->samples_nogil, "unknown", (json_int_t)th->samples_unknown));
+	}
+	root = json_pack("{s:i, s:f, s:f, s:f, s:o}", "pid", (int)rc->pid, "window_seconds", w->seconds,
+			 "requested_seconds", rc->requested_seconds, "attach_ms", rc->attach_ms,
+			 "python", report_python(rc->py));
+	if (!root) {
+		json_decref(threads);
+		json_decref(share);
+		return NULL;
+	}
+	json_object_set_new(root, "verdict", json_pack("{s:s, s:f, s:o, s:o, s:[]}", "label", v->label,
+		"confidence", v->confidence, "reasons", strings(v->reasons, v->nreasons),
+		"advice", strings(v->advice, v->nadvice), "traits"));
+	json_object_set_new(root, "totals", json_pack("{s:o, s:o, s:f, s:s}", "seconds", buckets(t->sec),
+		"share", share, "thread_seconds", t->all,
+		"method", "sched_switch/sched_wakeup tracepoints; blocked time attributed by the system call "
+			  "and its first argument (exact)"));
+	json_object_set_new(root, "gil", json_pack("{s:f, s:f, s:f, s:I, s:I, s:i, s:f, s:s}",
+		"wait_seconds", t->sec[PP_B_GIL_WAIT], "acquire_seconds", t->gil_sec[PP_GIL_ACQUIRE],
+		"handoff_seconds", t->gil_sec[PP_GIL_HANDOFF], "acquire_waits", (json_int_t)t->gil_cnt[PP_GIL_ACQUIRE],
+		"handoff_waits", (json_int_t)t->gil_cnt[PP_GIL_HANDOFF], "waiting_threads", (int)t->gil_waiters,
+		"share_of_active", t->active > 0 ? t->gil / t->active : 0.0,
+		"method", "futex waits inside the main interpreter's GIL struct (exact)"));
+	json_object_set_new(root, "cpu", json_pack("{s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:f, s:i, s:s}",
+		"oncpu_seconds", t->sec[PP_B_ONCPU], "python_seconds", t->cpu_python, "native_seconds",
+		t->cpu_native, "samples", (json_int_t)t->samples, "samples_gil", (json_int_t)t->samples_gil,
+		"samples_nogil", (json_int_t)t->samples_nogil, "samples_unknown", (json_int_t)t->samples_unknown,
+		"python_share", known ? t->python_share : 0.0, "sample_hz", (int)rc->sample_hz,
+		"method", "perf cpu-clock samples; GIL held = gil.locked and last_holder is the sampled thread "
+			  "(sampled)"));
+	json_object_set_new(root, "threads", threads);
+	return root;
+}

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef PYPROBED_REPORT_H
+#define PYPROBED_REPORT_H
+#include <jansson.h>
+#include "classify.h"
+#include "pyinspect.h"
+
+struct report_ctx {
+	pid_t pid;
+	double requested_seconds;
+	double attach_ms;
+	unsigned int sample_hz;
+	const struct pyinfo *py;
+};
+
+/* The classify reply body (docs/protocol.md). NULL on ENOMEM. */
+json_t *report_classify(const struct report_ctx *rc, const struct window *w, const struct verdict *v);
+json_t *report_python(const struct pyinfo *py);
+
+#endif

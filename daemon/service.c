@@ -1,0 +1,452 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The request side of the daemon: authorise, find or make the session, hold
+ * the window open on the timer, then snapshot -> window -> verdict -> reply.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+#include "pyprobe/ctl.h"
+#include "classify.h"
+#include "ctl_server.h"
+#include "loader.h"
+#include "log.h"
+#include "opts.h"
+#include "procfs.h"
+#include "protocol.h"
+#include "report.h"
+#include "session.h"
+#include "service.h"
+
+struct pending {
+	struct client *c;
+	struct session *s;
+	struct snapshot start;
+	uint64_t deadline;
+	double seconds;
+	struct pending *next;
+};
+
+struct service {
+	struct evloop *ev;
+	const struct opts *o;
+	struct loader *ld;
+	struct watch timer;
+	struct session *sessions;
+	unsigned int nsessions;
+	struct pending *pending;
+	uint64_t started;
+	unsigned long requests;
+	unsigned int (*nclients)(void *);
+	void *nclients_ctx;
+};
+
+static void reply_error(struct client *c, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void reply_error(struct client *c, const char *code, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ctl_server__reply(c, protocol_error(code, msg));
+}
+
+static void arm_timer(struct service *svc)
+{
+	struct itimerspec its = {};
+	uint64_t next = UINT64_MAX;
+
+	for (struct pending *p = svc->pending; p; p = p->next)
+		if (p->deadline < next)
+			next = p->deadline;
+	if (next != UINT64_MAX) {
+		its.it_value.tv_sec = next / 1000000000ULL;
+		its.it_value.tv_nsec = next % 1000000000ULL;
+	}
+	timerfd_settime(svc->timer.fd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+static struct session *find_session(struct service *svc, pid_t pid)
+{
+	for (struct session *s = svc->sessions; s; s = s->next)
+		if (s->pid == pid)
+			return s;
+	return NULL;
+}
+
+static void session_event(struct watch *w, uint32_t events);
+
+static void drop_session(struct service *svc, struct session *s)
+{
+	struct session **pp = &svc->sessions;
+
+	while (*pp && *pp != s)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = s->next;
+	svc->nsessions--;
+	evloop__del(svc->ev, &s->w);
+	log_debug("detached from %d", s->pid);
+	session__free(s, svc->ld);
+}
+
+static void unref_session(struct service *svc, struct session *s)
+{
+	if (--s->refs == 0)
+		drop_session(svc, s);
+}
+
+static void remove_pending(struct service *svc, struct pending *p)
+{
+	struct pending **pp = &svc->pending;
+
+	while (*pp && *pp != p)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = p->next;
+	snapshot__clear(&p->start);
+	free(p);
+}
+
+/* Finish p with an error (the session stays the caller's business). */
+static void fail_pending(struct service *svc, struct pending *p, const char *code, const char *msg)
+{
+	ctl_server__reply(p->c, protocol_error(code, msg));
+	remove_pending(svc, p);
+}
+
+static void finish_pending(struct service *svc, struct pending *p)
+{
+	struct report_ctx rc = { p->s->pid, p->seconds, p->s->attach_ms, svc->o->sample_hz, &p->s->py };
+	struct snapshot end;
+	struct window w;
+	struct verdict v;
+	json_t *body;
+
+	if (session__snapshot(p->s, svc->ld, &end) || window__diff(&w, &p->start, &end)) {
+		snapshot__clear(&end);
+		fail_pending(svc, p, PP_ERR_INTERNAL, "out of memory building the window");
+		return;
+	}
+	classify(&w, &v);
+	body = report_classify(&rc, &w, &v);
+	ctl_server__reply(p->c, protocol_ok(body));
+	window__free(&w);
+	snapshot__clear(&end);
+	remove_pending(svc, p);
+}
+
+static void timer_event(struct watch *w, uint32_t events)
+{
+	struct service *svc = (struct service *)((char *)w - offsetof(struct service, timer));
+	uint64_t expirations, now = now_ns();
+	struct pending *p, *next;
+
+	if (read(w->fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
+		log_warn("timerfd read: %s", strerror(errno));
+	for (p = svc->pending; p; p = next) {
+		struct session *s = p->s;
+
+		next = p->next;
+		if (p->deadline > now)
+			continue;
+		finish_pending(svc, p);
+		unref_session(svc, s);
+	}
+	arm_timer(svc);
+}
+
+/* The target exited: every window on it ends with an error naming how much was seen. */
+static void session_event(struct watch *w, uint32_t events)
+{
+	struct session *s = (struct session *)w;
+	struct service *svc = s->owner;
+	uint64_t now = now_ns();
+	char msg[256];
+
+	for (struct pending *p = svc->pending, *next; p; p = next) {
+		next = p->next;
+		if (p->s != s)
+			continue;
+		snprintf(msg, sizeof(msg), "process %d exited during the window: observed %.2f s of %.2f s", s->pid,
+			 (now - p->start.ts) / 1e9, p->seconds);
+		fail_pending(svc, p, PP_ERR_EXITED, msg);
+	}
+	drop_session(svc, s);
+	arm_timer(svc);
+}
+
+static const char *pyi_code(enum pyinspect_err e)
+{
+	switch (e) {
+	case PYI_NO_PROCESS:
+		return PP_ERR_NO_PROCESS;
+	case PYI_PERMISSION:
+		return PP_ERR_PERMISSION;
+	case PYI_NOT_PYTHON:
+		return PP_ERR_NOT_PYTHON;
+	case PYI_UNSUPPORTED:
+		return PP_ERR_UNSUPPORTED;
+	default:
+		return PP_ERR_INTERNAL;
+	}
+}
+
+/* Root may observe anything; others only processes wholly their own. */
+static int authorise(struct client *c, pid_t pid)
+{
+	int rc;
+
+	if (kill(pid, 0) && errno == ESRCH) {
+		reply_error(c, PP_ERR_NO_PROCESS, "no such process: %d", pid);
+		return -1;
+	}
+	if (c->uid == 0)
+		return 0;
+	rc = procfs_owned_by(pid, c->uid);
+	if (rc == -ENOENT || rc == -ESRCH) {
+		reply_error(c, PP_ERR_NO_PROCESS, "no such process: %d", pid);
+		return -1;
+	}
+	if (rc) {
+		reply_error(c, PP_ERR_PERMISSION, "permission denied: process %d does not belong to uid %u", pid,
+			    (unsigned)c->uid);
+		return -1;
+	}
+	return 0;
+}
+
+static struct session *get_session(struct service *svc, struct client *c, pid_t pid)
+{
+	struct session *s = find_session(svc, pid);
+	enum pyinspect_err err;
+	char msg[512];
+
+	if (s && s->start_time == procfs_start_time(pid))
+		return s;
+	if (s) {
+		/* The PID was reused; the pidfd will report the old one's exit. */
+		reply_error(c, PP_ERR_EXITED, "process %d was replaced by a new process; try again", pid);
+		return NULL;
+	}
+	if (svc->nsessions >= svc->o->max_sessions) {
+		reply_error(c, PP_ERR_LIMIT, "already observing %u processes (--max-sessions)", svc->nsessions);
+		return NULL;
+	}
+	s = session__new(svc->ld, pid, &err, msg, sizeof(msg));
+	if (!s) {
+		reply_error(c, pyi_code(err), "%s", msg);
+		return NULL;
+	}
+	s->w.fn = session_event;
+	s->owner = svc;
+	if (evloop__add(svc->ev, &s->w, EPOLLIN)) {
+		session__free(s, svc->ld);
+		reply_error(c, PP_ERR_INTERNAL, "cannot watch process %d", pid);
+		return NULL;
+	}
+	s->next = svc->sessions;
+	svc->sessions = s;
+	svc->nsessions++;
+	log_info("attached to %d (CPython %s, %s) in %.1f ms", pid, s->py.version, s->py.build, s->attach_ms);
+	return s;
+}
+
+static void do_classify(struct service *svc, struct client *c, const struct request *r)
+{
+	struct pending *p;
+	struct session *s;
+
+	if (authorise(c, r->pid))
+		return;
+	s = get_session(svc, c, r->pid);
+	if (!s)
+		return;
+	p = calloc(1, sizeof(*p));
+	if (!p || session__snapshot(s, svc->ld, &p->start)) {
+		free(p);
+		if (s->refs == 0)
+			drop_session(svc, s);
+		reply_error(c, PP_ERR_INTERNAL, "out of memory");
+		return;
+	}
+	s->refs++;
+	p->c = c;
+	p->s = s;
+	p->seconds = r->seconds;
+	p->deadline = p->start.ts + (uint64_t)(r->seconds * 1e9);
+	p->next = svc->pending;
+	svc->pending = p;
+	arm_timer(svc);
+}
+
+static void do_detach(struct service *svc, struct client *c, const struct request *r)
+{
+	struct session *s;
+	char msg[128];
+
+	if (authorise(c, r->pid))
+		return;
+	s = find_session(svc, r->pid);
+	if (!s) {
+		reply_error(c, PP_ERR_NOT_ATTACHED, "not attached to process %d", r->pid);
+		return;
+	}
+	snprintf(msg, sizeof(msg), "detached from process %d on request", r->pid);
+	for (struct pending *p = svc->pending, *next; p; p = next) {
+		next = p->next;
+		if (p->s == s)
+			fail_pending(svc, p, PP_ERR_DETACHED, msg);
+	}
+	drop_session(svc, s);
+	arm_timer(svc);
+	ctl_server__reply(c, protocol_ok(json_pack("{s:i}", "pid", (int)r->pid)));
+}
+
+static void do_status(struct service *svc, struct client *c)
+{
+	struct loader_stats st;
+	unsigned int pending = 0;
+
+	loader__stats(svc->ld, &st);
+	for (struct pending *p = svc->pending; p; p = p->next)
+		pending++;
+	ctl_server__reply(c, protocol_ok(json_pack(
+		"{s:s, s:i, s:f, s:i, s:i, s:i, s:I, s:{s:b, s:i, s:i, s:I, s:I, s:I}}",
+		"version", PYPROBE_VERSION, "pid", (int)getpid(), "uptime_seconds", (now_ns() - svc->started) / 1e9,
+		"sessions", (int)svc->nsessions, "pending", (int)pending,
+		"clients", svc->nclients ? (int)svc->nclients(svc->nclients_ctx) : 0,
+		"requests", (json_int_t)svc->requests,
+		"bpf", "attached", st.attached, "sample_hz", (int)st.sample_hz, "cpus_sampled", (int)st.ncpus_sampled,
+		"threads_map_full", (json_int_t)st.threads_full, "samples_map_full", (json_int_t)st.samples_full,
+		"events_lost", (json_int_t)st.events_lost)));
+}
+
+static void do_list(struct service *svc, struct client *c)
+{
+	json_t *a = json_array();
+	uint64_t now = now_ns();
+
+	for (struct session *s = svc->sessions; s; s = s->next) {
+		if (c->uid != 0 && procfs_owned_by(s->pid, c->uid))
+			continue;	/* others' processes are not theirs to know about */
+		json_array_append_new(a, json_pack("{s:i, s:o, s:f, s:i}", "pid", (int)s->pid, "python",
+						   report_python(&s->py), "attached_seconds",
+						   (now - s->attached_ts) / 1e9, "requests", (int)s->refs));
+	}
+	ctl_server__reply(c, protocol_ok(json_pack("{s:o}", "sessions", a)));
+}
+
+void service__request(void *ctx, struct client *c, const char *line, size_t len)
+{
+	struct service *svc = ctx;
+	struct request r;
+	const char *code;
+	char msg[256];
+
+	svc->requests++;
+	if (protocol_parse(line, len, &r, &code, msg, sizeof(msg))) {
+		ctl_server__reply(c, protocol_error(code, msg));
+		return;
+	}
+	switch (r.cmd) {
+	case REQ_CLASSIFY:
+		do_classify(svc, c, &r);
+		break;
+	case REQ_DETACH:
+		do_detach(svc, c, &r);
+		break;
+	case REQ_STATUS:
+		do_status(svc, c);
+		break;
+	case REQ_LIST:
+		do_list(svc, c);
+		break;
+	}
+}
+
+void service__client_closed(void *ctx, struct client *c)
+{
+	struct service *svc = ctx;
+
+	for (struct pending *p = svc->pending, *next; p; p = next) {
+		struct session *s = p->s;
+
+		next = p->next;
+		if (p->c != c)
+			continue;
+		remove_pending(svc, p);
+		unref_session(svc, s);
+	}
+	arm_timer(svc);
+}
+
+int service__ringbuf_event(void *ctx, void *data, size_t size)
+{
+	struct service *svc = ctx;
+	const struct pp_event *ev = data;
+	struct session *s;
+
+	if (size < sizeof(*ev) || ev->type != PP_EV_THREAD_EXIT)
+		return 0;
+	s = find_session(svc, ev->tgid);
+	if (s)
+		session__thread_exited(s, svc->ld, ev->tid);
+	return 0;
+}
+
+struct service *service__new(struct evloop *ev, const struct opts *o)
+{
+	struct service *svc = calloc(1, sizeof(*svc));
+
+	if (!svc)
+		return NULL;
+	svc->ev = ev;
+	svc->o = o;
+	svc->started = now_ns();
+	svc->timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	svc->timer.fn = timer_event;
+	if (svc->timer.fd < 0 || evloop__add(ev, &svc->timer, EPOLLIN)) {
+		int err = errno;
+
+		if (svc->timer.fd >= 0)
+			close(svc->timer.fd);
+		free(svc);
+		errno = err;
+		return NULL;
+	}
+	return svc;
+}
+
+void service__set_loader(struct service *svc, struct loader *ld)
+{
+	svc->ld = ld;
+}
+
+void service__set_nclients_fn(struct service *svc, unsigned int (*fn)(void *), void *ctx)
+{
+	svc->nclients = fn;
+	svc->nclients_ctx = ctx;
+}
+
+void service__free(struct service *svc)
+{
+	if (!svc)
+		return;
+	while (svc->pending)
+		remove_pending(svc, svc->pending);
+	while (svc->sessions)
+		drop_session(svc, svc->sessions);
+	evloop__del(svc->ev, &svc->timer);
+	close(svc->timer.fd);
+	free(svc);
+}

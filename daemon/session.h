@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef PYPROBED_SESSION_H
+#define PYPROBED_SESSION_H
+#include <stdint.h>
+#include "evloop.h"
+#include "pyinspect.h"
+#include "window.h"
+
+struct loader;
+
+/* One observed process: its pidfd, what inspection found, its BPF map entries. */
+struct session {
+	struct watch w;		/* the pidfd: readable when the process exits */
+	pid_t pid;
+	uint64_t start_time;	/* /proc start time: tells a reused PID apart */
+	struct pyinfo py;
+	uint64_t attached_ts;	/* CLOCK_MONOTONIC ns */
+	double attach_ms;	/* request to probes live */
+	unsigned int refs;	/* requests using it */
+	struct snapshot exited;	/* final records of threads that exited */
+	void *owner;		/* the service holding it */
+	struct session *next;
+};
+
+uint64_t now_ns(void);
+
+/*
+ * Inspect pid and attach to it. On failure returns NULL and sets *err and a
+ * message for the user. The caller adds s->w to the event loop.
+ */
+struct session *session__new(struct loader *ld, pid_t pid, enum pyinspect_err *err, char *msg, size_t len);
+/* Remove the BPF state and close the pidfd; the caller removed s->w from the loop. */
+void session__free(struct session *s, struct loader *ld);
+/* All threads now, in-progress intervals included. */
+int session__snapshot(struct session *s, struct loader *ld, struct snapshot *out);
+/* A thread of s exited: keep its final record, free its map entry. */
+void session__thread_exited(struct session *s, struct loader *ld, uint32_t tid);
+
+#endif

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef PYPROBED_WINDOW_H
+#define PYPROBED_WINDOW_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/types.h>
+#include "pyprobe/events.h"
+
+extern const char *const pp_bucket_names[PP_NBUCKETS];
+
+/* One thread's state as read from the BPF maps at one instant. */
+struct snap_thread {
+	uint32_t tid;
+	bool exited;
+	struct pp_thread th;	/* in-progress interval already added */
+	struct pp_samples smp;
+};
+
+/* All threads of one target at one instant, sorted by tid. */
+struct snapshot {
+	uint64_t ts;		/* CLOCK_MONOTONIC ns */
+	size_t n, cap;
+	struct snap_thread *v;
+};
+
+/* Add a thread; the caller sorts with snapshot__sort when done. */
+int snapshot__add(struct snapshot *s, const struct snap_thread *t);
+void snapshot__sort(struct snapshot *s);
+void snapshot__clear(struct snapshot *s);
+
+/* What one thread did during a window. */
+struct thread_window {
+	uint32_t tid;
+	char name[16];
+	bool exited;
+	double sec[PP_NBUCKETS];
+	uint64_t cnt[PP_NBUCKETS];
+	double gil_sec[PP_GIL_NKINDS];
+	uint64_t gil_cnt[PP_GIL_NKINDS];
+	uint64_t samples, samples_gil, samples_nogil, samples_unknown;
+};
+
+struct window {
+	double seconds;		/* wall time between the two snapshots */
+	size_t n;
+	struct thread_window *t;
+};
+
+/* w = end - start, per thread. Returns 0 or -ENOMEM. Free with window__free. */
+int window__diff(struct window *w, const struct snapshot *start, const struct snapshot *end);
+void window__free(struct window *w);
+
+#endif

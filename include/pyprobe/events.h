@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The ABI between the BPF programs and pyprobed: map keys and values and ring
+ * buffer records. Includes no other header: BPF code includes vmlinux.h first,
+ * user space <linux/types.h>. Only fixed-width fields, widest first, explicit
+ * padding, and a size assertion on every struct so both builds agree.
+ */
+#ifndef PYPROBE_EVENTS_H
+#define PYPROBE_EVENTS_H
+
+/*
+ * Where a thread's wall time goes. The order is the JSON order; names live in
+ * pp_bucket_names (daemon/buckets.c). PP_B_NONE marks "no state yet".
+ */
+enum pp_bucket {
+	PP_B_ONCPU = 0,
+	PP_B_RUNQUEUE,
+	PP_B_GIL_WAIT,
+	PP_B_LOCK_WAIT,
+	PP_B_NET_IO,
+	PP_B_FILE_IO,
+	PP_B_POLL_WAIT,
+	PP_B_SLEEP,
+	PP_B_CHILD_WAIT,
+	PP_B_OTHER,
+	PP_NBUCKETS,
+	PP_B_NONE = 0xfe,
+	PP_B_EXITED = 0xff,
+};
+
+/* Kind of GIL wait, when the bucket is PP_B_GIL_WAIT. */
+enum pp_gil_kind {
+	PP_GIL_ACQUIRE = 0,	/* waiting on gil.cond / gil.mutex: wants the GIL */
+	PP_GIL_HANDOFF = 1,	/* waiting on switch_cond / switch_mutex: forced hand-off */
+	PP_GIL_NKINDS,
+};
+
+/* Up to two address ranges per GIL wait kind (3.6 keeps cond and mutex apart). */
+#define PP_GIL_RANGES 4
+
+struct pp_range {
+	__u64 lo;
+	__u64 hi;	/* exclusive; lo == hi means unused */
+};
+
+/* Value of the targets map, keyed by tgid. Written by the daemon at attach. */
+struct pp_target {
+	struct pp_range gil[PP_GIL_RANGES];	/* [0,1] acquire, [2,3] hand-off */
+	__u64 gil_locked_addr;		/* int: 1 held, 0 free, <0 not created */
+	__u64 gil_holder_addr;		/* PyThreadState *last_holder */
+	__u64 tstate_thread_id_off;	/* offset of thread_id (== pthread_self) */
+	__u64 flags;			/* PP_TF_* */
+};
+
+#define PP_TF_GIL_KNOWN 1ULL	/* gil_* fields are valid */
+
+/* Value of the threads map, keyed by tid. BPF writes, the daemon reads. */
+struct pp_thread {
+	__u64 ns[PP_NBUCKETS];		/* accumulated time per bucket */
+	__u64 cnt[PP_NBUCKETS];		/* completed intervals per bucket */
+	__u64 gil_ns[PP_GIL_NKINDS];	/* gil_wait split by kind */
+	__u64 gil_cnt[PP_GIL_NKINDS];
+	__u64 state_ts;			/* ktime (CLOCK_MONOTONIC) the current state began */
+	__u64 fsbase;			/* x86-64 fs base == pthread_self */
+	__u32 tgid;
+	__u8 state;			/* enum pp_bucket the thread is in now */
+	__u8 gil_kind;			/* enum pp_gil_kind when state is GIL wait */
+	__u8 pad[2];
+	char comm[16];
+};
+
+/* Value of the sampler's samples map, keyed by tid. */
+struct pp_samples {
+	__u64 total;		/* CPU samples taken on this thread */
+	__u64 gil;		/* ... while it held the GIL (running Python) */
+	__u64 nogil;		/* ... while it did not (native code, syscalls) */
+	__u64 unknown;		/* ... where the GIL state could not be read */
+};
+
+/* Ring buffer records. */
+enum pp_event_type {
+	PP_EV_THREAD_EXIT = 1,
+};
+
+struct pp_event {
+	__u32 type;
+	__u32 tgid;
+	__u32 tid;
+	__u32 pad;
+};
+
+#ifndef __cplusplus
+_Static_assert(sizeof(struct pp_range) == 16, "pp_range ABI");
+_Static_assert(sizeof(struct pp_target) == 16 * 4 + 32, "pp_target ABI");
+_Static_assert(sizeof(struct pp_thread) == 8 * (2 * 10 + 4 + 2) + 8 + 16, "pp_thread ABI");
+_Static_assert(sizeof(struct pp_samples) == 32, "pp_samples ABI");
+_Static_assert(sizeof(struct pp_event) == 16, "pp_event ABI");
+#endif
+
+#endif /* PYPROBE_EVENTS_H */

@@ -1,0 +1,210 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# gen-pyoffsets.sh - regenerate daemon/pyoffsets_table.h
+#
+# Why: the CPython structures pyprobe reads from outside the process
+# (_PyRuntimeState, PyInterpreterState, PyThreadState, the GIL) are internal,
+# change layout between minor versions and depend on configure options.
+# So the offsets are never typed by hand: tools/pyoffsets-probe.c is compiled
+# against each interpreter's own headers (-DPy_BUILD_CORE, internal headers,
+# its pyconfig.h) and prints offsetof()/sizeof() values; sizeof(_PyRuntime)
+# is cross-checked against the symbol size in the interpreter's libpython.
+#
+# Usage: tools/gen-pyoffsets.sh [VERSION|PREFIX]...
+#   VERSION  a pyenv version name, e.g. 3.8.18 ($(pyenv root)/versions/VERSION)
+#   PREFIX   an installation prefix (contains include/python3.N[m]/); must
+#            contain a '/'
+# Without arguments every $(pyenv root)/versions/3.N.P with N >= 6 is used.
+# Environment: CC (default gcc), NM (default nm), PYENV_ROOT.
+#
+# Output is deterministic: rows are sorted by minor version and the file is
+# only rewritten when its contents change.  Several builds of one minor
+# version are merged into one row if they agree and are an error otherwise.
+
+set -euo pipefail
+
+CC=${CC:-gcc}
+NM=${NM:-nm}
+
+topdir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+probe_src=$topdir/tools/pyoffsets-probe.c
+out=$topdir/daemon/pyoffsets_table.h
+
+die()
+{
+	echo "gen-pyoffsets: $*" >&2
+	exit 1
+}
+
+note()
+{
+	echo "gen-pyoffsets: $*" >&2
+}
+
+pyenv_root()
+{
+	if [ -n "${PYENV_ROOT:-}" ]; then
+		echo "$PYENV_ROOT"
+	elif command -v pyenv >/dev/null 2>&1; then
+		pyenv root
+	else
+		die "pyenv not found; set PYENV_ROOT or pass prefixes"
+	fi
+}
+
+# Set $prefix and $want (expected PY_VERSION, or - if unknown) for one argument.
+resolve()
+{
+	local arg=$1
+
+	if [[ $arg == */* ]]; then
+		[ -d "$arg" ] || die "no such prefix: $arg"
+		prefix=$(cd "$arg" && pwd)
+		want=-
+	else
+		prefix=$(pyenv_root)/versions/$arg
+		[ -d "$prefix" ] || die "no such pyenv version: $arg"
+		want=$arg
+	fi
+}
+
+# The single include/python3.N[m] directory of a prefix (not 3.N[t|d]...).
+incdir_of()
+{
+	local prefix=$1 d found=
+
+	for d in "$prefix"/include/python3.*; do
+		[[ $d =~ /python3\.[0-9]+m?$ ]] || continue
+		[ -f "$d/Python.h" ] || continue
+		[ -z "$found" ] || die "several include directories in $prefix"
+		found=$d
+	done
+	[ -n "$found" ] || die "no include/python3.N/Python.h in $prefix"
+	echo "$found"
+}
+
+# Size of the _PyRuntime symbol in the prefix's libpython or interpreter,
+# or nothing if no symbol table with _PyRuntime is found.
+nm_runtime_size()
+{
+	local prefix=$1 minor=$2 f hex
+
+	for f in "$prefix"/lib/libpython3."$minor".so.1.0 \
+		 "$prefix"/lib/libpython3."$minor"m.so.1.0 \
+		 "$prefix"/lib/libpython3."$minor".a \
+		 "$prefix"/lib/libpython3."$minor"m.a \
+		 "$prefix"/bin/python3."$minor"; do
+		[ -f "$f" ] || continue
+		hex=$("$NM" -S --defined-only "$f" 2>/dev/null |
+		      awk '$4 == "_PyRuntime" { print $2; exit }') || true
+		if [ -n "$hex" ]; then
+			echo "$((16#$hex)) $f"
+			return
+		fi
+	done
+}
+
+command -v "$CC" >/dev/null 2>&1 || die "compiler not found: $CC"
+[ -f "$probe_src" ] || die "missing $probe_src"
+
+args=("$@")
+if [ ${#args[@]} -eq 0 ]; then
+	root=$(pyenv_root)
+	for d in "$root"/versions/3.*; do
+		v=${d##*/}
+		[[ $v =~ ^3\.([0-9]+)\.[0-9]+$ ]] || continue
+		[ "${BASH_REMATCH[1]}" -ge 6 ] || continue
+		args+=("$v")
+	done
+	[ ${#args[@]} -gt 0 ] || die "no CPython 3.6+ found in $root/versions"
+fi
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+declare -A row_of=() ver_of=() seen=()
+n=0
+for arg in "${args[@]}"; do
+	resolve "$arg"
+	[ -z "${seen[$prefix]:-}" ] || continue
+	seen[$prefix]=1
+	inc=$(incdir_of "$prefix")
+	minor=$(sed -n 's/^#define PY_MINOR_VERSION[[:space:]]*\([0-9]*\).*/\1/p' \
+		"$inc/patchlevel.h")
+	[ -n "$minor" ] || die "cannot read PY_MINOR_VERSION from $inc"
+
+	# 3.8+ internal headers include each other by bare name (pycore_*.h)
+	# and CPython builds them with -IInclude/internal.  3.7's internal
+	# headers are included as "internal/x.h" and share names with public
+	# headers (pystate.h, ceval.h), so 3.7 and older get only -I<inc>.
+	cflags=(-DPy_BUILD_CORE -I"$inc")
+	if compgen -G "$inc/internal/pycore_*.h" >/dev/null; then
+		cflags+=(-I"$inc/internal")
+	fi
+
+	n=$((n + 1))
+	bin=$tmp/probe-$n
+	"$CC" -O0 -Wall "${cflags[@]}" -o "$bin" "$probe_src" ||
+		die "compiling the probe against $inc failed"
+	row=$("$bin") || die "probe for $inc failed"
+
+	# First line is "/* <PY_VERSION>[: options] */".
+	got=$(sed -n '1s|^[[:space:]]*/\* \([^ :]*\).*|\1|p' <<<"$row")
+	if [ "$want" != - ] && [ "$got" != "$want" ]; then
+		die "$inc is Python $got, expected $want"
+	fi
+	[ "$(sed -n 's/.*\.minor = \([0-9]*\),.*/\1/p' <<<"$row")" = "$minor" ] ||
+		die "probe minor version mismatch for $inc"
+
+	size=$(sed -n 's/.*\.runtime_size = \(-\{0,1\}[0-9]*\),.*/\1/p' <<<"$row")
+	read -r nmsize nmfile < <(nm_runtime_size "$prefix" "$minor"; echo) || true
+	if [ -n "${nmsize:-}" ]; then
+		[ "$nmsize" = "$size" ] ||
+			die "$got: sizeof(_PyRuntimeState) = $size but $nmfile has _PyRuntime of $nmsize bytes"
+		note "$got: sizeof(_PyRuntimeState) $size matches $nmfile"
+	elif [ "$size" != -1 ]; then
+		note "$got: no _PyRuntime symbol found, runtime_size not cross-checked"
+	fi
+
+	# "<PY_VERSION>[: options]" from the first line, the row itself after it.
+	what=$(sed -n '1s|^[[:space:]]*/\* \(.*\) \*/$|\1|p' <<<"$row")
+	body=$(sed 1d <<<"$row")
+	if [ -n "${row_of[$minor]:-}" ]; then
+		[ "$body" = "${row_of[$minor]}" ] ||
+			die "3.$minor: builds ${ver_of[$minor]} and $what have different layouts"
+		ver_of[$minor]="${ver_of[$minor]}; $what"
+	else
+		row_of[$minor]=$body
+		ver_of[$minor]=$what
+	fi
+done
+
+{
+	cat <<-'EOF'
+	/* SPDX-License-Identifier: MIT */
+	/*
+	 * Generated by tools/gen-pyoffsets.sh; do not edit.
+	 *
+	 * Initializer rows for struct py_offsets (daemon/pyoffsets.h), one per
+	 * CPython minor version, sorted by minor version.  Every value is an
+	 * offsetof()/sizeof() computed by tools/pyoffsets-probe.c compiled
+	 * against that interpreter's own headers (-DPy_BUILD_CORE); -1 means
+	 * the field does not exist in that version.  The comment above a row
+	 * names the build(s) it was generated from and the layout-changing
+	 * configure options their pyconfig.h defines.
+	 */
+	EOF
+	for minor in $(printf '%s\n' "${!row_of[@]}" | sort -n); do
+		printf '\t/* %s */\n%s\n' "${ver_of[$minor]}" "${row_of[$minor]}"
+	done
+} >"$tmp/table.h"
+
+if [ -f "$out" ] && cmp -s "$tmp/table.h" "$out"; then
+	note "$out is up to date"
+else
+	mkdir -p "$(dirname "$out")"
+	cp "$tmp/table.h" "$out.tmp"
+	mv "$out.tmp" "$out"
+	note "wrote $out"
+fi
