@@ -12,6 +12,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "pyprobe/events.h"
+#include "pyprobe/syscalls.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -55,6 +56,21 @@ int handle_sample(struct bpf_perf_event_data *ctx)
 		}
 	}
 	s->total++;
+	task = bpf_get_current_task_btf();
+	/*
+	 * Kernel time inside read/write/send/fsync... is the kernel doing the
+	 * thread's I/O (copies, file system, network stack): I/O work, not CPU.
+	 */
+	if ((long)ctx->regs.ip < 0) {	/* x86-64: kernel addresses have the top bit set */
+		struct pt_regs *uregs = (struct pt_regs *)bpf_task_pt_regs(task);
+		long nr = BPF_CORE_READ(uregs, orig_ax);
+		int cls = nr >= 0 ? pp_syscall_class(nr) : PP_SC_OTHER;
+
+		if (cls == PP_SC_FD_IO || cls == PP_SC_NET || cls == PP_SC_FILE) {
+			s->kernel_io++;
+			return 0;
+		}
+	}
 	if (!(cfg->flags & PP_TF_GIL_KNOWN) ||
 	    bpf_probe_read_user(&locked, sizeof(locked), (void *)cfg->gil_locked_addr)) {
 		s->unknown++;
@@ -75,7 +91,6 @@ int handle_sample(struct bpf_perf_event_data *ctx)
 		s->unknown++;
 		return 0;
 	}
-	task = bpf_get_current_task_btf();
 	fsbase = BPF_CORE_READ(task, thread.fsbase);
 	if (holder_tid == fsbase)
 		s->gil++;

@@ -13,8 +13,11 @@
 #define GIL_WAITER_SHARE 0.10
 /* Event-loop waits count as I/O when the loop wakes this often per second. */
 #define POLL_BUSY_WAKEUPS 20.0
+/* Less work than this share of one thread's window is an idle process. */
+#define IDLE_WORK 0.20
 #define DOMINANT 0.50
 #define GIL_CONTENDED 0.30
+#define FEW_SAMPLES 20
 
 static void reason(struct verdict *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void reason(struct verdict *v, const char *fmt, ...)
@@ -48,7 +51,6 @@ static void sum(const struct window *w, struct totals *t)
 	for (size_t i = 0; i < w->n; i++) {
 		const struct thread_window *th = &w->t[i];
 		double on = th->sec[PP_B_ONCPU];
-		uint64_t known = th->samples_gil + th->samples_nogil;
 
 		for (int b = 0; b < PP_NBUCKETS; b++) {
 			t->sec[b] += th->sec[b];
@@ -62,10 +64,12 @@ static void sum(const struct window *w, struct totals *t)
 		t->samples_gil += th->samples_gil;
 		t->samples_nogil += th->samples_nogil;
 		t->samples_unknown += th->samples_unknown;
-		/* Split each thread's CPU time by its own samples; unsampled time stays Python. */
-		if (known) {
-			t->cpu_python += on * th->samples_gil / known;
-			t->cpu_native += on * th->samples_nogil / known;
+		t->samples_kernel_io += th->samples_kernel_io;
+		/* Split each thread's CPU time by its own samples; unsampled time counts as Python. */
+		if (th->samples) {
+			t->cpu_python += on * th->samples_gil / th->samples;
+			t->cpu_io += on * th->samples_kernel_io / th->samples;
+			t->cpu_native += on * (th->samples_nogil + th->samples_unknown) / th->samples;
 		} else {
 			t->cpu_python += on;
 		}
@@ -75,26 +79,25 @@ static void sum(const struct window *w, struct totals *t)
 		poll_wakeups += th->cnt[PP_B_POLL_WAIT];
 		t->threads++;
 	}
-	if (t->samples_gil + t->samples_nogil)
-		t->python_share = (double)t->samples_gil / (t->samples_gil + t->samples_nogil);
-	else
-		t->python_share = t->cpu_python > 0 ? 1 : 0;
+	if (t->cpu_python + t->cpu_native > 0)
+		t->python_share = t->cpu_python / (t->cpu_python + t->cpu_native);
 	t->poll_wakeups_per_sec = w->seconds > 0 ? poll_wakeups / w->seconds : 0;
 	t->poll_is_io = poll_sec > 0 && t->poll_wakeups_per_sec >= POLL_BUSY_WAKEUPS;
 
 	/* Run-queue time is CPU demand: the thread was ready and the cores were busy. */
-	t->cpu = t->sec[PP_B_ONCPU] + t->sec[PP_B_RUNQUEUE];
+	t->cpu = t->cpu_python + t->cpu_native + t->sec[PP_B_RUNQUEUE];
 	t->gil = t->sec[PP_B_GIL_WAIT];
-	t->io = t->sec[PP_B_NET_IO] + t->sec[PP_B_FILE_IO] + t->sec[PP_B_CHILD_WAIT] +
+	t->io = t->sec[PP_B_NET_IO] + t->sec[PP_B_FILE_IO] + t->sec[PP_B_CHILD_WAIT] + t->cpu_io +
 		(t->poll_is_io ? t->sec[PP_B_POLL_WAIT] : 0);
 	t->idle = t->sec[PP_B_SLEEP] + (t->poll_is_io ? 0 : t->sec[PP_B_POLL_WAIT]);
 	t->other = t->sec[PP_B_OTHER];
 	/*
-	 * Lock waits are left out of the denominator: a thread blocked on a lock,
-	 * a queue or join() waits for the other threads, whose time says why.
+	 * Neither idle time nor lock waits explain slowness: a sleeping helper
+	 * thread or a thread blocked in join() waits for the others, whose time
+	 * says why. Shares are taken over the remaining work.
 	 */
 	t->lock = t->sec[PP_B_LOCK_WAIT];
-	t->active = t->cpu + t->gil + t->io + t->idle + t->other;
+	t->work = t->cpu + t->gil + t->io + t->other;
 }
 
 static void advice_for(struct verdict *v)
@@ -130,41 +133,45 @@ static void advice_for(struct verdict *v)
 void classify(const struct window *w, struct verdict *v)
 {
 	struct totals *t = &v->tot;
-	double a, s_cpu, s_gil, s_io, s_idle, s_other, best;
+	double a, s_cpu, s_gil, s_io, s_other, best;
 
 	memset(v, 0, sizeof(*v));
 	sum(w, t);
-	a = t->active;
-	if (t->all <= 0) {
+	a = t->work;
+	if (t->all <= 0 || w->seconds <= 0) {
 		v->label = "idle";
 		v->confidence = 0.3;
 		reason(v, "no thread activity was observed in %.1f s", w->seconds);
 		advice_for(v);
 		return;
 	}
-	if (a < 0.05 * t->all) {
+	if (a < IDLE_WORK * w->seconds) {
+		double busy = a / w->seconds;
+
 		v->label = "idle";
-		v->confidence = 0.7;
-		reason(v, "%.0f%% of thread time is spent waiting on locks, queues or joins, none on CPU or I/O",
-		       pct(t->lock, t->all));
-		reason(v, "threads wait for each other: waiting for work, or a deadlock if it never changes");
+		v->confidence = 1 - 0.5 * busy / IDLE_WORK;
+		reason(v, "all threads together worked %.2f s in the %.1f s window (%.0f%% of one thread)", a,
+		       w->seconds, 100 * busy);
+		reason(v, "waiting: sleep %.0f%%, event loop %.0f%%, locks/queues/joins %.0f%% of thread time",
+		       pct(t->sec[PP_B_SLEEP], t->all), pct(t->sec[PP_B_POLL_WAIT], t->all), pct(t->lock, t->all));
+		if (t->lock > 0.9 * t->all)
+			reason(v, "threads wait for each other: waiting for work, or a deadlock if it never changes");
 		advice_for(v);
 		return;
 	}
 	s_cpu = t->cpu / a;
 	s_gil = t->gil / a;
 	s_io = t->io / a;
-	s_idle = t->idle / a;
 	s_other = t->other / a;
 
 	if (s_gil >= GIL_CONTENDED && t->gil_waiters >= 1) {
 		v->label = "gil-contended";
 		v->confidence = s_gil + s_cpu > 1 ? 1 : s_gil + s_cpu;
-		reason(v, "%.0f%% of active thread time waits for the GIL (acquire %.0f%%, forced hand-off %.0f%%)",
+		reason(v, "%.0f%% of working thread time waits for the GIL (acquire %.0f%%, forced hand-off %.0f%%)",
 		       100 * s_gil, pct(t->gil_sec[PP_GIL_ACQUIRE], a), pct(t->gil_sec[PP_GIL_HANDOFF], a));
 		reason(v, "%u thread(s) waited for the GIL more than %.0f%% of the window", t->gil_waiters,
 		       100 * GIL_WAITER_SHARE);
-		reason(v, "%.0f%% of active time on CPU, %.0f%% of CPU samples running Python", 100 * s_cpu,
+		reason(v, "%.0f%% of working time on CPU, %.0f%% of it running Python", 100 * s_cpu,
 		       100 * t->python_share);
 	} else {
 		best = s_cpu;
@@ -173,49 +180,45 @@ void classify(const struct window *w, struct verdict *v)
 			best = s_io;
 			v->label = "io-bound";
 		}
-		if (s_idle > best) {
-			best = s_idle;
-			v->label = "idle";
+		if (s_other > best) {
+			best = s_other;
+			v->label = "other";
 		}
-		if (best < DOMINANT) {
+		if (best < DOMINANT || !strcmp(v->label, "other")) {
 			v->label = "mixed";
 			v->confidence = 1 - best;
-			reason(v, "no cause above %.0f%%: CPU %.0f%%, GIL wait %.0f%%, I/O %.0f%%, idle %.0f%%, other %.0f%%",
-			       100 * DOMINANT, 100 * s_cpu, 100 * s_gil, 100 * s_io, 100 * s_idle, 100 * s_other);
+			reason(v, "no single cause: CPU %.0f%%, GIL wait %.0f%%, I/O %.0f%%, other (page faults, "
+				  "unclassified waits) %.0f%% of working thread time", 100 * s_cpu, 100 * s_gil,
+			       100 * s_io, 100 * s_other);
 		} else if (!strcmp(v->label, "cpu")) {
 			bool py = t->python_share >= 0.5;
+			double share = py ? t->python_share : 1 - t->python_share;
+			uint64_t n = t->samples_gil + t->samples_nogil + t->samples_unknown;
 
 			v->label = py ? "cpu-bound-python" : "cpu-bound-native";
-			v->confidence = best * (py ? t->python_share : 1 - t->python_share);
-			reason(v, "%.0f%% of active thread time is on CPU or ready to run (run queue %.0f%%)",
+			v->confidence = best * share;
+			reason(v, "%.0f%% of working thread time is on CPU or ready to run (run queue %.0f%%)",
 			       100 * s_cpu, pct(t->sec[PP_B_RUNQUEUE], a));
-			reason(v, "%.0f%% of %llu CPU samples ran %s", 100 * (py ? t->python_share : 1 - t->python_share),
-			       (unsigned long long)(t->samples_gil + t->samples_nogil),
-			       py ? "Python (thread held the GIL)" : "native code with the GIL released");
+			reason(v, "%.0f%% of the CPU time ran %s (%llu samples)", 100 * share,
+			       py ? "Python (the thread held the GIL)" : "native code with the GIL released",
+			       (unsigned long long)n);
 			/* Few samples make the Python/native split uncertain. */
-			if (t->samples_gil + t->samples_nogil < 20)
+			if (n < FEW_SAMPLES)
 				v->confidence *= 0.6;
-		} else if (!strcmp(v->label, "io-bound")) {
+		} else {
 			v->confidence = best;
-			reason(v, "%.0f%% of active thread time waits for I/O: network %.0f%%, files %.0f%%, "
-				  "event loop %.0f%%, child processes %.0f%%", 100 * s_io,
-			       pct(t->sec[PP_B_NET_IO], a), pct(t->sec[PP_B_FILE_IO], a),
+			reason(v, "%.0f%% of working thread time is I/O: network %.0f%%, files %.0f%%, kernel I/O "
+				  "work %.0f%%, event loop %.0f%%, child processes %.0f%%", 100 * s_io,
+			       pct(t->sec[PP_B_NET_IO], a), pct(t->sec[PP_B_FILE_IO], a), pct(t->cpu_io, a),
 			       t->poll_is_io ? pct(t->sec[PP_B_POLL_WAIT], a) : 0.0, pct(t->sec[PP_B_CHILD_WAIT], a));
 			if (t->poll_is_io)
 				reason(v, "the event loop wakes %.0f times/s, so its waits count as I/O",
 				       t->poll_wakeups_per_sec);
-		} else {
-			v->confidence = best;
-			reason(v, "%.0f%% of active thread time is sleeping or waiting for events (sleep %.0f%%, "
-				  "event loop %.0f%%)", 100 * s_idle, pct(t->sec[PP_B_SLEEP], a),
-			       t->poll_is_io ? 0.0 : pct(t->sec[PP_B_POLL_WAIT], a));
-			if (t->sec[PP_B_POLL_WAIT] > 0)
-				reason(v, "the event loop wakes %.1f times/s", t->poll_wakeups_per_sec);
 		}
 	}
-	if (t->lock > 0.05 * t->all)
-		reason(v, "%.0f%% of all thread time waits on locks, queues or joins (not counted above)",
-		       pct(t->lock, t->all));
+	if (t->idle + t->lock > 0.05 * t->all)
+		reason(v, "not counted above: sleeping/idle %.0f%%, locks/queues/joins %.0f%% of all thread time",
+		       pct(t->idle, t->all), pct(t->lock, t->all));
 	if (v->confidence > 1)
 		v->confidence = 1;
 	advice_for(v);

@@ -11,11 +11,13 @@ struct totals {
 	double sec[PP_NBUCKETS];
 	double gil_sec[PP_GIL_NKINDS];
 	uint64_t gil_cnt[PP_GIL_NKINDS];
-	uint64_t samples, samples_gil, samples_nogil, samples_unknown;
+	uint64_t samples, samples_gil, samples_nogil, samples_unknown, samples_kernel_io;
 	double all;		/* every bucket */
-	double active;		/* the denominator of the shares below */
-	double cpu, cpu_python, cpu_native, gil, io, idle, other, lock;
-	double python_share;	/* of on-CPU samples with a known GIL state */
+	double work;		/* cpu + gil + io + other: the denominator of the shares */
+	double cpu;		/* on CPU in user space or ready to run (run queue) */
+	double cpu_python, cpu_native, cpu_io;	/* on-CPU split by samples */
+	double gil, io, idle, other, lock;
+	double python_share;	/* cpu_python / (cpu_python + cpu_native) */
 	double poll_wakeups_per_sec;
 	bool poll_is_io;
 	unsigned int threads, gil_waiters;

@@ -118,8 +118,8 @@ int main(int argc, char **argv)
 	ld = loader__new(&o, service__ringbuf_event, svc);
 	if (!ld) {
 		err = -errno;
-		log_err("cannot load the BPF programs: %s (root or CAP_BPF+CAP_PERFMON needed, and a kernel "
-			"with BTF)", strerror(-err));
+		log_err("cannot load the BPF programs: %s (needs root or CAP_BPF+CAP_PERFMON+CAP_SYS_PTRACE and a "
+			"kernel with BTF; -v shows libbpf's log)", strerror(-err));
 		goto cleanup;
 	}
 	service__set_loader(svc, ld);

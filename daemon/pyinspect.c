@@ -135,7 +135,12 @@ static int elf_read_vaddr(struct elfinfo *e, uint64_t vaddr, void *buf, size_t l
 	return -ENOENT;
 }
 
-/* Find the full "M.m.p" version string for a known M.m in read-only data. */
+/*
+ * Find the full "M.m.p" version string for a known M.m in .rodata: PY_VERSION
+ * as a NUL-terminated string. Linkers merge string tails, so "3.8.18" may only
+ * exist as the end of ".../Python-3.8.18": a standalone copy wins, else a tail
+ * that follows a character which cannot be part of a version.
+ */
 static void find_version_string(struct elfinfo *e, unsigned major, unsigned minor, unsigned *micro, char *out,
 				size_t outlen)
 {
@@ -143,13 +148,14 @@ static void find_version_string(struct elfinfo *e, unsigned major, unsigned mino
 	Elf_Scn *scn = NULL;
 	char prefix[16];
 	int plen = snprintf(prefix, sizeof(prefix), "%u.%u.", major, minor);
+	const char *tail = NULL, *tail_end = NULL;
 
 	if (elf_getshdrstrndx(e->elf, &shstrndx))
 		return;
 	while ((scn = elf_nextscn(e->elf, scn))) {
 		GElf_Shdr sh;
 		Elf_Data *d;
-		const char *name, *p, *end;
+		const char *name, *p, *start, *end;
 
 		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS)
 			continue;
@@ -159,26 +165,37 @@ static void find_version_string(struct elfinfo *e, unsigned major, unsigned mino
 		d = elf_getdata(scn, NULL);
 		if (!d || !d->d_buf)
 			return;
-		p = d->d_buf;
-		end = p + d->d_size;
-		/* A NUL-delimited string "M.m.<digits><suffix>" shorter than 16 bytes. */
-		for (; p + plen < end; p++) {
+		start = d->d_buf;
+		end = start + d->d_size;
+		for (p = start; p + plen < end; p++) {
 			const char *q;
+			char before = p > start ? p[-1] : 0;
 
-			if ((p > (const char *)d->d_buf && p[-1] != 0) || memcmp(p, prefix, plen) != 0)
+			if (memcmp(p, prefix, plen) != 0 || (before >= '0' && before <= '9') || before == '.')
 				continue;
 			q = p + plen;
-			if (q >= end || *q < '0' || *q > '9')
+			if (*q < '0' || *q > '9')
 				continue;
 			while (q < end && *q && q - p < 16 && (*q == '+' || (*q >= '0' && *q <= '9') ||
 							      (*q >= 'a' && *q <= 'z')))
 				q++;
 			if (q >= end || *q != 0)
 				continue;
-			*micro = (unsigned)strtoul(p + plen, NULL, 10);
-			snprintf(out, outlen, "%.*s", (int)(q - p), p);
-			return;
+			if (before == 0) {
+				tail = p;
+				tail_end = q;
+				break;
+			}
+			if (!tail) {
+				tail = p;
+				tail_end = q;
+			}
 		}
+		if (tail) {
+			*micro = (unsigned)strtoul(tail + plen, NULL, 10);
+			snprintf(out, outlen, "%.*s", (int)(tail_end - tail), tail);
+		}
+		return;
 	}
 }
 

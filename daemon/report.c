@@ -31,7 +31,6 @@ json_t *report_classify(const struct report_ctx *rc, const struct window *w, con
 {
 	const struct totals *t = &v->tot;
 	json_t *root, *threads = json_array(), *share = json_object();
-	uint64_t known = t->samples_gil + t->samples_nogil;
 
 	for (int b = 0; b < PP_NBUCKETS; b++)
 		json_object_set_new(share, pp_bucket_names[b], json_real(t->all > 0 ? t->sec[b] / t->all : 0));
@@ -39,13 +38,14 @@ json_t *report_classify(const struct report_ctx *rc, const struct window *w, con
 		const struct thread_window *th = &w->t[i];
 
 		json_array_append_new(threads, json_pack(
-			"{s:i, s:s, s:b, s:o, s:{s:f, s:f, s:I, s:I}, s:{s:I, s:I, s:I, s:I}}",
+			"{s:i, s:s, s:b, s:o, s:{s:f, s:f, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I}}",
 			"tid", (int)th->tid, "name", th->name, "exited", th->exited, "seconds", buckets(th->sec),
 			"gil", "acquire_seconds", th->gil_sec[PP_GIL_ACQUIRE], "handoff_seconds",
 			th->gil_sec[PP_GIL_HANDOFF], "acquire_waits", (json_int_t)th->gil_cnt[PP_GIL_ACQUIRE],
 			"handoff_waits", (json_int_t)th->gil_cnt[PP_GIL_HANDOFF],
 			"samples", "total", (json_int_t)th->samples, "gil", (json_int_t)th->samples_gil,
-			"nogil", (json_int_t)th->samples_nogil, "unknown", (json_int_t)th->samples_unknown));
+			"nogil", (json_int_t)th->samples_nogil, "unknown", (json_int_t)th->samples_unknown,
+			"kernel_io", (json_int_t)th->samples_kernel_io));
 	}
 	root = json_pack("{s:i, s:f, s:f, s:f, s:o}", "pid", (int)rc->pid, "window_seconds", w->seconds,
 			 "requested_seconds", rc->requested_seconds, "attach_ms", rc->attach_ms,
@@ -66,13 +66,14 @@ json_t *report_classify(const struct report_ctx *rc, const struct window *w, con
 		"wait_seconds", t->sec[PP_B_GIL_WAIT], "acquire_seconds", t->gil_sec[PP_GIL_ACQUIRE],
 		"handoff_seconds", t->gil_sec[PP_GIL_HANDOFF], "acquire_waits", (json_int_t)t->gil_cnt[PP_GIL_ACQUIRE],
 		"handoff_waits", (json_int_t)t->gil_cnt[PP_GIL_HANDOFF], "waiting_threads", (int)t->gil_waiters,
-		"share_of_active", t->active > 0 ? t->gil / t->active : 0.0,
+		"share_of_work", t->work > 0 ? t->gil / t->work : 0.0,
 		"method", "futex waits inside the main interpreter's GIL struct (exact)"));
-	json_object_set_new(root, "cpu", json_pack("{s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:f, s:i, s:s}",
+	json_object_set_new(root, "cpu", json_pack("{s:f, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:f, s:i, s:s}",
 		"oncpu_seconds", t->sec[PP_B_ONCPU], "python_seconds", t->cpu_python, "native_seconds",
-		t->cpu_native, "samples", (json_int_t)t->samples, "samples_gil", (json_int_t)t->samples_gil,
-		"samples_nogil", (json_int_t)t->samples_nogil, "samples_unknown", (json_int_t)t->samples_unknown,
-		"python_share", known ? t->python_share : 0.0, "sample_hz", (int)rc->sample_hz,
+		t->cpu_native, "kernel_io_seconds", t->cpu_io, "samples", (json_int_t)t->samples,
+		"samples_gil", (json_int_t)t->samples_gil, "samples_nogil", (json_int_t)t->samples_nogil,
+		"samples_unknown", (json_int_t)t->samples_unknown, "samples_kernel_io", (json_int_t)t->samples_kernel_io,
+		"python_share", t->python_share, "sample_hz", (int)rc->sample_hz,
 		"method", "perf cpu-clock samples; GIL held = gil.locked and last_holder is the sampled thread "
 			  "(sampled)"));
 	json_object_set_new(root, "threads", threads);

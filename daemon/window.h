@@ -38,7 +38,7 @@ struct thread_window {
 	uint64_t cnt[PP_NBUCKETS];
 	double gil_sec[PP_GIL_NKINDS];
 	uint64_t gil_cnt[PP_GIL_NKINDS];
-	uint64_t samples, samples_gil, samples_nogil, samples_unknown;
+	uint64_t samples, samples_gil, samples_nogil, samples_unknown, samples_kernel_io;
 };
 
 struct window {

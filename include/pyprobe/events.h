@@ -75,6 +75,7 @@ struct pp_samples {
 	__u64 gil;		/* ... while it held the GIL (running Python) */
 	__u64 nogil;		/* ... while it did not (native code, syscalls) */
 	__u64 unknown;		/* ... where the GIL state could not be read */
+	__u64 kernel_io;	/* ... in kernel mode inside an I/O system call (not GIL-checked) */
 };
 
 /* Ring buffer records. */
@@ -93,7 +94,7 @@ struct pp_event {
 _Static_assert(sizeof(struct pp_range) == 16, "pp_range ABI");
 _Static_assert(sizeof(struct pp_target) == 16 * 4 + 32, "pp_target ABI");
 _Static_assert(sizeof(struct pp_thread) == 8 * (2 * 10 + 4 + 2) + 8 + 16, "pp_thread ABI");
-_Static_assert(sizeof(struct pp_samples) == 32, "pp_samples ABI");
+_Static_assert(sizeof(struct pp_samples) == 40, "pp_samples ABI");
 _Static_assert(sizeof(struct pp_event) == 16, "pp_event ABI");
 #endif
 

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef PYPROBE_CLI_H
+#define PYPROBE_CLI_H
+#include <stdbool.h>
+#include <sys/types.h>
+#include <jansson.h>
+
+/* Exit codes (documented in pyprobe --help). */
+enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_NO_DAEMON = 3 };
+
+struct cli {
+	const char *socket_path;
+};
+
+/* Subcommand: argv[0] is the command name; returns an exit code. */
+typedef int (*cmd_fn)(const struct cli *cli, int argc, char **argv);
+
+int cmd_classify(const struct cli *cli, int argc, char **argv);
+int cmd_status(const struct cli *cli, int argc, char **argv);
+int cmd_list(const struct cli *cli, int argc, char **argv);
+int cmd_detach(const struct cli *cli, int argc, char **argv);
+
+/*
+ * Send req (stolen) and get the reply. On an error reply prints it (as JSON on
+ * stdout with json, else "pyprobe: message" on stderr) and returns NULL with
+ * *rc set; on success returns the reply and *rc = 0.
+ */
+json_t *cli_call(const struct cli *cli, json_t *req, int timeout_ms, bool json, int *rc);
+/* Parse a PID argument; prints the problem and returns -1 when it is not one. */
+pid_t cli_parse_pid(const char *cmd, const char *s);
+void cli_print_json(json_t *reply);
+
+#endif

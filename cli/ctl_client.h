@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef PYPROBE_CTL_CLIENT_H
+#define PYPROBE_CTL_CLIENT_H
+#include <jansson.h>
+
+/*
+ * Send one request object to the daemon at socket_path and wait up to
+ * timeout_ms for its one-line reply. Returns the parsed reply (new reference),
+ * or NULL after printing why to stderr.
+ */
+json_t *ctl_call(const char *socket_path, json_t *request, int timeout_ms);
+
+#endif
