@@ -1,0 +1,72 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# The headline: for every CPython on the machine, each labeled workload gets its label.
+
+load ../helpers
+
+setup_file() {
+	start_daemon
+	mapfile -t PYS < <(interpreters)
+	[ "${#PYS[@]}" -gt 0 ]
+	echo "# interpreters covered: ${PYS[*]}" >&3
+}
+
+teardown_file() {
+	stop_daemon
+}
+
+teardown() {
+	stop_workload
+}
+
+# expect_label WORKLOAD LABEL [ARGS...]: run the workload under every interpreter.
+expect_label() {
+	local name=$1 want=$2 py got failed=() covered=()
+	shift 2
+	mapfile -t PYS < <(interpreters)
+	for py in "${PYS[@]}"; do
+		start_workload "$py" "$name" "$@"
+		run_pyprobe classify "$WL_PID" --seconds 2 --json
+		got=$(jq -r '.verdict.label // .error.code' <<<"$output" 2>/dev/null)
+		ver=$(jq -r '.python.version // "?"' <<<"$output" 2>/dev/null)
+		stop_workload
+		covered+=("$ver")
+		if [ "$got" != "$want" ]; then
+			failed+=("$py ($ver): got '$got', want '$want'")
+			echo "# $py: $(jq -c '{verdict, gil: .gil.wait_seconds, cpu: .cpu.python_share}' <<<"$output" 2>/dev/null || echo "$output")" >&3
+		fi
+	done
+	echo "# $name: ${#PYS[@]} interpreters (${covered[*]})" >&3
+	if [ "${#failed[@]}" -gt 0 ]; then
+		printf '%s\n' "${failed[@]}"
+		return 1
+	fi
+}
+
+@test "single-thread pure-Python loop: cpu-bound-python on every interpreter" {
+	expect_label cpu_python cpu-bound-python
+}
+
+@test "four threads of pure-Python loops: gil-contended on every interpreter" {
+	expect_label gil_threads gil-contended
+}
+
+@test "three threads of zlib on large buffers: cpu-bound-native on every interpreter" {
+	expect_label native_threads cpu-bound-native
+}
+
+@test "threaded socket I/O against a slow server on loopback: io-bound on every interpreter" {
+	expect_label net_io io-bound
+}
+
+@test "blocking file writes with fsync: io-bound on every interpreter" {
+	expect_label file_io io-bound /var/tmp
+}
+
+@test "sleeping process: idle on every interpreter" {
+	expect_label sleeping idle
+}
+
+@test "asyncio server with no clients: idle on every interpreter" {
+	expect_label asyncio_idle idle
+}

@@ -1,0 +1,95 @@
+# SPDX-License-Identifier: MIT
+# Shared by the bats files: binaries, the daemon under test, workloads, interpreters.
+
+bats_require_minimum_version 1.5.0
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BIN=${PYPROBE_BIN:-$TOP/.output}
+WORKLOADS=$TOP/tests/workloads
+
+# run_pyprobe [-N] ARGS...: run the CLI with a timeout against the test daemon.
+run_pyprobe() {
+	local want=()
+	if [[ $1 =~ ^-[0-9]+$ ]]; then
+		want=("$1")
+		shift
+	fi
+	echo "# pyprobe $*" >&3
+	run "${want[@]}" timeout 120 "$BIN/pyprobe" --socket "$SOCK" "$@" 3>&-
+}
+
+# Every CPython on the machine: Debian's python3 and each pyenv 3.x.
+interpreters() {
+	local root v
+	[ -x /usr/bin/python3 ] && echo /usr/bin/python3
+	root=$(pyenv root 2>/dev/null || echo "${PYENV_ROOT:-$HOME/.pyenv}")
+	for v in "$root"/versions/3.*; do
+		[ -d "$v" ] || continue
+		v=${v##*/}
+		# bin/python3.X, not the python3.Xm alias of 3.6/3.7
+		ls "$root/versions/$v/bin/python${v%.*}" 2>/dev/null
+	done
+}
+
+need_root() {
+	[ "$(id -u)" = 0 ] || skip "needs root (eBPF)"
+	[ -r /sys/kernel/btf/vmlinux ] || skip "kernel without BTF"
+}
+
+# start_daemon: pyprobed on a private socket; sets SOCK, DAEMON_PID, DAEMON_LOG.
+start_daemon() {
+	need_root
+	TEST_DIR=$(mktemp -d /tmp/pyprobe-test.XXXXXX)
+	chmod 755 "$TEST_DIR"
+	SOCK=$TEST_DIR/pyprobed.sock
+	DAEMON_LOG=$TEST_DIR/pyprobed.log
+	"$BIN/pyprobed" --foreground --socket "$SOCK" "$@" 2>"$DAEMON_LOG" 3>&- &
+	DAEMON_PID=$!
+	for _ in $(seq 100); do
+		[ -S "$SOCK" ] && break
+		kill -0 "$DAEMON_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	[ -S "$SOCK" ] || { cat "$DAEMON_LOG" >&2; return 1; }
+	export SOCK DAEMON_PID DAEMON_LOG TEST_DIR
+}
+
+stop_daemon() {
+	[ -n "${DAEMON_PID:-}" ] && kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
+	[ -n "${TEST_DIR:-}" ] && rm -rf "$TEST_DIR"
+	true
+}
+
+# start_workload PYTHON NAME [ARGS...]: run tests/workloads/NAME.py until it says
+# "ready"; sets WL_PID. Extra env: WL_PREFIX (e.g. "setpriv ...") runs it as another user.
+start_workload() {
+	local py=$1 name=$2 out
+	shift 2
+	out=$(mktemp "${TEST_DIR:-/tmp}/wl.XXXXXX")
+	${WL_PREFIX:-} "$py" "$WORKLOADS/$name.py" "$@" >"$out" 2>&1 3>&- &
+	WL_PID=$!
+	for _ in $(seq 200); do
+		grep -q '^ready' "$out" && break
+		kill -0 "$WL_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	if ! grep -q '^ready' "$out"; then
+		echo "workload $name under $py did not start:" >&2
+		cat "$out" >&2
+		return 1
+	fi
+	# The ready line names the PID that runs Python (a prefix such as setpriv execs it).
+	WL_PID=$(awk '/^ready/ { print $2; exit }' "$out")
+	sleep 0.3	# steady state
+}
+
+stop_workload() {
+	[ -n "${WL_PID:-}" ] && kill "$WL_PID" 2>/dev/null
+	WL_PID=
+	true
+}
+
+# json_get FILTER: apply jq to $output.
+json_get() {
+	jq -r "$1" <<<"$output"
+}

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: MIT
+/* Classifier fixtures: bucket numbers in, label out. No BPF, no root. */
+#include "unit.h"
+#include "classify.h"
+
+#define W 2.0	/* window seconds */
+
+enum { ON, RQ, GIL, LOCK, NET, FILE_, POLL, SLEEP, CHILD, OTHER };
+
+static struct thread_window th(double on, double rq, double gil, double lock, double net, double file, double poll,
+			       double sleep, double child, double other)
+{
+	struct thread_window t = { .tid = 1 };
+	double v[] = { on, rq, gil, lock, net, file, poll, sleep, child, other };
+
+	for (int i = 0; i < PP_NBUCKETS; i++)
+		t.sec[i] = v[i];
+	t.gil_sec[PP_GIL_ACQUIRE] = gil;
+	return t;
+}
+
+static void samples(struct thread_window *t, unsigned gil, unsigned nogil, unsigned kio)
+{
+	t->samples = gil + nogil + kio;
+	t->samples_gil = gil;
+	t->samples_nogil = nogil;
+	t->samples_kernel_io = kio;
+}
+
+static const char *label_of(struct thread_window *t, size_t n, struct verdict *v)
+{
+	struct window w = { .seconds = W, .n = n, .t = t };
+
+	classify(&w, v);
+	return v->label;
+}
+
+static void single_thread_python_loop(void)
+{
+	struct thread_window t[1] = { th(1.98, 0.02, 0, 0, 0, 0, 0, 0, 0, 0) };
+	struct verdict v;
+
+	samples(&t[0], 196, 2, 0);
+	CHECK_STR(label_of(t, 1, &v), "cpu-bound-python");
+	CHECK(v.confidence > 0.9, "confidence %g", v.confidence);
+	CHECK(v.nreasons >= 2 && v.nadvice >= 2, "reasons %d advice %d", v.nreasons, v.nadvice);
+}
+
+static void four_threads_fighting_for_the_gil(void)
+{
+	struct thread_window t[5];
+	struct verdict v;
+
+	for (int i = 0; i < 4; i++) {
+		t[i] = th(0.45, 0.05, 1.5, 0, 0, 0, 0, 0, 0, 0);
+		samples(&t[i], 44, 1, 0);
+	}
+	t[4] = th(0, 0, 0, 2.0, 0, 0, 0, 0, 0, 0);	/* main thread in join() */
+	CHECK_STR(label_of(t, 5, &v), "gil-contended");
+	CHECK_INT(v.tot.gil_waiters, 4);
+}
+
+static void native_threads_release_the_gil(void)
+{
+	struct thread_window t[4];
+	struct verdict v;
+
+	for (int i = 0; i < 3; i++) {
+		t[i] = th(1.3, 0.6, 0.05, 0, 0, 0, 0, 0, 0, 0);
+		samples(&t[i], 3, 126, 0);
+	}
+	t[3] = th(0, 0, 0, 0, 0, 0, 0, 2.0, 0, 0);	/* watchdog sleeping */
+	CHECK_STR(label_of(t, 4, &v), "cpu-bound-native");
+}
+
+static void threads_waiting_on_sockets(void)
+{
+	struct thread_window t[5];
+	struct verdict v;
+
+	for (int i = 0; i < 4; i++) {
+		t[i] = th(0.1, 0.02, 0.01, 0, 1.87, 0, 0, 0, 0, 0);
+		samples(&t[i], 2, 1, 7);
+	}
+	t[4] = th(0, 0, 0, 2.0, 0, 0, 0, 0, 0, 0);
+	CHECK_STR(label_of(t, 5, &v), "io-bound");
+}
+
+static void fsync_loop_kernel_time_is_io(void)
+{
+	struct thread_window t[1] = { th(0.8, 0.1, 0, 0, 0, 1.1, 0, 0, 0, 0) };
+	struct verdict v;
+
+	/* Most on-CPU samples are in the kernel inside write/fsync. */
+	samples(&t[0], 6, 2, 72);
+	CHECK_STR(label_of(t, 1, &v), "io-bound");
+	CHECK(v.tot.cpu_io > 0.6, "cpu_io %g", v.tot.cpu_io);
+}
+
+static void sleeping_process_is_idle(void)
+{
+	struct thread_window t[2] = { th(0.004, 0, 0, 0, 0, 0, 0, 1.996, 0, 0), th(0, 0, 0, 0, 0, 0, 0, 2.0, 0, 0) };
+	struct verdict v;
+
+	CHECK_STR(label_of(t, 2, &v), "idle");
+	CHECK(v.confidence > 0.9, "confidence %g", v.confidence);
+}
+
+static void quiet_event_loop_is_idle_busy_one_is_io(void)
+{
+	struct thread_window t[1] = { th(0.001, 0, 0, 0, 0, 0, 1.999, 0, 0, 0) };
+	struct verdict v;
+
+	t[0].cnt[POLL] = 2;
+	CHECK_STR(label_of(t, 1, &v), "idle");
+	t[0] = th(0.3, 0.01, 0, 0, 0, 0, 1.69, 0, 0, 0);
+	t[0].cnt[POLL] = 400;	/* 200 wakeups/s: requests in flight */
+	samples(&t[0], 25, 5, 0);
+	CHECK_STR(label_of(t, 1, &v), "io-bound");
+	CHECK(v.tot.poll_is_io, "poll_is_io");
+}
+
+static void sleeping_helper_does_not_hide_a_busy_thread(void)
+{
+	struct thread_window t[3] = { th(1.9, 0.1, 0, 0, 0, 0, 0, 0, 0, 0), th(0, 0, 0, 0, 0, 0, 0, 2.0, 0, 0),
+				      th(0, 0, 0, 0, 0, 0, 1.999, 0, 0, 0.001) };
+	struct verdict v;
+
+	samples(&t[0], 190, 8, 0);
+	CHECK_STR(label_of(t, 3, &v), "cpu-bound-python");
+}
+
+static void everyone_blocked_on_locks_is_idle(void)
+{
+	struct thread_window t[3] = { th(0, 0, 0, 2, 0, 0, 0, 0, 0, 0), th(0, 0, 0, 2, 0, 0, 0, 0, 0, 0),
+				      th(0, 0, 0, 2, 0, 0, 0, 0, 0, 0) };
+	struct verdict v;
+
+	CHECK_STR(label_of(t, 3, &v), "idle");
+	CHECK(strstr(v.reasons[v.nreasons - 1], "deadlock") != NULL, "last reason: %s", v.reasons[v.nreasons - 1]);
+}
+
+static void no_dominant_cause_is_mixed(void)
+{
+	struct thread_window t[2] = { th(0.8, 0, 0.1, 0, 0, 0, 0, 0, 0, 0), th(0.1, 0, 0, 0, 0.9, 0, 0, 0, 0, 0.2) };
+	struct verdict v;
+
+	samples(&t[0], 80, 0, 0);
+	CHECK_STR(label_of(t, 2, &v), "mixed");
+	CHECK(v.confidence > 0 && v.confidence <= 1, "confidence %g", v.confidence);
+}
+
+static void nothing_observed(void)
+{
+	struct verdict v;
+
+	CHECK_STR(label_of(NULL, 0, &v), "idle");
+	CHECK(v.confidence < 0.5, "confidence %g", v.confidence);
+}
+
+static void few_samples_lower_confidence(void)
+{
+	struct thread_window t[1] = { th(1.0, 0, 0, 0, 0, 0, 0, 1.0, 0, 0) };
+	struct verdict v;
+
+	samples(&t[0], 5, 0, 0);
+	CHECK_STR(label_of(t, 1, &v), "cpu-bound-python");
+	CHECK(v.confidence < 0.7, "confidence %g", v.confidence);
+}
+
+int main(void)
+{
+	RUN(single_thread_python_loop);
+	RUN(four_threads_fighting_for_the_gil);
+	RUN(native_threads_release_the_gil);
+	RUN(threads_waiting_on_sockets);
+	RUN(fsync_loop_kernel_time_is_io);
+	RUN(sleeping_process_is_idle);
+	RUN(quiet_event_loop_is_idle_busy_one_is_io);
+	RUN(sleeping_helper_does_not_hide_a_busy_thread);
+	RUN(everyone_blocked_on_locks_is_idle);
+	RUN(no_dominant_cause_is_mixed);
+	RUN(nothing_observed);
+	RUN(few_samples_lower_confidence);
+	return UNIT_EXIT();
+}

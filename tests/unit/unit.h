@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A tiny TAP-printing test harness: each RUN(test) prints "ok - name" or
+ * "not ok - name" with the failed checks (name, actual, expected) as comments.
+ */
+#ifndef PYPROBE_UNIT_H
+#define PYPROBE_UNIT_H
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static int unit_failed_checks, unit_tests_failed, unit_tests_run;
+
+#define CHECK(cond, ...)                                                      \
+	do {                                                                  \
+		if (!(cond)) {                                                \
+			unit_failed_checks++;                                 \
+			printf("# %s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
+			printf(__VA_ARGS__);                                  \
+			printf("\n");                                         \
+		}                                                             \
+	} while (0)
+
+#define CHECK_STR(actual, expected) \
+	CHECK(strcmp((actual), (expected)) == 0, "actual '%s', expected '%s'", (actual), (expected))
+#define CHECK_INT(actual, expected) \
+	CHECK((actual) == (expected), "actual %lld, expected %lld", (long long)(actual), (long long)(expected))
+#define CHECK_NEAR(actual, expected, tol) \
+	CHECK(fabs((double)(actual) - (double)(expected)) <= (tol), "actual %g, expected %g +- %g", \
+	      (double)(actual), (double)(expected), (double)(tol))
+
+#define RUN(fn)                                                      \
+	do {                                                         \
+		int before = unit_failed_checks;                     \
+		fn();                                                \
+		unit_tests_run++;                                    \
+		if (unit_failed_checks != before) {                  \
+			unit_tests_failed++;                         \
+			printf("not ok - %s\n", #fn);                \
+		} else {                                             \
+			printf("ok - %s\n", #fn);                    \
+		}                                                    \
+	} while (0)
+
+#define UNIT_EXIT() (unit_tests_failed ? 1 : 0)
+
+#endif
