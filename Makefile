@@ -96,24 +96,27 @@ $(O)/cli/%.o: cli/%.c | $(O)/cli
 
 $(O)/pyprobed: $(DAEMON_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(PC_LIBS) -o $@
+	$(Q)$(CC) $(ALL_LDFLAGS) $(filter %.o,$^) $(PC_LIBS) -o $@
 
 $(O)/pyprobe: $(CLI_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(PC_LIBS) -o $@
+	$(Q)$(CC) $(ALL_LDFLAGS) $(filter %.o,$^) $(PC_LIBS) -o $@
 
 .SECONDEXPANSION:
 $(O)/tests/unit/test_%: tests/unit/test_%.c $$(UNIT_DEPS_$$*) | $(O)/tests/unit
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -Idaemon $^ $(PC_LIBS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -Idaemon $(filter %.c,$^) $(PC_LIBS) -o $@
 
 unit: $(UNIT_TESTS)
-	$(Q)set -e; for t in $(UNIT_TESTS); do $$t; done
+	$(Q)rc=0; for t in $(UNIT_TESTS); do $$t || rc=1; done; exit $$rc
 
 bats: all
 	$(Q)PYPROBE_BIN=$(O) bats --tap tests/bats
 
-check: all unit bats
+# check runs both halves even when the first fails, then reports.
+check: all
+	$(Q)rc=0; $(MAKE) --no-print-directory unit || rc=1; \
+	$(MAKE) --no-print-directory bats || rc=1; exit $$rc
 
 demo: deps all
 	$(Q)O=$(O) tests/demo.sh

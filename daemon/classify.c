@@ -100,6 +100,32 @@ static void sum(const struct window *w, struct totals *t)
 	t->work = t->cpu + t->gil + t->io + t->other;
 }
 
+/* "72% of working thread time is I/O: network 60%, files 12%", naming only the parts present. */
+static void io_reason(struct verdict *v, const struct totals *t, double a, double s_io)
+{
+	const struct {
+		const char *name;
+		double sec;
+	} parts[] = {
+		{ "network", t->sec[PP_B_NET_IO] },
+		{ "files", t->sec[PP_B_FILE_IO] },
+		{ "kernel I/O work on CPU", t->cpu_io },
+		{ "busy event loop", t->poll_is_io ? t->sec[PP_B_POLL_WAIT] : 0 },
+		{ "child processes", t->sec[PP_B_CHILD_WAIT] },
+	};
+	char buf[VERDICT_LINE];
+	int n = snprintf(buf, sizeof(buf), "%.0f%% of working thread time is I/O:", 100 * s_io);
+	const char *sep = " ";
+
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]) && n < (int)sizeof(buf); i++) {
+		if (parts[i].sec < 0.005 * a)
+			continue;
+		n += snprintf(buf + n, sizeof(buf) - n, "%s%s %.0f%%", sep, parts[i].name, pct(parts[i].sec, a));
+		sep = ", ";
+	}
+	reason(v, "%s", buf);
+}
+
 static void advice_for(struct verdict *v)
 {
 	const char *l = v->label;
@@ -207,10 +233,7 @@ void classify(const struct window *w, struct verdict *v)
 				v->confidence *= 0.6;
 		} else {
 			v->confidence = best;
-			reason(v, "%.0f%% of working thread time is I/O: network %.0f%%, files %.0f%%, kernel I/O "
-				  "work %.0f%%, event loop %.0f%%, child processes %.0f%%", 100 * s_io,
-			       pct(t->sec[PP_B_NET_IO], a), pct(t->sec[PP_B_FILE_IO], a), pct(t->cpu_io, a),
-			       t->poll_is_io ? pct(t->sec[PP_B_POLL_WAIT], a) : 0.0, pct(t->sec[PP_B_CHILD_WAIT], a));
+			io_reason(v, t, a, s_io);
 			if (t->poll_is_io)
 				reason(v, "the event loop wakes %.0f times/s, so its waits count as I/O",
 				       t->poll_wakeups_per_sec);
