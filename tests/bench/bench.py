@@ -1,0 +1,122 @@
+# SPDX-License-Identifier: MIT
+"""make bench: pyprobe's overhead, measured side by side in one run.
+
+Each target runs the same fixed work alternately unobserved and observed
+(a classify window open on it for the whole run), ROUNDS times each; the
+slowdown is the ratio of the medians. Ratios only: absolute numbers depend on
+the machine.
+"""
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+BIN = os.environ.get("O", os.path.join(os.path.dirname(__file__), "..", "..", ".output"))
+PY = os.environ.get("PYTHON", "/usr/bin/python3")
+ROUNDS = int(os.environ.get("ROUNDS", "5"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def pyprobe(sock, *args, check=True):
+    r = subprocess.run([os.path.join(BIN, "pyprobe"), "--socket", sock] + list(args),
+                       capture_output=True, text=True, timeout=600)
+    if check and r.returncode != 0:
+        raise RuntimeError("pyprobe %s: %s" % (" ".join(args), r.stderr))
+    return r.stdout
+
+
+def run_target(sock, kind, n, observed):
+    p = subprocess.Popen([PY, os.path.join(HERE, "target.py"), kind, str(n)],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "ready"
+    client = None
+    if observed:
+        client = subprocess.Popen([os.path.join(BIN, "pyprobe"), "--socket", sock, "classify",
+                                   str(p.pid), "--seconds", "600", "--json"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(200):
+            sessions = json.loads(pyprobe(sock, "list", "--json"))["sessions"]
+            if any(s["pid"] == p.pid for s in sessions):
+                break
+            time.sleep(0.01)
+        else:
+            raise RuntimeError("never attached")
+    p.stdin.write("go\n")
+    p.stdin.flush()
+    elapsed = float(p.stdout.readline())
+    p.wait()
+    if client:
+        client.kill()
+        client.wait()
+    return elapsed
+
+
+def slowdown(sock, kind, n):
+    off, on = [], []
+    for _ in range(ROUNDS):
+        off.append(run_target(sock, kind, n, False))
+        on.append(run_target(sock, kind, n, True))
+    return statistics.median(off), statistics.median(on)
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="pyprobe-bench.")
+    sock = os.path.join(tmp, "sock")
+    daemon = subprocess.Popen([os.path.join(BIN, "pyprobed"), "--foreground", "--socket", sock],
+                              stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            if os.path.exists(sock):
+                break
+            time.sleep(0.05)
+        rss_idle = rss_kb(daemon.pid)
+        rows = []
+        for kind, n, what in (("cpu", 15000000, "CPU-bound Python loop"),
+                              ("switch", 40000, "two threads ping-ponging (~90k switches/s)")):
+            off, on = slowdown(sock, kind, n)
+            rows.append((what, off, on))
+
+        # Attach latency and classify latency beyond the window, on a fresh target each time.
+        attach, extra = [], []
+        for _ in range(ROUNDS):
+            p = subprocess.Popen([PY, os.path.join(HERE, "..", "workloads", "sleeping.py")],
+                                 stdout=subprocess.PIPE, text=True)
+            p.stdout.readline()
+            t0 = time.perf_counter()
+            reply = json.loads(pyprobe(sock, "classify", str(p.pid), "--seconds", "0.5", "--json"))
+            extra.append(time.perf_counter() - t0 - reply["requested_seconds"])
+            attach.append(reply["attach_ms"])
+            rss_busy = rss_kb(daemon.pid)
+            p.kill()
+            p.wait()
+
+        print("pyprobe overhead (%s, %d rounds each, medians; observed = classify window open)"
+              % (PY, ROUNDS))
+        print("%-46s %10s %10s %9s" % ("target", "off (s)", "on (s)", "slowdown"))
+        for what, off, on in rows:
+            print("%-46s %10.3f %10.3f %8.2f%%" % (what, off, on, 100 * (on / off - 1)))
+        print("attach latency (request to probes live)      median %.1f ms, max %.1f ms"
+              % (statistics.median(attach), max(attach)))
+        print("classify latency beyond its window           median %.0f ms, max %.0f ms"
+              % (1000 * statistics.median(extra), 1000 * max(extra)))
+        print("daemon RSS                                   idle %.1f MB, after observing %.1f MB"
+              % (rss_idle / 1024, rss_busy / 1024))
+    finally:
+        daemon.terminate()
+        daemon.wait()
+        os.rmdir(tmp) if os.path.isdir(tmp) and not os.listdir(tmp) else None
+
+
+if __name__ == "__main__":
+    sys.exit(main())
