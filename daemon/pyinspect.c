@@ -20,11 +20,11 @@
 #include "pyinspect.h"
 
 enum { S_RUNTIME, S_PY_VERSION, S_PY_INITIALIZE, S_GIL_COND, S_GIL_MUTEX, S_SWITCH_COND,
-       S_SWITCH_MUTEX, S_GIL_LOCKED, S_GIL_LAST_HOLDER, S_NSYMS };
+       S_SWITCH_MUTEX, S_GIL_LOCKED, S_GIL_LAST_HOLDER, S_INTERP_HEAD, S_NSYMS };
 
 static const char *const wanted[S_NSYMS] = {
 	"_PyRuntime", "Py_Version", "Py_Initialize", "gil_cond", "gil_mutex",
-	"switch_cond", "switch_mutex", "gil_locked", "gil_last_holder",
+	"switch_cond", "switch_mutex", "gil_locked", "gil_last_holder", "interp_head",
 };
 
 struct elfinfo {
@@ -404,6 +404,8 @@ enum pyinspect_err pyinspect(pid_t pid, struct pyinfo *pi, char *msg, size_t msg
 			pi->bpf.gil[i].hi = pi->bpf.gil[i].lo + e.sym[parts[i]].st_size;
 		}
 		pi->bpf.gil_locked_addr = pi->load_bias + e.sym[S_GIL_LOCKED].st_value;
+		if (e.found[S_INTERP_HEAD])
+			pi->interp_head_addr = pi->load_bias + e.sym[S_INTERP_HEAD].st_value;
 		pi->bpf.gil_holder_addr = pi->load_bias + e.sym[S_GIL_LAST_HOLDER].st_value;
 	} else {
 		if (!e.found[S_RUNTIME] || e.sym[S_RUNTIME].st_size != (uint64_t)o->runtime_size) {
@@ -416,6 +418,7 @@ enum pyinspect_err pyinspect(pid_t pid, struct pyinfo *pi, char *msg, size_t msg
 		pi->runtime_addr = pi->load_bias + e.sym[S_RUNTIME].st_value;
 		pi->runtime_size = e.sym[S_RUNTIME].st_size;
 		pi->gil_addr = pi->runtime_addr + o->rt_gil;
+		pi->interp_head_addr = pi->runtime_addr + o->rt_interp_head;
 		if (o->interp_ceval_gil >= 0) {
 			/* 3.12+: follow the main interpreter's ceval.gil pointer. */
 			uint64_t interp = 0, gil = 0;

@@ -24,6 +24,7 @@ struct pyinfo {
 	uint64_t runtime_addr;		/* &_PyRuntime in the target, 0 for 3.6 */
 	uint64_t runtime_size;
 	uint64_t gil_addr;		/* GIL struct (3.7+) */
+	uint64_t interp_head_addr;	/* PyInterpreterState *head of the interpreter list, 0 if unknown */
 	const struct py_offsets *off;
 	struct pp_target bpf;		/* what the BPF programs need */
 };

@@ -11,6 +11,19 @@ static json_t *buckets(const double *sec)
 	return o;
 }
 
+/* The Python identity of an OS thread, or null when it runs no Python. */
+static json_t *python_identity(const struct report_ctx *rc, const struct thread_window *th)
+{
+	for (int i = 0; i < rc->npythreads; i++) {
+		const struct pythread *p = &rc->pythreads[i];
+
+		if ((p->native_id && p->native_id == th->tid) || (th->fsbase && p->ident == th->fsbase))
+			return json_pack("{s:I, s:b, s:i}", "ident", (json_int_t)p->ident, "main",
+					 th->tid == (uint32_t)rc->pid, "interpreter", (int)p->interp);
+	}
+	return json_null();
+}
+
 json_t *report_python(const struct pyinfo *py)
 {
 	return json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:b}", "version", py->version, "build", py->build,
@@ -38,8 +51,9 @@ json_t *report_classify(const struct report_ctx *rc, const struct window *w, con
 		const struct thread_window *th = &w->t[i];
 
 		json_array_append_new(threads, json_pack(
-			"{s:i, s:s, s:b, s:o, s:{s:f, s:f, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I}}",
-			"tid", (int)th->tid, "name", th->name, "exited", th->exited, "seconds", buckets(th->sec),
+			"{s:i, s:s, s:b, s:o, s:o, s:{s:f, s:f, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I}}",
+			"tid", (int)th->tid, "name", th->name, "exited", th->exited, "python", python_identity(rc, th),
+			"seconds", buckets(th->sec),
 			"gil", "acquire_seconds", th->gil_sec[PP_GIL_ACQUIRE], "handoff_seconds",
 			th->gil_sec[PP_GIL_HANDOFF], "acquire_waits", (json_int_t)th->gil_cnt[PP_GIL_ACQUIRE],
 			"handoff_waits", (json_int_t)th->gil_cnt[PP_GIL_HANDOFF],
@@ -77,5 +91,6 @@ json_t *report_classify(const struct report_ctx *rc, const struct window *w, con
 		"method", "perf cpu-clock samples; GIL held = gil.locked and last_holder is the sampled thread "
 			  "(sampled)"));
 	json_object_set_new(root, "threads", threads);
+	json_object_set_new(root, "python_threads", json_integer(rc->npythreads));
 	return root;
 }

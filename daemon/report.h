@@ -4,6 +4,7 @@
 #include <jansson.h>
 #include "classify.h"
 #include "pyinspect.h"
+#include "pythreads.h"
 
 struct report_ctx {
 	pid_t pid;
@@ -11,6 +12,8 @@ struct report_ctx {
 	double attach_ms;
 	unsigned int sample_hz;
 	const struct pyinfo *py;
+	const struct pythread *pythreads;	/* thread states found in the target */
+	int npythreads;				/* < 0: could not be read */
 };
 
 /* The classify reply body (docs/protocol.md). NULL on ENOMEM. */

@@ -20,6 +20,7 @@
 #include "opts.h"
 #include "procfs.h"
 #include "protocol.h"
+#include "pythreads.h"
 #include "report.h"
 #include "session.h"
 #include "service.h"
@@ -126,7 +127,8 @@ static void fail_pending(struct service *svc, struct pending *p, const char *cod
 
 static void finish_pending(struct service *svc, struct pending *p)
 {
-	struct report_ctx rc = { p->s->pid, p->seconds, p->s->attach_ms, svc->o->sample_hz, &p->s->py };
+	static struct pythread pyt[1024];
+	struct report_ctx rc = { p->s->pid, p->seconds, p->s->attach_ms, svc->o->sample_hz, &p->s->py, pyt, 0 };
 	struct snapshot end;
 	struct window w;
 	struct verdict v;
@@ -138,6 +140,7 @@ static void finish_pending(struct service *svc, struct pending *p)
 		return;
 	}
 	classify(&w, &v);
+	rc.npythreads = pythreads_read(p->s->pid, &p->s->py, pyt, sizeof(pyt) / sizeof(pyt[0]));
 	body = report_classify(&rc, &w, &v);
 	ctl_server__reply(p->c, protocol_ok(body));
 	window__free(&w);

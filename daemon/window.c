@@ -71,6 +71,7 @@ int window__diff(struct window *w, const struct snapshot *start, const struct sn
 			s = &none;
 		t->tid = e->tid;
 		t->exited = e->exited;
+		t->fsbase = e->th.fsbase;
 		memcpy(t->name, e->th.comm, sizeof(t->name) - 1);
 		for (int b = 0; b < PP_NBUCKETS; b++) {
 			uint64_t ns = d64(e->th.ns[b], s->th.ns[b]);

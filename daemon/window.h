@@ -34,6 +34,7 @@ struct thread_window {
 	uint32_t tid;
 	char name[16];
 	bool exited;
+	uint64_t fsbase;	/* pthread_self of the thread, 0 if it was never switched out */
 	double sec[PP_NBUCKETS];
 	uint64_t cnt[PP_NBUCKETS];
 	double gil_sec[PP_GIL_NKINDS];

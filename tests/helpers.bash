@@ -63,10 +63,15 @@ stop_daemon() {
 # start_workload PYTHON NAME [ARGS...]: run tests/workloads/NAME.py until it says
 # "ready"; sets WL_PID. Extra env: WL_PREFIX (e.g. "setpriv ...") runs it as another user.
 start_workload() {
-	local py=$1 name=$2 out
+	local py=$1 name=$2 out dir=$WORKLOADS
 	shift 2
 	out=$(mktemp "${TEST_DIR:-/tmp}/wl.XXXXXX")
-	${WL_PREFIX:-} "$py" "$WORKLOADS/$name.py" "$@" >"$out" 2>&1 3>&- &
+	if [ -n "${WL_PREFIX:-}" ]; then
+		# Another user may not be able to read the checkout: give it a readable copy.
+		dir=$TEST_DIR/workloads
+		[ -d "$dir" ] || { cp -r "$WORKLOADS" "$dir" && chmod -R a+rX "$dir"; }
+	fi
+	${WL_PREFIX:-} "$py" "$dir/$name.py" "$@" >"$out" 2>&1 3>&- &
 	WL_PID=$!
 	for _ in $(seq 200); do
 		grep -q '^ready' "$out" && break
