@@ -40,6 +40,8 @@ struct {
 
 __u64 stat_threads_full = 0;
 __u64 stat_events_lost = 0;
+/* The process handle_task_iter seeds; set by the loader before each run. */
+__u32 seed_tgid = 0;
 
 #define TASK_RUNNING_STATE 0
 #define TASK_DEAD_BIT 0x80
@@ -133,39 +135,50 @@ static __always_inline void transition(struct pp_thread *th, __u64 now, __u8 new
 	th->state_ts = now;
 }
 
+/*
+ * The state of a task that is not running: why it is blocked, from the system
+ * call its saved user registers show and that call's first arguments.
+ */
+static __always_inline __u8 blocked_state(struct task_struct *t, const struct pp_target *cfg, __u8 *kind)
+{
+	__u32 st = task_state(t);
+	struct pt_regs *regs;
+	long nr;
+	__u64 a0, a1;
+	int cls, fdk = 0, gk = -1, b;
+
+	*kind = 0;
+	if (st == TASK_RUNNING_STATE)
+		return PP_B_RUNQUEUE;
+	if (st & (TASK_DEAD_BIT | EXIT_ZOMBIE_BIT | EXIT_DEAD_BIT))
+		return PP_B_EXITED;
+	regs = (struct pt_regs *)bpf_task_pt_regs(t);
+	nr = BPF_CORE_READ(regs, orig_ax);
+	if (nr < 0)
+		return PP_B_OTHER;	/* page fault, stopped, not in a system call */
+	a0 = BPF_CORE_READ(regs, di);
+	a1 = BPF_CORE_READ(regs, si);
+	cls = pp_syscall_class(nr);
+	if (cls == PP_SC_FD_IO)
+		fdk = fd_kind(t, a0);
+	else if (cls == PP_SC_FUTEX && pp_futex_is_wait(a1))
+		gk = pp_gil_kind(cfg, a0);
+	b = pp_block_bucket(cls, nr, a0, a1, fdk, gk);
+	if (gk >= 0)
+		*kind = gk;
+	return b;
+}
+
 static __always_inline void switch_out(struct task_struct *prev, const struct pp_target *cfg, __u64 now)
 {
 	__u32 tid = BPF_CORE_READ(prev, pid);
 	struct pp_thread *th = get_thread(prev, tid);
-	__u32 st = task_state(prev);
-	__u8 bucket, kind = 0;
+	__u8 bucket, kind;
 
 	if (!th)
 		return;
 	th->fsbase = BPF_CORE_READ(prev, thread.fsbase);
-	if (st == TASK_RUNNING_STATE) {
-		bucket = PP_B_RUNQUEUE;
-	} else if (st & (TASK_DEAD_BIT | EXIT_ZOMBIE_BIT | EXIT_DEAD_BIT)) {
-		bucket = PP_B_EXITED;
-	} else {
-		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev);
-		long nr = BPF_CORE_READ(regs, orig_ax);
-		__u64 a0 = BPF_CORE_READ(regs, di);
-		__u64 a1 = BPF_CORE_READ(regs, si);
-		int cls = pp_syscall_class(nr), fdk = 0, gk = -1;
-
-		if (nr < 0) {
-			bucket = PP_B_OTHER;	/* page fault, stopped, not in a system call */
-		} else {
-			if (cls == PP_SC_FD_IO)
-				fdk = fd_kind(prev, a0);
-			else if (cls == PP_SC_FUTEX && pp_futex_is_wait(a1))
-				gk = pp_gil_kind(cfg, a0);
-			bucket = pp_block_bucket(cls, nr, a0, a1, fdk, gk);
-			if (gk >= 0)
-				kind = gk;
-		}
-	}
+	bucket = blocked_state(prev, cfg, &kind);
 	transition(th, now, bucket, kind);
 }
 
@@ -233,5 +246,44 @@ int BPF_PROG(handle_sched_exit, struct task_struct *p)
 	ev->tid = tid;
 	ev->pad = 0;
 	bpf_ringbuf_submit(ev, 0);
+	return 0;
+}
+
+/*
+ * Run once per attach over every task: threads of the new target that are
+ * already blocked would stay invisible until they wake, so give each the state
+ * it is in now, the way switch_out would. Entries BPF already made are kept.
+ */
+SEC("iter/task")
+int handle_task_iter(struct bpf_iter__task *ctx)
+{
+	struct task_struct *t = ctx->task;
+	struct pp_target *cfg;
+	struct pp_thread *th;
+	__u32 tgid, tid;
+	__u8 state, kind = 0;
+
+	if (!t)
+		return 0;
+	tgid = t->tgid;
+	if (tgid != seed_tgid || !(cfg = bpf_map_lookup_elem(&targets, &tgid)))
+		return 0;
+	tid = t->pid;
+	th = bpf_map_lookup_elem(&threads, &tid);
+	if (th) {
+		if (!th->fsbase)
+			th->fsbase = t->thread.fsbase;
+		return 0;
+	}
+	if (task_state(t) == TASK_RUNNING_STATE)
+		state = BPF_CORE_READ(t, on_cpu) ? PP_B_ONCPU : PP_B_RUNQUEUE;
+	else
+		state = blocked_state(t, cfg, &kind);
+	th = get_thread(t, tid);
+	if (!th)
+		return 0;
+	th->fsbase = t->thread.fsbase;
+	if (th->state == PP_B_NONE)	/* not raced by a scheduler event */
+		transition(th, bpf_ktime_get_ns(), state, kind);
 	return 0;
 }

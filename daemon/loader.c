@@ -22,6 +22,7 @@ struct loader {
 	struct pp_sched *sched;
 	struct pp_sampler *sampler;
 	struct ring_buffer *rb;
+	struct bpf_link *iter;
 	struct bpf_link **perf_links;
 	int *perf_fds;
 	int ncpus;
@@ -112,6 +113,8 @@ struct loader *loader__new(const struct opts *o, loader_event_fn fn, void *ctx)
 	}
 	bpf_map__set_max_entries(l->sched->maps.threads, o->max_threads);
 	bpf_map__set_max_entries(l->sched->maps.targets, o->max_sessions);
+	/* The task iterator runs on demand (loader__seed), not with the tracepoints. */
+	bpf_program__set_autoattach(l->sched->progs.handle_task_iter, false);
 	err = pp_sched__load(l->sched);
 	if (err)
 		goto fail;
@@ -129,6 +132,11 @@ struct loader *loader__new(const struct opts *o, loader_event_fn fn, void *ctx)
 	if (err)
 		goto fail;
 
+	l->iter = bpf_program__attach_iter(l->sched->progs.handle_task_iter, NULL);
+	if (!l->iter) {
+		err = -errno;
+		goto fail;
+	}
 	l->rb = ring_buffer__new(bpf_map__fd(l->sched->maps.events), fn, ctx, NULL);
 	if (!l->rb) {
 		err = -errno;
@@ -148,6 +156,7 @@ void loader__free(struct loader *l)
 	if (l->attached)
 		detach_all(l);
 	ring_buffer__free(l->rb);
+	bpf_link__destroy(l->iter);
 	pp_sampler__destroy(l->sampler);
 	pp_sched__destroy(l->sched);
 	free(l->perf_links);
@@ -213,11 +222,22 @@ int loader__remove_target(struct loader *l, uint32_t tgid)
 	return 0;
 }
 
-int loader__seed_thread(struct loader *l, uint32_t tid, const struct pp_thread *th)
+int loader__seed(struct loader *l, uint32_t tgid)
 {
-	if (bpf_map_update_elem(bpf_map__fd(l->sched->maps.threads), &tid, th, BPF_NOEXIST))
+	char buf[64];
+	ssize_t n;
+	int fd;
+
+	l->sched->bss->seed_tgid = tgid;
+	fd = bpf_iter_create(bpf_link__fd(l->iter));
+	if (fd < 0)
 		return -errno;
-	return 0;
+	/* The program prints nothing: reading runs it over every task. */
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		;
+	close(fd);
+	l->sched->bss->seed_tgid = 0;
+	return n < 0 ? -errno : 0;
 }
 
 int loader__delete_thread(struct loader *l, uint32_t tid)

@@ -23,8 +23,8 @@ int loader__add_target(struct loader *l, uint32_t tgid, const struct pp_target *
 /* Remove a target and every map entry of its threads; detach after the last. */
 int loader__remove_target(struct loader *l, uint32_t tgid);
 
-/* Seed a thread entry unless BPF already made one. */
-int loader__seed_thread(struct loader *l, uint32_t tid, const struct pp_thread *th);
+/* Give every thread of tgid that has no entry yet the state it is in now. */
+int loader__seed(struct loader *l, uint32_t tgid);
 int loader__delete_thread(struct loader *l, uint32_t tid);
 int loader__lookup_thread(struct loader *l, uint32_t tid, struct pp_thread *out);
 

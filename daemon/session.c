@@ -21,37 +21,10 @@ uint64_t now_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-struct seed_ctx {
-	struct session *s;
-	struct loader *ld;
-	uint64_t now;
-};
-
-/*
- * Threads blocked since before the attach would stay invisible until they
- * wake: give each the state /proc says it is in now. BPF's own entries win.
- */
-static void seed_one(void *ctx, pid_t tid)
-{
-	struct seed_ctx *sc = ctx;
-	struct pp_thread th = {};
-	int gk, b = procfs_task_bucket(sc->s->pid, tid, &sc->s->py.bpf, &gk);
-
-	if (b >= PP_NBUCKETS)
-		return;
-	th.tgid = sc->s->pid;
-	th.state = b;
-	th.gil_kind = gk >= 0 ? gk : 0;
-	th.state_ts = sc->now;
-	procfs_task_comm(sc->s->pid, tid, th.comm, sizeof(th.comm));
-	loader__seed_thread(sc->ld, tid, &th);
-}
-
 struct session *session__new(struct loader *ld, pid_t pid, enum pyinspect_err *err, char *msg, size_t len)
 {
 	uint64_t t0 = now_ns();
 	struct session *s = calloc(1, sizeof(*s));
-	struct seed_ctx sc;
 	int rc;
 
 	if (!s) {
@@ -78,8 +51,13 @@ struct session *session__new(struct loader *ld, pid_t pid, enum pyinspect_err *e
 		snprintf(msg, len, "cannot attach to process %d: %s", pid, strerror(-rc));
 		goto fail;
 	}
-	sc = (struct seed_ctx){ s, ld, now_ns() };
-	procfs_for_each_task(pid, seed_one, &sc);
+	rc = loader__seed(ld, pid);
+	if (rc) {
+		loader__remove_target(ld, pid);
+		*err = PYI_INTERNAL;
+		snprintf(msg, len, "cannot read the threads of process %d: %s", pid, strerror(-rc));
+		goto fail;
+	}
 	s->attached_ts = now_ns();
 	s->attach_ms = (s->attached_ts - t0) / 1e6;
 	return s;
