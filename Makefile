@@ -27,6 +27,9 @@ VMLINUX_H ?= $(O)/vmlinux.h
 LIBS_PC := libbpf jansson libelf zlib
 PC_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
 PC_LIBS := $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null)
+ifeq ($(PC_LIBS),)
+PC_LIBS := -lbpf -ljansson -lelf -lz
+endif
 
 WARN := -Wall -Wextra -Wno-unused-parameter -Wmissing-prototypes -Wshadow
 ifneq ($(CI),)
@@ -51,9 +54,8 @@ CLI_SRCS := $(wildcard cli/*.c)
 DAEMON_OBJS := $(patsubst %.c,$(O)/%.o,$(DAEMON_SRCS))
 CLI_OBJS := $(patsubst %.c,$(O)/%.o,$(CLI_SRCS))
 # Pure-logic modules the unit tests link against (no BPF, no root).
-UNIT_DEPS_classify := daemon/classify.c daemon/buckets.c
+UNIT_DEPS_classify := daemon/classify.c
 UNIT_DEPS_protocol := daemon/protocol.c
-UNIT_DEPS_syscalls :=
 UNIT_TESTS := $(patsubst tests/unit/test_%.c,$(O)/tests/unit/test_%,$(wildcard tests/unit/test_*.c))
 
 .DELETE_ON_ERROR:
@@ -113,12 +115,15 @@ unit: $(UNIT_TESTS)
 bats: all
 	$(Q)PYPROBE_BIN=$(O) bats --tap tests/bats
 
-# check runs both halves even when the first fails, then reports.
-check: all
+# check and demo install what is missing first, then build in a fresh make (so
+# pkg-config sees the new packages); check runs both halves even if one fails.
+check: deps
+	$(Q)$(MAKE) --no-print-directory all
 	$(Q)rc=0; $(MAKE) --no-print-directory unit || rc=1; \
 	$(MAKE) --no-print-directory bats || rc=1; exit $$rc
 
-demo: deps all
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
 	$(Q)O=$(O) tests/demo.sh
 
 bench: all

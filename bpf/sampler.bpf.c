@@ -16,13 +16,7 @@
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
-/* Shared with sched.bpf.c: the loader reuses that object's map fd. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 256);
-	__type(key, __u32);
-	__type(value, struct pp_target);
-} targets SEC(".maps");
+#include "targets.bpf.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

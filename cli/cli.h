@@ -29,5 +29,10 @@ json_t *cli_call(const struct cli *cli, json_t *req, int timeout_ms, bool json, 
 /* Parse a PID argument; prints the problem and returns -1 when it is not one. */
 pid_t cli_parse_pid(const char *cmd, const char *s);
 void cli_print_json(json_t *reply);
+/*
+ * Parse "[--json] [--help]" and, when want_pid, exactly one PID. Returns 0, or
+ * -1 when the command should exit now with *rc (help printed, or usage error).
+ */
+int cli_parse_simple(int argc, char **argv, const char *help, bool want_pid, bool *json, pid_t *pid, int *rc);
 
 #endif

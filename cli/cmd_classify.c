@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "pyprobe/buckets.h"
 #include "pyprobe/ctl.h"
 #include "cli.h"
 
@@ -18,11 +19,7 @@ static const char help[] =
 	"  -j, --json        print the daemon's reply as JSON (docs/protocol.md)\n"
 	"  -h, --help        this help\n";
 
-static const char *const bucket_names[] = { "oncpu", "runqueue", "gil_wait", "lock_wait", "net_io",
-					     "file_io", "poll_wait", "sleep", "child_wait", "other" };
-static const char *const bucket_heads[] = { "oncpu", "runq", "gil", "lock", "net", "file", "poll", "sleep",
-					    "child", "other" };
-#define NB (sizeof(bucket_names) / sizeof(bucket_names[0]))
+#define NB (sizeof(pp_bucket_names) / sizeof(pp_bucket_names[0]))
 #define MAX_ROWS 40
 
 static double num(json_t *o, const char *k)
@@ -86,7 +83,7 @@ static void print_human(json_t *r)
 	qsort(rows, n, sizeof(*rows), by_busy);
 	printf("threads (%% of the window):\n%8s %-15s", "TID", "NAME");
 	for (size_t b = 0; b < NB; b++)
-		printf(" %5s", bucket_heads[b]);
+		printf(" %5s", pp_bucket_short[b]);
 	printf("  python\n");
 	for (size_t i = 0; i < n && i < MAX_ROWS; i++) {
 		json_t *t = rows[i], *sec = json_object_get(t, "seconds"), *smp = json_object_get(t, "samples");
@@ -96,7 +93,7 @@ static void print_human(json_t *r)
 		printf("%8lld %-15.15s", json_integer_value(json_object_get(t, "tid")),
 		       json_string_value(json_object_get(t, "name")));
 		for (size_t b = 0; b < NB; b++) {
-			double p = win > 0 ? 100 * num(sec, bucket_names[b]) / win : 0;
+			double p = win > 0 ? 100 * num(sec, pp_bucket_names[b]) / win : 0;
 
 			if (p < 0.05)
 				printf(" %5s", ".");

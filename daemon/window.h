@@ -6,8 +6,9 @@
 #include <stdint.h>
 #include <linux/types.h>
 #include "pyprobe/events.h"
+#include "pyprobe/buckets.h"
 
-extern const char *const pp_bucket_names[PP_NBUCKETS];
+_Static_assert(sizeof(pp_bucket_names) / sizeof(pp_bucket_names[0]) == PP_NBUCKETS, "a name per bucket");
 
 /* One thread's state as read from the BPF maps at one instant. */
 struct snap_thread {

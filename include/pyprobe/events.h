@@ -62,10 +62,13 @@ struct pp_thread {
 	__u64 gil_cnt[PP_GIL_NKINDS];
 	__u64 state_ts;			/* ktime (CLOCK_MONOTONIC) the current state began */
 	__u64 fsbase;			/* x86-64 fs base == pthread_self */
+	__u64 run_delay;		/* task's sched_info.run_delay at the last switch-in */
+	__u64 off_ns;			/* length of the last blocked interval */
 	__u32 tgid;
 	__u8 state;			/* enum pp_bucket the thread is in now */
 	__u8 gil_kind;			/* enum pp_gil_kind when state is GIL wait */
-	__u8 pad[2];
+	__u8 off_state;			/* bucket of the last blocked interval, PP_B_NONE once settled */
+	__u8 off_kind;
 	char comm[16];
 };
 
@@ -93,7 +96,7 @@ struct pp_event {
 #ifndef __cplusplus
 _Static_assert(sizeof(struct pp_range) == 16, "pp_range ABI");
 _Static_assert(sizeof(struct pp_target) == 16 * 4 + 32, "pp_target ABI");
-_Static_assert(sizeof(struct pp_thread) == 8 * (2 * 10 + 4 + 2) + 8 + 16, "pp_thread ABI");
+_Static_assert(sizeof(struct pp_thread) == 8 * (2 * 10 + 4 + 4) + 8 + 16, "pp_thread ABI");
 _Static_assert(sizeof(struct pp_samples) == 40, "pp_samples ABI");
 _Static_assert(sizeof(struct pp_event) == 16, "pp_event ABI");
 #endif

@@ -54,6 +54,18 @@ BUCKETS=(oncpu runqueue gil_wait lock_wait net_io file_io poll_wait sleep child_
 	awk -v p="$proc" -v o="$ours" 'BEGIN { d = p - o; if (d < 0) d = -d; exit !(d <= 0.1 * p + 0.15) }'
 }
 
+@test "run-queue seconds agree with the scheduler's own run_delay" {
+	start_workload /usr/bin/python3 gil_threads
+	local before after proc ours
+	before=$(cat /proc/"$WL_PID"/task/*/schedstat | awk '{ s += $2 } END { print s }')
+	run_pyprobe -0 classify "$WL_PID" --seconds 2 --json
+	after=$(cat /proc/"$WL_PID"/task/*/schedstat | awk '{ s += $2 } END { print s }')
+	proc=$(awk -v a="$after" -v b="$before" 'BEGIN { print (a - b) / 1e9 }')
+	ours=$(json_get '.totals.seconds.runqueue')
+	echo "# schedstat run_delay: $proc s, pyprobe runqueue: $ours s" >&3
+	awk -v p="$proc" -v o="$ours" 'BEGIN { d = p - o; if (d < 0) d = -d; exit !(d <= 0.1 * p + 0.05) }'
+}
+
 @test "GIL waits are split into acquisition and forced hand-off, both counted" {
 	start_workload /usr/bin/python3 gil_threads
 	run_pyprobe -0 classify "$WL_PID" --seconds 2 --json

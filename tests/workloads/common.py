@@ -32,6 +32,14 @@ def run_threads(n, target, *args):
     return threads
 
 
+def spin():
+    """Pure-Python work that never releases the GIL by itself."""
+    x = 0
+    while True:
+        for i in range(10000):
+            x = (x + i * i) % 1000003
+
+
 def forever():
     while True:
         time.sleep(3600)
