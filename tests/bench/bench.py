@@ -1,10 +1,10 @@
 # SPDX-License-Identifier: MIT
 """make bench: pyprobe's overhead, measured side by side in one run.
 
-Each target runs the same fixed work alternately unobserved and observed
-(a classify window open on it for the whole run), ROUNDS times each; the
-slowdown is the ratio of the medians. Ratios only: absolute numbers depend on
-the machine.
+Each target runs the same fixed work unobserved and observed (a classify
+window open on it for the whole run) in ROUNDS pairs, the order alternating;
+the slowdown is the median of the per-pair ratios, with their range to show
+the noise. Ratios only: absolute numbers depend on the machine.
 """
 import json
 import os
@@ -16,7 +16,7 @@ import time
 
 BIN = os.environ.get("O", os.path.join(os.path.dirname(__file__), "..", "..", ".output"))
 PY = os.environ.get("PYTHON", "/usr/bin/python3")
-ROUNDS = int(os.environ.get("ROUNDS", "5"))
+ROUNDS = int(os.environ.get("ROUNDS", "9"))
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -55,11 +55,20 @@ def run_target(sock, kind, n, observed):
 
 
 def slowdown(sock, kind, n):
-    off, on = [], []
-    for _ in range(ROUNDS):
-        off.append(run_target(sock, kind, n, False))
-        on.append(run_target(sock, kind, n, True))
-    return statistics.median(off), statistics.median(on)
+    """Paired runs, order alternating; returns (median off, median on, median ratio, min, max)."""
+    off, on, ratios = [], [], []
+    for i in range(ROUNDS):
+        if i % 2:
+            b = run_target(sock, kind, n, True)
+            a = run_target(sock, kind, n, False)
+        else:
+            a = run_target(sock, kind, n, False)
+            b = run_target(sock, kind, n, True)
+        off.append(a)
+        on.append(b)
+        ratios.append(b / a)
+    return (statistics.median(off), statistics.median(on), statistics.median(ratios), min(ratios),
+            max(ratios))
 
 
 def rss_kb(pid):
@@ -83,9 +92,8 @@ def main():
         rss_idle = rss_kb(daemon.pid)
         rows = []
         for kind, n, what in (("cpu", 15000000, "CPU-bound Python loop"),
-                              ("switch", 40000, "two threads ping-ponging (~90k switches/s)")):
-            off, on = slowdown(sock, kind, n)
-            rows.append((what, off, on))
+                              ("switch", 100000, "two threads ping-ponging on one CPU (%.0fk sw/s)")):
+            rows.append((what,) + slowdown(sock, kind, n))
 
         # Attach latency and classify latency beyond the window, on a fresh target each time.
         attach, extra = [], []
@@ -101,11 +109,14 @@ def main():
             p.kill()
             p.wait()
 
-        print("pyprobe overhead (%s, %d rounds each, medians; observed = classify window open)"
+        print("pyprobe overhead (%s; %d alternating off/on pairs; observed = classify window open)"
               % (PY, ROUNDS))
-        print("%-46s %10s %10s %9s" % ("target", "off (s)", "on (s)", "slowdown"))
-        for what, off, on in rows:
-            print("%-46s %10.3f %10.3f %8.2f%%" % (what, off, on, 100 * (on / off - 1)))
+        print("%-44s %8s %8s %9s  %s" % ("target", "off (s)", "on (s)", "slowdown", "pair range"))
+        for what, off, on, ratio, lo, hi in rows:
+            if "%" in what:
+                what = what % (2 * 100000 / off / 1000)
+            print("%-44s %8.3f %8.3f %8.2f%%  %+.1f%% .. %+.1f%%"
+                  % (what, off, on, 100 * (ratio - 1), 100 * (lo - 1), 100 * (hi - 1)))
         print("attach latency (request to probes live)      median %.1f ms, max %.1f ms"
               % (statistics.median(attach), max(attach)))
         print("classify latency beyond its window           median %.0f ms, max %.0f ms"
