@@ -85,6 +85,7 @@ start_workload() {
 	fi
 	# The ready line names the PID that runs Python (a prefix such as setpriv execs it).
 	WL_PID=$(awk '/^ready/ { print $2; exit }' "$out")
+	WL_OUT=$out
 	sleep 0.3	# steady state
 }
 

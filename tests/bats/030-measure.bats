@@ -77,6 +77,21 @@ BUCKETS=(oncpu runqueue gil_wait lock_wait net_io file_io poll_wait sleep child_
 	[ "$(json_get '([.threads[] | [.seconds[]] | add] | max) >= (.window_seconds * 0.9)')" = true ]
 }
 
+@test "Python threads are identified by their threading.get_ident() value" {
+	for py in /usr/bin/python3 $(interpreters | grep -E 'python3\.(6|8|13)$'); do
+		start_workload "$py" gil_threads
+		sleep 0.2
+		run_pyprobe -0 classify "$WL_PID" --seconds 0.5 --json
+		local want got
+		want=$(awk '/^idents/ { $1 = ""; print }' "$WL_OUT" | tr ' ' '\n' | grep . | LC_ALL=C sort | tr '\n' ' ')
+		got=$(json_get '[.threads[].python.ident | select(. != null) | tostring] | sort | join(" ")')
+		echo "# $py: want $want got $got" >&3
+		[ "$got " = "$want" ]
+		[ "$(json_get "[.threads[] | select(.tid == $WL_PID) | .python.main][0]")" = true ]
+		stop_workload
+	done
+}
+
 @test "threads blocked since before the attach are accounted from the start" {
 	start_workload /usr/bin/python3 sleeping
 	run_pyprobe -0 classify "$WL_PID" --seconds 1 --json

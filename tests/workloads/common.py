@@ -19,8 +19,9 @@ def start_watchdog():
 
 
 def ready():
-    """Tell the test the workload is in its steady state."""
-    sys.stdout.write("ready %d\n" % os.getpid())
+    """Tell the test the workload is in its steady state, and which Python threads it has."""
+    idents = " ".join(str(t.ident) for t in threading.enumerate())
+    sys.stdout.write("ready %d\nidents %s\n" % (os.getpid(), idents))
     sys.stdout.flush()
 
 
