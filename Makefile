@@ -46,7 +46,9 @@ ALL_LDFLAGS := $(LDFLAGS) $(EXTRA_LDFLAGS)
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(O)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(O)/%.skel.h,$(BPF_SRCS))
-BPF_CFLAGS := -target bpf -g -O2 -D__TARGET_ARCH_$(ARCH) -Iinclude -I$(dir $(VMLINUX_H)) -MMD -MP \
+# usdt.bpf.h includes <linux/errno.h>, whose <asm/...> lives in the multiarch directory.
+MULTIARCH_INC := $(addprefix -idirafter ,$(wildcard /usr/include/$(shell $(CC) -dumpmachine 2>/dev/null)))
+BPF_CFLAGS := -target bpf -g -O2 -D__TARGET_ARCH_$(ARCH) -Iinclude -I$(dir $(VMLINUX_H)) $(MULTIARCH_INC) -MMD -MP \
 	-Wall -Wno-unused-function $(filter -Werror,$(WARN))
 
 DAEMON_SRCS := $(wildcard daemon/*.c)
@@ -54,8 +56,9 @@ CLI_SRCS := $(wildcard cli/*.c)
 DAEMON_OBJS := $(patsubst %.c,$(O)/%.o,$(DAEMON_SRCS))
 CLI_OBJS := $(patsubst %.c,$(O)/%.o,$(CLI_SRCS))
 # Pure-logic modules the unit tests link against (no BPF, no root).
-UNIT_DEPS_classify := daemon/classify.c
+UNIT_DEPS_classify := daemon/classify.c daemon/gcstats.c
 UNIT_DEPS_protocol := daemon/protocol.c
+UNIT_DEPS_gcstats := daemon/gcstats.c
 UNIT_TESTS := $(patsubst tests/unit/test_%.c,$(O)/tests/unit/test_%,$(wildcard tests/unit/test_*.c))
 
 .DELETE_ON_ERROR:
@@ -79,7 +82,7 @@ vmlinux:
 
 $(O)/bpf/%.bpf.o: bpf/%.bpf.c $(VMLINUX_H) | $(O)/bpf
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp.o
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MF $(@:.o=.d) -MT $@ -c $< -o $@.tmp.o
 	$(Q)$(LLVM_STRIP) -g $@.tmp.o
 	$(Q)$(BPFTOOL) gen object $@ $@.tmp.o
 	$(Q)rm -f $@.tmp.o

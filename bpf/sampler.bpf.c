@@ -16,7 +16,7 @@
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
-#include "targets.bpf.h"
+#include "shared.bpf.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -50,6 +50,13 @@ int handle_sample(struct bpf_perf_event_data *ctx)
 		}
 	}
 	s->total++;
+	if (cfg->gc_collecting_addr) {
+		int collecting = 0;
+
+		if (!bpf_probe_read_user(&collecting, sizeof(collecting), (void *)cfg->gc_collecting_addr) &&
+		    collecting == 1)
+			s->gc++;
+	}
 	task = bpf_get_current_task_btf();
 	/*
 	 * Kernel time inside read/write/send/fsync... is the kernel doing the

@@ -22,7 +22,7 @@
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
-#include "targets.bpf.h"
+#include "shared.bpf.h"
 
 /* max_entries is set by the loader from --max-threads. */
 struct {
@@ -32,10 +32,6 @@ struct {
 	__type(value, struct pp_thread);
 } threads SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 64 * 1024);
-} events SEC(".maps");
 
 __u64 stat_threads_full = 0;
 __u64 stat_events_lost = 0;

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: MIT
 /* Argument parsing shared by the small commands. */
+#include <errno.h>
 #include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
+#include "pyprobe/ctl.h"
 #include "cli.h"
 
 /* Parse "[--json] [--help]" plus, when want_pid, one PID. Returns -1 to exit with *rc. */
@@ -38,5 +42,21 @@ int cli_parse_simple(int argc, char **argv, const char *help, bool want_pid, boo
 		*rc = EXIT_USAGE;
 		return -1;
 	}
+	return 0;
+}
+
+int cli_parse_seconds(const char *cmd, const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || end == s || !isfinite(v) || v < PP_CTL_MIN_SECONDS || v > PP_CTL_MAX_SECONDS) {
+		fprintf(stderr, "pyprobe %s: --seconds must be a number from %g to %g, not '%s'\n", cmd,
+			PP_CTL_MIN_SECONDS, PP_CTL_MAX_SECONDS, s);
+		return -1;
+	}
+	*out = v;
 	return 0;
 }

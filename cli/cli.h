@@ -16,6 +16,7 @@ struct cli {
 typedef int (*cmd_fn)(const struct cli *cli, int argc, char **argv);
 
 int cmd_classify(const struct cli *cli, int argc, char **argv);
+int cmd_gc(const struct cli *cli, int argc, char **argv);
 int cmd_status(const struct cli *cli, int argc, char **argv);
 int cmd_list(const struct cli *cli, int argc, char **argv);
 int cmd_detach(const struct cli *cli, int argc, char **argv);
@@ -28,6 +29,8 @@ int cmd_detach(const struct cli *cli, int argc, char **argv);
 json_t *cli_call(const struct cli *cli, json_t *req, int timeout_ms, bool json, int *rc);
 /* Parse a PID argument; prints the problem and returns -1 when it is not one. */
 pid_t cli_parse_pid(const char *cmd, const char *s);
+/* Parse a --seconds value; prints the problem and returns -1 when out of range. */
+int cli_parse_seconds(const char *cmd, const char *s, double *out);
 void cli_print_json(json_t *reply);
 /*
  * Parse "[--json] [--help]" and, when want_pid, exactly one PID. Returns 0, or

@@ -124,20 +124,13 @@ int cmd_classify(const struct cli *cli, int argc, char **argv)
 	bool json = false;
 	json_t *r;
 	pid_t pid;
-	char *end;
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "n:jh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
-			errno = 0;
-			seconds = strtod(optarg, &end);
-			if (errno || *end || end == optarg || !isfinite(seconds) || seconds < PP_CTL_MIN_SECONDS ||
-			    seconds > PP_CTL_MAX_SECONDS) {
-				fprintf(stderr, "pyprobe classify: --seconds must be a number from %g to %g, not '%s'\n",
-					PP_CTL_MIN_SECONDS, PP_CTL_MAX_SECONDS, optarg);
+			if (cli_parse_seconds("classify", optarg, &seconds))
 				return EXIT_USAGE;
-			}
 			break;
 		case 'j':
 			json = true;

@@ -15,6 +15,7 @@ static const struct {
 	const char *summary;
 } commands[] = {
 	{ "classify", cmd_classify, "say why a Python process is slow (I/O, CPU, GIL, idle)" },
+	{ "gc", cmd_gc, "garbage-collector pauses: count, length, share of wall time" },
 	{ "status", cmd_status, "show the daemon's state" },
 	{ "list", cmd_list, "list the processes being observed" },
 	{ "detach", cmd_detach, "stop observing a process" },

@@ -18,6 +18,8 @@
 #define DOMINANT 0.50
 #define GIL_CONTENDED 0.30
 #define FEW_SAMPLES 20
+/* Collector pauses this share of wall time or more make the gc-pressure trait. */
+#define GC_PRESSURE 0.05
 
 static void reason(struct verdict *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void reason(struct verdict *v, const char *fmt, ...)
@@ -156,12 +158,28 @@ static void advice_for(struct verdict *v)
 	}
 }
 
-void classify(const struct window *w, struct verdict *v)
+/* Traits stand beside the label: a process can be CPU-bound and GC-bound at once. */
+static void traits(const struct window *w, struct verdict *v)
+{
+	const struct gc_window *gc = &w->gc;
+
+	if (gc->share >= GC_PRESSURE) {
+		v->traits[v->ntraits++] = "gc-pressure";
+		reason(v, "garbage collection paused the process %.0f%% of the window: %llu collections, %.3f s "
+			  "(%s)", 100 * gc->share, (unsigned long long)gc->all.collections, gc->pause_seconds,
+		       gc_method_name(gc->method));
+		advise(v, "GC pauses: call gc.freeze() after start-up so long-lived objects stop being scanned.");
+		advise(v, "GC pauses: raise the thresholds (gc.set_threshold) if most collections are generation 0 "
+			  "and allocation-heavy; break reference cycles (weakref, explicit cleanup) so objects "
+			  "die by reference counting.");
+	}
+}
+
+static void classify_label(const struct window *w, struct verdict *v)
 {
 	struct totals *t = &v->tot;
 	double a, s_cpu, s_gil, s_io, s_other, best;
 
-	memset(v, 0, sizeof(*v));
 	sum(w, t);
 	a = t->work;
 	if (t->all <= 0 || w->seconds <= 0) {
@@ -245,4 +263,11 @@ void classify(const struct window *w, struct verdict *v)
 	if (v->confidence > 1)
 		v->confidence = 1;
 	advice_for(v);
+}
+
+void classify(const struct window *w, struct verdict *v)
+{
+	memset(v, 0, sizeof(*v));
+	classify_label(w, v);
+	traits(w, v);
 }

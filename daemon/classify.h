@@ -3,7 +3,7 @@
 #define PYPROBED_CLASSIFY_H
 #include "window.h"
 
-#define VERDICT_MAX_LINES 8
+#define VERDICT_MAX_LINES 12
 #define VERDICT_LINE 256
 
 /* Process-wide sums the verdict is based on, in thread-seconds. */
@@ -29,6 +29,8 @@ struct verdict {
 	int nreasons, nadvice;
 	char reasons[VERDICT_MAX_LINES][VERDICT_LINE];
 	char advice[VERDICT_MAX_LINES][VERDICT_LINE];
+	const char *traits[4];	/* gc-pressure, ... */
+	int ntraits;
 	struct totals tot;
 };
 

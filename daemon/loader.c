@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 #include "sched.skel.h"
 #include "sampler.skel.h"
+#include "gc.skel.h"
 #include "log.h"
 #include "opts.h"
 #include "loader.h"
@@ -21,6 +22,7 @@
 struct loader {
 	struct pp_sched *sched;
 	struct pp_sampler *sampler;
+	struct pp_gc *gc;
 	struct ring_buffer *rb;
 	struct bpf_link *iter;
 	struct bpf_link **perf_links;
@@ -126,9 +128,25 @@ struct loader *loader__new(const struct opts *o, loader_event_fn fn, void *ctx)
 	}
 	bpf_map__set_max_entries(l->sampler->maps.samples, o->max_threads);
 	err = bpf_map__reuse_fd(l->sampler->maps.targets, bpf_map__fd(l->sched->maps.targets));
+	if (!err)
+		err = bpf_map__reuse_fd(l->sampler->maps.events, bpf_map__fd(l->sched->maps.events));
 	if (err)
 		goto fail;
 	err = pp_sampler__load(l->sampler);
+	if (err)
+		goto fail;
+
+	l->gc = pp_gc__open();
+	if (!l->gc) {
+		err = -errno;
+		goto fail;
+	}
+	l->gc->rodata->cfg_gc_max_rate = o->gc_max_rate;
+	err = bpf_map__reuse_fd(l->gc->maps.targets, bpf_map__fd(l->sched->maps.targets));
+	if (!err)
+		err = bpf_map__reuse_fd(l->gc->maps.events, bpf_map__fd(l->sched->maps.events));
+	if (!err)
+		err = pp_gc__load(l->gc);
 	if (err)
 		goto fail;
 
@@ -157,6 +175,7 @@ void loader__free(struct loader *l)
 		detach_all(l);
 	ring_buffer__free(l->rb);
 	bpf_link__destroy(l->iter);
+	pp_gc__destroy(l->gc);
 	pp_sampler__destroy(l->sampler);
 	pp_sched__destroy(l->sched);
 	free(l->perf_links);
@@ -219,7 +238,23 @@ int loader__remove_target(struct loader *l, uint32_t tgid)
 	if (l->ntargets == 0 && l->attached)
 		detach_all(l);
 	delete_tgid_entries(bpf_map__fd(l->sched->maps.threads), bpf_map__fd(l->sampler->maps.samples), tgid);
+	bpf_map_delete_elem(bpf_map__fd(l->gc->maps.gc_rates), &tgid);
 	return 0;
+}
+
+struct bpf_link *loader__attach_gc_usdt(struct loader *l, pid_t pid, const char *path, bool done)
+{
+	return bpf_program__attach_usdt(done ? l->gc->progs.handle_gc_usdt_done : l->gc->progs.handle_gc_usdt_start,
+					pid, path, "python", done ? "gc__done" : "gc__start", NULL);
+}
+
+struct bpf_link *loader__attach_gc_uprobe(struct loader *l, pid_t pid, const char *path, size_t offset,
+					  uint64_t cookie, bool ret)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = ret, .bpf_cookie = cookie);
+
+	return bpf_program__attach_uprobe_opts(ret ? l->gc->progs.handle_gc_return : l->gc->progs.handle_gc_entry,
+					       pid, path, offset, &uo);
 }
 
 int loader__seed(struct loader *l, uint32_t tgid)
@@ -298,4 +333,5 @@ void loader__stats(struct loader *l, struct loader_stats *st)
 	st->threads_full = l->sched->bss->stat_threads_full;
 	st->events_lost = l->sched->bss->stat_events_lost;
 	st->samples_full = l->sampler->bss->stat_samples_full;
+	st->gc_events_lost = l->gc->bss->stat_gc_events_lost;
 }

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #ifndef PYPROBED_LOADER_H
 #define PYPROBED_LOADER_H
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <linux/types.h>
 #include "pyprobe/events.h"
 
@@ -35,6 +38,16 @@ int loader__for_each_thread(struct loader *l, uint32_t tgid, loader_thread_fn fn
 /* Read one thread's sample counters; returns -ENOENT when it has none. */
 int loader__thread_samples(struct loader *l, uint32_t tid, struct pp_samples *out);
 
+/*
+ * Per-target GC probe links (caller destroys them with bpf_link__destroy).
+ * NULL and errno on failure.
+ */
+struct bpf_link;
+struct bpf_link *loader__attach_gc_usdt(struct loader *l, pid_t pid, const char *path, bool done);
+/* offset: file offset of the collector; cookie: PP_GC_GEN_* (see events.h). */
+struct bpf_link *loader__attach_gc_uprobe(struct loader *l, pid_t pid, const char *path, size_t offset,
+					  uint64_t cookie, bool ret);
+
 int loader__ringbuf_fd(struct loader *l);
 int loader__ringbuf_consume(struct loader *l);
 
@@ -43,7 +56,7 @@ struct loader_stats {
 	unsigned int ncpus_sampled;
 	unsigned int sample_hz;
 	int attached;
-	uint64_t threads_full, samples_full, events_lost;
+	uint64_t threads_full, samples_full, events_lost, gc_events_lost;
 };
 void loader__stats(struct loader *l, struct loader_stats *st);
 

@@ -20,6 +20,8 @@ static const char usage[] =
 	"      --max-clients N   concurrent clients (default 128)\n"
 	"      --max-sessions N  processes observed at once (default 64)\n"
 	"      --max-threads N   threads tracked across all targets (default 16384)\n"
+	"      --gc-max-rate N   above N collections/s per process, stop timing each\n"
+	"                        collection and estimate from samples (default 1000)\n"
 	"  -h, --help            this help\n"
 	"  -V, --version         print the version\n";
 
@@ -48,6 +50,7 @@ int opts__parse(struct opts *o, int argc, char **argv)
 		{ "max-clients", required_argument, NULL, 2 },
 		{ "max-sessions", required_argument, NULL, 3 },
 		{ "max-threads", required_argument, NULL, 4 },
+		{ "gc-max-rate", required_argument, NULL, 5 },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{}
@@ -61,6 +64,7 @@ int opts__parse(struct opts *o, int argc, char **argv)
 	o->max_clients = 128;
 	o->max_sessions = 64;
 	o->max_threads = 16384;
+	o->gc_max_rate = 1000;
 	while ((c = getopt_long(argc, argv, "s:fvhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
@@ -83,6 +87,9 @@ int opts__parse(struct opts *o, int argc, char **argv)
 			break;
 		case 4:
 			err = parse_uint("max-threads", optarg, 64, 1 << 20, &o->max_threads);
+			break;
+		case 5:
+			err = parse_uint("gc-max-rate", optarg, 1, 1000000, &o->gc_max_rate);
 			break;
 		case 'h':
 			fputs(usage, stdout);

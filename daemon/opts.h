@@ -11,6 +11,7 @@ struct opts {
 	unsigned int max_clients;
 	unsigned int max_sessions;
 	unsigned int max_threads;	/* BPF thread map size */
+	unsigned int gc_max_rate;	/* exact GC tracing stops above this many collections/s */
 };
 
 /*

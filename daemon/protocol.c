@@ -16,6 +16,7 @@ static const struct {
 	{ "status", REQ_STATUS, 0 },
 	{ "list", REQ_LIST, 0 },
 	{ "detach", REQ_DETACH, 1 },
+	{ "gc", REQ_GC, 1 },
 };
 
 #define BAD(c, ...)                                    \
@@ -60,7 +61,7 @@ int protocol_parse(const char *buf, size_t len, struct request *r, const char **
 		if (strcmp(name, commands[i].name) == 0)
 			break;
 	if (i == sizeof(commands) / sizeof(commands[0]))
-		BAD(PP_ERR_UNKNOWN_CMD, "unknown command \"%.64s\" (known: classify, status, list, detach)", name);
+		BAD(PP_ERR_UNKNOWN_CMD, "unknown command \"%.64s\" (known: classify, gc, status, list, detach)", name);
 	r->cmd = commands[i].cmd;
 	if (commands[i].needs_pid) {
 		pid = json_object_get(root, "pid");
@@ -71,7 +72,7 @@ int protocol_parse(const char *buf, size_t len, struct request *r, const char **
 		r->pid = (pid_t)json_integer_value(pid);
 	}
 	secs = json_object_get(root, "seconds");
-	if (secs && r->cmd == REQ_CLASSIFY) {
+	if (secs && (r->cmd == REQ_CLASSIFY || r->cmd == REQ_GC)) {
 		double s = json_number_value(secs);
 
 		if (!json_is_number(secs) || !isfinite(s) || s < PP_CTL_MIN_SECONDS || s > PP_CTL_MAX_SECONDS)

@@ -5,12 +5,12 @@
 #include <sys/types.h>
 #include <jansson.h>
 
-enum req_cmd { REQ_CLASSIFY, REQ_STATUS, REQ_LIST, REQ_DETACH };
+enum req_cmd { REQ_CLASSIFY, REQ_STATUS, REQ_LIST, REQ_DETACH, REQ_GC };
 
 struct request {
 	enum req_cmd cmd;
 	pid_t pid;		/* classify, detach */
-	double seconds;		/* classify */
+	double seconds;		/* classify, gc */
 };
 
 /*

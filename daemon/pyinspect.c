@@ -19,12 +19,17 @@
 #include "tmem.h"
 #include "pyinspect.h"
 
+/* Collector functions: the name (a clone keeps it as a prefix) by version. */
+#define GC_FUNC_MAX 4
+
 enum { S_RUNTIME, S_PY_VERSION, S_PY_INITIALIZE, S_GIL_COND, S_GIL_MUTEX, S_SWITCH_COND,
-       S_SWITCH_MUTEX, S_GIL_LOCKED, S_GIL_LAST_HOLDER, S_INTERP_HEAD, S_NSYMS };
+       S_SWITCH_MUTEX, S_GIL_LOCKED, S_GIL_LAST_HOLDER, S_INTERP_HEAD,
+       S_GC_STATS, S_GC_COLLECTING, S_NSYMS };
 
 static const char *const wanted[S_NSYMS] = {
 	"_PyRuntime", "Py_Version", "Py_Initialize", "gil_cond", "gil_mutex",
 	"switch_cond", "switch_mutex", "gil_locked", "gil_last_holder", "interp_head",
+	"generation_stats", "collecting",
 };
 
 struct elfinfo {
@@ -34,6 +39,12 @@ struct elfinfo {
 	bool symtab, usdt;
 	bool found[S_NSYMS];
 	GElf_Sym sym[S_NSYMS];
+	/* Local FUNC symbols named like the collector ("collect", "collect.constprop.1", ...). */
+	int ngc;
+	struct {
+		char name[48];
+		uint64_t value;
+	} gc[GC_FUNC_MAX];
 	uint64_t first_load_vaddr;
 };
 
@@ -43,6 +54,20 @@ static void elfinfo_close(struct elfinfo *e)
 		elf_end(e->elf);
 	if (e->fd >= 0)
 		close(e->fd);
+}
+
+/* The function that runs a collection: collect (3.6-3.9), gc_collect_main (3.10-3.13), and their clones. */
+static bool is_collector(const char *name)
+{
+	static const char *const names[] = { "collect", "gc_collect_main" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		size_t n = strlen(names[i]);
+
+		if (strncmp(name, names[i], n) == 0 && (name[n] == 0 || name[n] == '.'))
+			return true;
+	}
+	return false;
 }
 
 static void scan_symbols(struct elfinfo *e, Elf_Scn *scn, const GElf_Shdr *sh)
@@ -62,6 +87,10 @@ static void scan_symbols(struct elfinfo *e, Elf_Scn *scn, const GElf_Shdr *sh)
 		name = elf_strptr(e->elf, sh->sh_link, sym.st_name);
 		if (!name || !*name)
 			continue;
+		if (GELF_ST_TYPE(sym.st_info) == STT_FUNC && e->ngc < GC_FUNC_MAX && is_collector(name)) {
+			snprintf(e->gc[e->ngc].name, sizeof(e->gc[0].name), "%s", name);
+			e->gc[e->ngc++].value = sym.st_value;
+		}
 		for (int k = 0; k < S_NSYMS; k++) {
 			if (!e->found[k] && strcmp(name, wanted[k]) == 0) {
 				e->found[k] = true;
@@ -112,6 +141,25 @@ static int elfinfo_open(struct elfinfo *e, const char *path)
 		}
 	}
 	return 0;
+}
+
+/* File offset of virtual address vaddr (in a PT_LOAD segment with file contents). */
+static int elf_vaddr_to_offset(struct elfinfo *e, uint64_t vaddr, uint64_t *off)
+{
+	size_t nph;
+
+	if (elf_getphdrnum(e->elf, &nph))
+		return -ENOEXEC;
+	for (size_t i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+
+		if (gelf_getphdr(e->elf, i, &ph) && ph.p_type == PT_LOAD && vaddr >= ph.p_vaddr &&
+		    vaddr < ph.p_vaddr + ph.p_filesz) {
+			*off = ph.p_offset + (vaddr - ph.p_vaddr);
+			return 0;
+		}
+	}
+	return -ENOENT;
 }
 
 /* Read bytes at virtual address vaddr from the file's PT_LOAD contents. */
@@ -303,6 +351,67 @@ static void fill_gil_ranges(struct pyinfo *pi)
 	pi->bpf.gil_holder_addr = g + o->gil_last_holder;
 }
 
+/*
+ * Where the collector clone named name receives its generation (see the
+ * bpf_cookie convention in events.h). From the DWARF and disassembly of each
+ * build, checked live with bpftrace on every version (tools/gc-abi.md).
+ */
+static uint64_t gc_abi_cookie(unsigned minor, const char *name)
+{
+	/* Clones with the generation folded to 2 serve PyGC_Collect and finalization. */
+	if ((minor <= 8 && strcmp(name, "collect.constprop.0") == 0))
+		return PP_GC_GEN_CONST + 2;
+	if ((minor <= 7 && strcmp(name, "collect") == 0) || (minor == 8 && strcmp(name, "collect.constprop.1") == 0))
+		return 1;	/* collect(int generation, ...) */
+	if ((minor == 9 && strcmp(name, "collect") == 0) || (minor >= 10 && strcmp(name, "gc_collect_main") == 0))
+		return 2;	/* (tstate, generation, ...); 3.13 passes -1 for automatic collections */
+	return PP_GC_GEN_UNKNOWN;	/* resolved at return from the statistics */
+}
+
+/* The collector's statistics, "collecting" flag and functions; all optional. */
+static void find_gc(pid_t pid, struct pyinfo *pi, struct elfinfo *e)
+{
+	const struct py_offsets *o = pi->off;
+	uint64_t gc = 0, collecting_addr = 0;
+	int collecting = -1;
+
+	if (o->rt_gc >= 0) {
+		gc = pi->runtime_addr + o->rt_gc;
+	} else if (o->interp_gc >= 0) {
+		uint64_t interp = 0;
+
+		if (tmem_read_u64(pid, pi->runtime_addr + o->rt_interp_main, &interp) == 0 && interp)
+			gc = interp + o->interp_gc;
+	}
+	if (gc && o->gc_stats >= 0 && o->gc_collecting >= 0) {
+		pi->gc_stats_addr = gc + o->gc_stats;
+		collecting_addr = gc + o->gc_collecting;
+	} else if (o->runtime_size < 0 && e->found[S_GC_STATS] && e->found[S_GC_COLLECTING]) {
+		/* 3.6: file-static variables of gcmodule.c */
+		pi->gc_stats_addr = pi->load_bias + e->sym[S_GC_STATS].st_value;
+		collecting_addr = pi->load_bias + e->sym[S_GC_COLLECTING].st_value;
+	}
+	pi->gc_stats_size = o->gc_stats_size > 0 ? o->gc_stats_size : 24;
+	/* Untrusted memory: a flag that is not 0 or 1 means the layout is wrong. */
+	if (collecting_addr && (tmem_read(pid, collecting_addr, &collecting, sizeof(collecting)) ||
+				collecting < 0 || collecting > 1)) {
+		pi->gc_stats_addr = 0;
+		collecting_addr = 0;
+	}
+	pi->bpf.gc_collecting_addr = collecting_addr;
+	pi->bpf.gc_stats_addr = pi->gc_stats_addr;
+	pi->bpf.gc_stats_stride = pi->gc_stats_size;
+	for (int i = 0; i < e->ngc && pi->ngc_funcs < (int)(sizeof(pi->gc_funcs) / sizeof(pi->gc_funcs[0])); i++) {
+		struct pyinfo_gcfunc *f = &pi->gc_funcs[pi->ngc_funcs];
+
+		if (elf_vaddr_to_offset(e, e->gc[i].value, &f->file_offset))
+			continue;
+		snprintf(f->name, sizeof(f->name), "%s", e->gc[i].name);
+		f->cookie = gc_abi_cookie(pi->minor, f->name);
+		pi->ngc_funcs++;
+	}
+}
+
 enum pyinspect_err pyinspect(pid_t pid, struct pyinfo *pi, char *msg, size_t msglen)
 {
 	struct elfinfo e = { .fd = -1 };
@@ -449,6 +558,7 @@ enum pyinspect_err pyinspect(pid_t pid, struct pyinfo *pi, char *msg, size_t msg
 		}
 	}
 	pi->bpf.flags = PP_TF_GIL_KNOWN;
+	find_gc(pid, pi, &e);
 out:
 	elfinfo_close(&e);
 	return ret;

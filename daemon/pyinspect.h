@@ -25,6 +25,15 @@ struct pyinfo {
 	uint64_t runtime_size;
 	uint64_t gil_addr;		/* GIL struct (3.7+) */
 	uint64_t interp_head_addr;	/* PyInterpreterState *head of the interpreter list, 0 if unknown */
+	/* Garbage collector. */
+	uint64_t gc_stats_addr;		/* generation_stats[0] in the target, 0 if unknown */
+	uint64_t gc_stats_size;		/* bytes per generation_stats entry */
+	struct pyinfo_gcfunc {
+		char name[48];		/* collect, collect.constprop.1, gc_collect_main */
+		uint64_t file_offset;	/* for the uprobe */
+		uint64_t cookie;	/* where its generation argument is: PP_GC_GEN_* */
+	} gc_funcs[4];
+	int ngc_funcs;
 	const struct py_offsets *off;
 	struct pp_target bpf;		/* what the BPF programs need */
 };

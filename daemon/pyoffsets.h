@@ -27,6 +27,26 @@ struct py_offsets {
 	int tstate_native_thread_id;
 	int gil_size;              /* sizeof(struct _gil_runtime_state) */
 	int gil_last_holder, gil_locked, gil_switch_number, gil_cond, gil_mutex, gil_switch_cond, gil_switch_mutex;
+	/*
+	 * Garbage collector state (struct _gc_runtime_state).  3.7/3.8: at
+	 * _PyRuntime + rt_gc; 3.9+: at interp + interp_gc.  3.6 has no such
+	 * struct: generations[3], generation_stats[3], collecting and enabled
+	 * are separate file-static variables of Modules/gcmodule.c (.symtab
+	 * only), so the gc_* offsets inside the state are -1 there, while the
+	 * element layouts (gc_generation_size, gc_gen_*, gc_stats_size) are
+	 * given.  Element i of generations[] / generation_stats[] is at
+	 * + i * gc_generation_size / + i * gc_stats_size.
+	 */
+	int rt_gc;                 /* offsetof(_PyRuntimeState, gc) (3.7, 3.8), else -1 */
+	int interp_gc;             /* offsetof(PyInterpreterState, gc) (3.9+), else -1 */
+	int gc_generations;        /* generations[] (struct gc_generation: head, threshold, count) in the gc state */
+	int gc_generation_size;    /* sizeof(struct gc_generation) */
+	int gc_gen_threshold;      /* threshold (int) in struct gc_generation */
+	int gc_gen_count;          /* count (int) in struct gc_generation */
+	int gc_stats;              /* generation_stats[] in the gc state */
+	int gc_stats_size;         /* sizeof(struct gc_generation_stats): collections, collected, uncollectable (Py_ssize_t each) */
+	int gc_collecting;         /* collecting (int) in the gc state */
+	int gc_enabled;            /* enabled (int) in the gc state */
 };
 
 const struct py_offsets *py_offsets__find(unsigned major, unsigned minor);

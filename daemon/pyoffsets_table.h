@@ -23,6 +23,11 @@
 		.gil_size = -1, .gil_last_holder = -1, .gil_locked = -1,
 		.gil_switch_number = -1, .gil_cond = -1, .gil_mutex = -1,
 		.gil_switch_cond = -1, .gil_switch_mutex = -1,
+		.rt_gc = -1, .interp_gc = -1,
+		.gc_generations = -1, .gc_generation_size = 48,
+		.gc_gen_threshold = 32, .gc_gen_count = 36,
+		.gc_stats = -1, .gc_stats_size = 24,
+		.gc_collecting = -1, .gc_enabled = -1,
 	},
 	/* 3.7.16 */
 	{
@@ -37,6 +42,11 @@
 		.gil_size = 208, .gil_last_holder = 8, .gil_locked = 16,
 		.gil_switch_number = 24, .gil_cond = 32, .gil_mutex = 80,
 		.gil_switch_cond = 120, .gil_switch_mutex = 168,
+		.rt_gc = 320, .interp_gc = -1,
+		.gc_generations = 32, .gc_generation_size = 48,
+		.gc_gen_threshold = 32, .gc_gen_count = 36,
+		.gc_stats = 240, .gc_stats_size = 24,
+		.gc_collecting = 312, .gc_enabled = 12,
 	},
 	/* 3.8.18 */
 	{
@@ -51,6 +61,11 @@
 		.gil_size = 208, .gil_last_holder = 8, .gil_locked = 16,
 		.gil_switch_number = 24, .gil_cond = 32, .gil_mutex = 80,
 		.gil_switch_cond = 120, .gil_switch_mutex = 168,
+		.rt_gc = 344, .interp_gc = -1,
+		.gc_generations = 24, .gc_generation_size = 24,
+		.gc_gen_threshold = 16, .gc_gen_count = 20,
+		.gc_stats = 128, .gc_stats_size = 24,
+		.gc_collecting = 200, .gc_enabled = 12,
 	},
 	/* 3.9.18 */
 	{
@@ -65,6 +80,11 @@
 		.gil_size = 208, .gil_last_holder = 8, .gil_locked = 16,
 		.gil_switch_number = 24, .gil_cond = 32, .gil_mutex = 80,
 		.gil_switch_cond = 120, .gil_switch_mutex = 168,
+		.rt_gc = -1, .interp_gc = 616,
+		.gc_generations = 24, .gc_generation_size = 24,
+		.gc_gen_threshold = 16, .gc_gen_count = 20,
+		.gc_stats = 128, .gc_stats_size = 24,
+		.gc_collecting = 200, .gc_enabled = 12,
 	},
 	/* 3.10.13 */
 	{
@@ -79,6 +99,11 @@
 		.gil_size = 208, .gil_last_holder = 8, .gil_locked = 16,
 		.gil_switch_number = 24, .gil_cond = 32, .gil_mutex = 80,
 		.gil_switch_cond = 120, .gil_switch_mutex = 168,
+		.rt_gc = -1, .interp_gc = 616,
+		.gc_generations = 24, .gc_generation_size = 24,
+		.gc_gen_threshold = 16, .gc_gen_count = 20,
+		.gc_stats = 128, .gc_stats_size = 24,
+		.gc_collecting = 200, .gc_enabled = 12,
 	},
 	/* 3.11.7 */
 	{
@@ -93,6 +118,11 @@
 		.gil_size = 208, .gil_last_holder = 8, .gil_locked = 16,
 		.gil_switch_number = 24, .gil_cond = 32, .gil_mutex = 80,
 		.gil_switch_cond = 120, .gil_switch_mutex = 168,
+		.rt_gc = -1, .interp_gc = 648,
+		.gc_generations = 24, .gc_generation_size = 24,
+		.gc_gen_threshold = 16, .gc_gen_count = 20,
+		.gc_stats = 128, .gc_stats_size = 24,
+		.gc_collecting = 200, .gc_enabled = 12,
 	},
 	/* 3.12.1: PY_HAVE_PERF_TRAMPOLINE */
 	{
@@ -107,6 +137,11 @@
 		.gil_size = 208, .gil_last_holder = 8, .gil_locked = 16,
 		.gil_switch_number = 24, .gil_cond = 32, .gil_mutex = 80,
 		.gil_switch_cond = 120, .gil_switch_mutex = 168,
+		.rt_gc = -1, .interp_gc = 112,
+		.gc_generations = 24, .gc_generation_size = 24,
+		.gc_gen_threshold = 16, .gc_gen_count = 20,
+		.gc_stats = 128, .gc_stats_size = 24,
+		.gc_collecting = 200, .gc_enabled = 12,
 	},
 	/* 3.13.0: PY_HAVE_PERF_TRAMPOLINE */
 	{
@@ -121,4 +156,9 @@
 		.gil_size = 208, .gil_last_holder = 8, .gil_locked = 16,
 		.gil_switch_number = 24, .gil_cond = 32, .gil_mutex = 80,
 		.gil_switch_cond = 120, .gil_switch_mutex = 168,
+		.rt_gc = -1, .interp_gc = 7400,
+		.gc_generations = 24, .gc_generation_size = 24,
+		.gc_gen_threshold = 16, .gc_gen_count = 20,
+		.gc_stats = 128, .gc_stats_size = 24,
+		.gc_collecting = 200, .gc_enabled = 12,
 	},

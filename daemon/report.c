@@ -40,6 +40,50 @@ static json_t *strings(const char (*lines)[VERDICT_LINE], int n)
 	return a;
 }
 
+static json_t *gc_gen(const struct gc_gen_window *g, int generation, bool timed)
+{
+	json_t *o = json_pack("{s:I, s:I, s:I, s:I}", "collections", (json_int_t)g->collections, "timed",
+			      (json_int_t)g->timed, "collected", (json_int_t)g->collected, "uncollectable",
+			      (json_int_t)g->uncollectable);
+
+	if (generation >= 0)
+		json_object_set_new(o, "generation", json_integer(generation));
+	if (timed) {
+		json_object_set_new(o, "pause_seconds", json_real(g->total));
+		json_object_set_new(o, "p50_ms", json_real(1e3 * g->p50));
+		json_object_set_new(o, "p95_ms", json_real(1e3 * g->p95));
+		json_object_set_new(o, "p99_ms", json_real(1e3 * g->p99));
+		json_object_set_new(o, "max_ms", json_real(1e3 * g->max));
+	}
+	return o;
+}
+
+json_t *report_gc(const struct report_ctx *rc, const struct window *w)
+{
+	const struct gc_window *gc = &w->gc;
+	bool timed = gc->method == GC_METHOD_USDT || gc->method == GC_METHOD_UPROBE ||
+		     (gc->rate_guard && gc->all.timed);
+	json_t *gens = json_array(), *hist = json_array();
+	json_t *o;
+
+	for (int g = 0; g < GC_GENS; g++)
+		json_array_append_new(gens, gc_gen(&gc->gen[g], g, timed));
+	for (int i = 0; i < GC_HIST_BUCKETS; i++)
+		json_array_append_new(hist, json_pack("{s:I, s:I}", "ge_us", (json_int_t)(i ? 1ULL << i : 0),
+						      "count", (json_int_t)gc->hist[i]));
+	o = json_pack("{s:s, s:b, s:b, s:i, s:f, s:f, s:f, s:o, s:o, s:o, s:s}", "method", gc_method_name(gc->method),
+		      "counts_exact", gc->counts_exact, "rate_guard", gc->rate_guard, "max_rate", (int)rc->gc_max_rate,
+		      "pause_seconds", gc->pause_seconds, "share_of_wall", gc->share, "sampled_seconds",
+		      gc->sampled_seconds, "all", gc_gen(&gc->all, -1, timed), "generations", gens, "histogram", hist,
+		      "note", gc->rate_guard ? "exact timing stopped: collections/s went over max_rate; pauses are "
+					       "estimated from CPU samples" :
+		      gc->method == GC_METHOD_SAMPLED ? "no GC probes for this build: pauses are estimated from "
+							  "CPU samples" :
+		      gc->method == GC_METHOD_NONE ? "the collector's state was not found: no GC data" :
+		      "every collection timed; counts from the interpreter's own statistics");
+	return o;
+}
+
 json_t *report_classify(const struct report_ctx *rc, const struct window *w, const struct verdict *v)
 {
 	const struct totals *t = &v->tot;
@@ -69,9 +113,15 @@ json_t *report_classify(const struct report_ctx *rc, const struct window *w, con
 		json_decref(share);
 		return NULL;
 	}
-	json_object_set_new(root, "verdict", json_pack("{s:s, s:f, s:o, s:o, s:[]}", "label", v->label,
-		"confidence", v->confidence, "reasons", strings(v->reasons, v->nreasons),
-		"advice", strings(v->advice, v->nadvice), "traits"));
+	{
+		json_t *tr = json_array();
+
+		for (int i = 0; i < v->ntraits; i++)
+			json_array_append_new(tr, json_string(v->traits[i]));
+		json_object_set_new(root, "verdict", json_pack("{s:s, s:f, s:o, s:o, s:o}", "label", v->label,
+			"confidence", v->confidence, "reasons", strings(v->reasons, v->nreasons),
+			"advice", strings(v->advice, v->nadvice), "traits", tr));
+	}
 	json_object_set_new(root, "totals", json_pack("{s:o, s:o, s:f, s:s}", "seconds", buckets(t->sec),
 		"share", share, "thread_seconds", t->all,
 		"method", "sched_switch/sched_wakeup tracepoints; blocked time attributed by the system call "
@@ -90,6 +140,7 @@ json_t *report_classify(const struct report_ctx *rc, const struct window *w, con
 		"python_share", t->python_share, "sample_hz", (int)rc->sample_hz,
 		"method", "perf cpu-clock samples; GIL held = gil.locked and last_holder is the sampled thread "
 			  "(sampled)"));
+	json_object_set_new(root, "gc", report_gc(rc, w));
 	json_object_set_new(root, "threads", threads);
 	json_object_set_new(root, "python_threads", json_integer(rc->npythreads));
 	return root;

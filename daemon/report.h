@@ -11,6 +11,7 @@ struct report_ctx {
 	double requested_seconds;
 	double attach_ms;
 	unsigned int sample_hz;
+	unsigned int gc_max_rate;
 	const struct pyinfo *py;
 	const struct pythread *pythreads;	/* thread states found in the target */
 	int npythreads;				/* < 0: could not be read */
@@ -19,5 +20,7 @@ struct report_ctx {
 /* The classify reply body (docs/protocol.md). NULL on ENOMEM. */
 json_t *report_classify(const struct report_ctx *rc, const struct window *w, const struct verdict *v);
 json_t *report_python(const struct pyinfo *py);
+/* The gc section: also the whole body of the gc command's reply (with pid, python). */
+json_t *report_gc(const struct report_ctx *rc, const struct window *w);
 
 #endif

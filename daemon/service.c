@@ -26,6 +26,7 @@
 #include "service.h"
 
 struct pending {
+	enum req_cmd cmd;	/* classify or gc */
 	struct client *c;
 	struct session *s;
 	struct snapshot start;
@@ -128,7 +129,9 @@ static void fail_pending(struct service *svc, struct pending *p, const char *cod
 static void finish_pending(struct service *svc, struct pending *p)
 {
 	static struct pythread pyt[1024];
-	struct report_ctx rc = { p->s->pid, p->seconds, p->s->attach_ms, svc->o->sample_hz, &p->s->py, pyt, 0 };
+	struct report_ctx rc = { p->s->pid, p->seconds, p->s->attach_ms, svc->o->sample_hz, svc->o->gc_max_rate,
+				 &p->s->py, pyt, 0 };
+	uint64_t gc_samples = 0;
 	struct snapshot end;
 	struct window w;
 	struct verdict v;
@@ -139,9 +142,24 @@ static void finish_pending(struct service *svc, struct pending *p)
 		fail_pending(svc, p, PP_ERR_INTERNAL, "out of memory building the window");
 		return;
 	}
-	classify(&w, &v);
-	rc.npythreads = pythreads_read(p->s->pid, &p->s->py, pyt, sizeof(pyt) / sizeof(pyt[0]));
-	body = report_classify(&rc, &w, &v);
+	for (size_t i = 0; i < w.n; i++)
+		gc_samples += w.t[i].samples_gc;
+	if (gc_window__build(&w.gc, &p->start.gc, &end.gc, &p->s->gc_log, p->start.ts, end.ts, p->s->gc_method,
+			     p->s->gc_rate_guard, (double)gc_samples / svc->o->sample_hz)) {
+		window__free(&w);
+		snapshot__clear(&end);
+		fail_pending(svc, p, PP_ERR_INTERNAL, "out of memory building the window");
+		return;
+	}
+	if (p->cmd == REQ_GC) {
+		body = json_pack("{s:i, s:f, s:f, s:o, s:o}", "pid", (int)rc.pid, "window_seconds", w.seconds,
+				 "requested_seconds", rc.requested_seconds, "python", report_python(&p->s->py), "gc",
+				 report_gc(&rc, &w));
+	} else {
+		classify(&w, &v);
+		rc.npythreads = pythreads_read(p->s->pid, &p->s->py, pyt, sizeof(pyt) / sizeof(pyt[0]));
+		body = report_classify(&rc, &w, &v);
+	}
 	ctl_server__reply(p->c, protocol_ok(body));
 	window__free(&w);
 	snapshot__clear(&end);
@@ -156,6 +174,8 @@ static void timer_event(struct watch *w, uint32_t events)
 
 	if (read(w->fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 		log_warn("timerfd read: %s", strerror(errno));
+	/* Events already in the ring buffer belong to the windows ending now. */
+	loader__ringbuf_consume(svc->ld);
 	for (p = svc->pending; p; p = next) {
 		struct session *s = p->s;
 
@@ -283,6 +303,7 @@ static void do_classify(struct service *svc, struct client *c, const struct requ
 		return;
 	}
 	s->refs++;
+	p->cmd = r->cmd;
 	p->c = c;
 	p->s = s;
 	p->seconds = r->seconds;
@@ -363,6 +384,7 @@ void service__request(void *ctx, struct client *c, const char *line, size_t len)
 	}
 	switch (r.cmd) {
 	case REQ_CLASSIFY:
+	case REQ_GC:
 		do_classify(svc, c, &r);
 		break;
 	case REQ_DETACH:
@@ -399,11 +421,27 @@ int service__ringbuf_event(void *ctx, void *data, size_t size)
 	const struct pp_event *ev = data;
 	struct session *s;
 
-	if (size < sizeof(*ev) || ev->type != PP_EV_THREAD_EXIT)
+	if (size < sizeof(*ev))
 		return 0;
 	s = find_session(svc, ev->tgid);
-	if (s)
+	if (!s)
+		return 0;
+	switch (ev->type) {
+	case PP_EV_THREAD_EXIT:
 		session__thread_exited(s, svc->ld, ev->tid);
+		break;
+	case PP_EV_GC:
+		if (size >= sizeof(struct pp_gc_event)) {
+			const struct pp_gc_event *g = data;
+			struct gc_pause p = { g->start_ns, g->duration_ns, g->generation, g->collected };
+
+			session__gc_pause(s, &p);
+		}
+		break;
+	case PP_EV_GC_RATE:
+		session__gc_rate_exceeded(s);
+		break;
+	}
 	return 0;
 }
 

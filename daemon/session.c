@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: MIT
 /* A session: attach to one process, seed its threads, snapshot its counters. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/syscall.h>
+#include <bpf/libbpf.h>
 #include "loader.h"
 #include "procfs.h"
+#include "log.h"
+#include "tmem.h"
 #include "session.h"
 
 #define MAX_EXITED_KEPT 4096
@@ -19,6 +23,90 @@ uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);	/* the clock bpf_ktime_get_ns uses */
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void gc_detach(struct session *s)
+{
+	for (int i = 0; i < s->ngc_links; i++)
+		bpf_link__destroy(s->gc_links[i]);
+	s->ngc_links = 0;
+}
+
+/*
+ * Time every collection: USDT where the interpreter has the probes, else
+ * uprobes on the collector function(s). Without either, the sampler's view
+ * of the "collecting" flag is what there is.
+ */
+static void gc_attach(struct session *s, struct loader *ld)
+{
+	const struct pyinfo *py = &s->py;
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/proc/%d/root%s", s->pid, py->elf_path);
+	s->gc_method = py->bpf.gc_collecting_addr ? GC_METHOD_SAMPLED : GC_METHOD_NONE;
+	if (py->usdt) {
+		s->gc_links[0] = loader__attach_gc_usdt(ld, s->pid, path, false);
+		s->gc_links[1] = loader__attach_gc_usdt(ld, s->pid, path, true);
+		if (s->gc_links[0] && s->gc_links[1]) {
+			s->ngc_links = 2;
+			s->gc_method = GC_METHOD_USDT;
+			return;
+		}
+		log_warn("process %d: cannot attach the GC USDT probes: %s", s->pid, strerror(errno));
+		bpf_link__destroy(s->gc_links[0]);
+		bpf_link__destroy(s->gc_links[1]);
+	}
+	for (int i = 0; i < py->ngc_funcs; i++) {
+		const struct pyinfo_gcfunc *f = &py->gc_funcs[i];
+		struct bpf_link *in = loader__attach_gc_uprobe(ld, s->pid, path, f->file_offset, f->cookie, false);
+		struct bpf_link *out = in ? loader__attach_gc_uprobe(ld, s->pid, path, f->file_offset, 0, true) : NULL;
+
+		if (!out) {
+			log_warn("process %d: cannot attach uprobes to %s: %s", s->pid, f->name, strerror(errno));
+			bpf_link__destroy(in);
+			gc_detach(s);
+			s->gc_method = py->bpf.gc_collecting_addr ? GC_METHOD_SAMPLED : GC_METHOD_NONE;
+			return;
+		}
+		s->gc_links[s->ngc_links++] = in;
+		s->gc_links[s->ngc_links++] = out;
+		s->gc_method = GC_METHOD_UPROBE;
+	}
+}
+
+static void read_gc_counts(const struct session *s, struct gc_counts *c)
+{
+	const struct pyinfo *py = &s->py;
+
+	memset(c, 0, sizeof(*c));
+	if (!py->gc_stats_addr)
+		return;
+	for (int g = 0; g < GC_GENS; g++) {
+		int64_t v[3];
+
+		if (tmem_read(s->pid, py->gc_stats_addr + g * py->gc_stats_size, v, sizeof(v)) || v[0] < 0 ||
+		    v[1] < 0 || v[2] < 0)
+			return;
+		c->collections[g] = v[0];
+		c->collected[g] = v[1];
+		c->uncollectable[g] = v[2];
+	}
+	c->valid = true;
+}
+
+void session__gc_pause(struct session *s, const struct gc_pause *p)
+{
+	gc_log__add(&s->gc_log, p);
+}
+
+void session__gc_rate_exceeded(struct session *s)
+{
+	if (s->gc_rate_guard)
+		return;
+	gc_detach(s);
+	s->gc_rate_guard = true;
+	s->gc_method = s->py.bpf.gc_collecting_addr ? GC_METHOD_SAMPLED : GC_METHOD_NONE;
+	log_info("process %d: too many collections per second, GC pauses are now estimated from samples", s->pid);
 }
 
 struct session *session__new(struct loader *ld, pid_t pid, enum pyinspect_err *err, char *msg, size_t len)
@@ -58,6 +146,7 @@ struct session *session__new(struct loader *ld, pid_t pid, enum pyinspect_err *e
 		snprintf(msg, len, "cannot read the threads of process %d: %s", pid, strerror(-rc));
 		goto fail;
 	}
+	gc_attach(s, ld);
 	s->attached_ts = now_ns();
 	s->attach_ms = (s->attached_ts - t0) / 1e6;
 	return s;
@@ -71,6 +160,8 @@ void session__free(struct session *s, struct loader *ld)
 {
 	if (!s)
 		return;
+	gc_detach(s);
+	gc_log__free(&s->gc_log);
 	loader__remove_target(ld, s->pid);
 	if (s->w.fd >= 0)
 		close(s->w.fd);
@@ -109,6 +200,7 @@ int session__snapshot(struct session *s, struct loader *ld, struct snapshot *out
 
 	memset(out, 0, sizeof(*out));
 	sc.now = out->ts = now_ns();
+	read_gc_counts(s, &out->gc);
 	loader__for_each_thread(ld, s->pid, snap_one, &sc);
 	for (size_t i = 0; i < s->exited.n && !sc.err; i++)
 		sc.err = snapshot__add(out, &s->exited.v[i]);

@@ -3,6 +3,7 @@
 #define PYPROBED_SESSION_H
 #include <stdint.h>
 #include "evloop.h"
+#include "gcstats.h"
 #include "pyinspect.h"
 #include "window.h"
 
@@ -19,6 +20,12 @@ struct session {
 	unsigned int refs;	/* requests using it */
 	struct snapshot exited;	/* final records of threads that exited */
 	void *owner;		/* the service holding it */
+	/* Garbage collector: per-target probe links and the pauses they report. */
+	struct bpf_link *gc_links[2 * 4];
+	int ngc_links;
+	enum gc_method gc_method;
+	bool gc_rate_guard;	/* exact timing stopped: too many collections/s */
+	struct gc_log gc_log;
 	struct session *next;
 };
 
@@ -35,5 +42,9 @@ void session__free(struct session *s, struct loader *ld);
 int session__snapshot(struct session *s, struct loader *ld, struct snapshot *out);
 /* A thread of s exited: keep its final record, free its map entry. */
 void session__thread_exited(struct session *s, struct loader *ld, uint32_t tid);
+/* A collection was timed. */
+void session__gc_pause(struct session *s, const struct gc_pause *p);
+/* The rate guard tripped: drop the exact GC probes, estimate from samples. */
+void session__gc_rate_exceeded(struct session *s);
 
 #endif

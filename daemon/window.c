@@ -89,6 +89,7 @@ int window__diff(struct window *w, const struct snapshot *start, const struct sn
 		t->samples_nogil = d64(e->smp.nogil, s->smp.nogil);
 		t->samples_unknown = d64(e->smp.unknown, s->smp.unknown);
 		t->samples_kernel_io = d64(e->smp.kernel_io, s->smp.kernel_io);
+		t->samples_gc = d64(e->smp.gc, s->smp.gc);
 		/* Threads that did nothing observable in the window are left out. */
 		if (busy || t->samples)
 			w->n++;

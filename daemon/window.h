@@ -7,6 +7,7 @@
 #include <linux/types.h>
 #include "pyprobe/events.h"
 #include "pyprobe/buckets.h"
+#include "gcstats.h"
 
 _Static_assert(sizeof(pp_bucket_names) / sizeof(pp_bucket_names[0]) == PP_NBUCKETS, "a name per bucket");
 
@@ -21,6 +22,7 @@ struct snap_thread {
 /* All threads of one target at one instant, sorted by tid. */
 struct snapshot {
 	uint64_t ts;		/* CLOCK_MONOTONIC ns */
+	struct gc_counts gc;	/* the interpreter's collection counters */
 	size_t n, cap;
 	struct snap_thread *v;
 };
@@ -40,11 +42,12 @@ struct thread_window {
 	uint64_t cnt[PP_NBUCKETS];
 	double gil_sec[PP_GIL_NKINDS];
 	uint64_t gil_cnt[PP_GIL_NKINDS];
-	uint64_t samples, samples_gil, samples_nogil, samples_unknown, samples_kernel_io;
+	uint64_t samples, samples_gil, samples_nogil, samples_unknown, samples_kernel_io, samples_gc;
 };
 
 struct window {
 	double seconds;		/* wall time between the two snapshots */
+	struct gc_window gc;	/* filled by the caller (gc_window__build) */
 	size_t n;
 	struct thread_window *t;
 };

@@ -16,7 +16,8 @@
 #   PREFIX   an installation prefix (contains include/python3.N[m]/); must
 #            contain a '/'
 # Without arguments every $(pyenv root)/versions/3.N.P with N >= 6 is used.
-# Environment: CC (default gcc), NM (default nm), PYENV_ROOT.
+# Environment: CC (default gcc), NM (default nm), GDB (default gdb; the
+# DWARF check is skipped if it is not installed), PYENV_ROOT.
 #
 # Output is deterministic: rows are sorted by minor version and the file is
 # only rewritten when its contents change.  Several builds of one minor
@@ -26,6 +27,7 @@ set -euo pipefail
 
 CC=${CC:-gcc}
 NM=${NM:-nm}
+GDB=${GDB:-gdb}
 
 topdir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 probe_src=$topdir/tools/pyoffsets-probe.c
@@ -105,6 +107,63 @@ nm_runtime_size()
 	done
 }
 
+# The prefix's libpython (or statically linked interpreter): the first file
+# that exists, whether or not it has DWARF.
+lib_of()
+{
+	local prefix=$1 minor=$2 f
+
+	for f in "$prefix"/lib/libpython3."$minor".so.1.0 \
+		 "$prefix"/lib/libpython3."$minor"m.so.1.0 \
+		 "$prefix"/bin/python3."$minor"; do
+		if [ -f "$f" ]; then
+			echo "$f"
+			return
+		fi
+	done
+}
+
+# Check the "<field> <value> <expression>" lines of "probe --gdb" (stdin)
+# against gdb's evaluation of each expression over the DWARF of $2.
+# Skipped with a note if gdb is missing or the file has no DWARF types.
+dwarf_check()
+{
+	local what=$1 lib=$2 name val expr got n=0
+	local -a cmds=()
+	local -A from_hdr=() from_dwarf=()
+
+	if [ -z "$lib" ]; then
+		note "$what: no libpython found, DWARF check skipped"
+		return
+	fi
+	if ! command -v "$GDB" >/dev/null 2>&1; then
+		note "$what: $GDB not found, DWARF check skipped"
+		return
+	fi
+	# "sizeof(PyThreadState)" only evaluates if the file has DWARF types.
+	cmds=(-ex 'printf "pyoffsets-check - %ld\n", (long)sizeof(PyThreadState)')
+	while read -r name val expr; do
+		from_hdr[$name]=$val
+		cmds+=(-ex "printf \"pyoffsets-check $name %ld\\n\", (long)($expr)")
+	done
+	while read -r _ name got; do
+		from_dwarf[$name]=$got
+	done < <("$GDB" -batch -nx "${cmds[@]}" "$lib" 2>/dev/null |
+		 grep '^pyoffsets-check [-a-z0-9_]* -\{0,1\}[0-9]*$' || true)
+	if [ -z "${from_dwarf[-]:-}" ]; then
+		note "$what: no DWARF types in $lib, DWARF check skipped"
+		return
+	fi
+	for name in "${!from_hdr[@]}"; do
+		[ -n "${from_dwarf[$name]:-}" ] ||
+			die "$what: gdb cannot evaluate $name over the DWARF of $lib"
+		[ "${from_dwarf[$name]}" = "${from_hdr[$name]}" ] ||
+			die "$what: $name = ${from_hdr[$name]} from the headers but ${from_dwarf[$name]} in the DWARF of $lib"
+		n=$((n + 1))
+	done
+	note "$what: $n values match the DWARF of $lib"
+}
+
 command -v "$CC" >/dev/null 2>&1 || die "compiler not found: $CC"
 [ -f "$probe_src" ] || die "missing $probe_src"
 
@@ -166,6 +225,8 @@ for arg in "${args[@]}"; do
 	elif [ "$size" != -1 ]; then
 		note "$got: no _PyRuntime symbol found, runtime_size not cross-checked"
 	fi
+	"$bin" --gdb >"$tmp/gdb-$n" || die "probe --gdb for $inc failed"
+	dwarf_check "$got" "$(lib_of "$prefix" "$minor")" <"$tmp/gdb-$n"
 
 	# "<PY_VERSION>[: options]" from the first line, the row itself after it.
 	what=$(sed -n '1s|^[[:space:]]*/\* \(.*\) \*/$|\1|p' <<<"$row")

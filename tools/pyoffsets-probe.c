@@ -10,11 +10,18 @@
  * Every number printed is an offsetof()/sizeof() evaluated by the compiler
  * over that interpreter's own (internal) headers and pyconfig.h, so it
  * follows the build configuration that pyconfig.h records.  Nothing here
- * is typed by hand.  Only compile-time constants are used, so the program
+ * is typed by hand (the one exception, 3.6's garbage collector structs, is
+ * explained below).  Only compile-time constants are used, so the program
  * does not need to link against libpython.
+ *
+ * Run as "pyoffsets-probe --gdb" it prints, instead of the row, one line
+ * "<field> <value> <gdb expression>" per field that has a value (except
+ * major/minor); gen-pyoffsets.sh evaluates the expressions with gdb over
+ * the DWARF of the interpreter's libpython and requires the same values.
  */
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <Python.h>
 
@@ -35,6 +42,30 @@
 #endif
 /* 3.6: PyInterpreterState and PyThreadState are in the public pystate.h. */
 
+#if PY_VERSION_HEX < 0x03070000
+/*
+ * 3.6 keeps the garbage collector's state in file-static variables of
+ * Modules/gcmodule.c (generations[3], generation_stats[3], collecting,
+ * enabled), whose element structs are declared there and not installed.
+ * These two declarations copy 3.6's gcmodule.c (identical in every 3.6.x);
+ * the member types, PyGC_Head in particular (a union with a long double,
+ * so 16-byte aligned), come from the 3.6 headers.  gen-pyoffsets.sh checks
+ * the resulting sizes and offsets against the DWARF of struct gc_generation
+ * and struct gc_generation_stats in the 3.6 libpython.
+ */
+struct gc_generation {
+	PyGC_Head head;
+	int threshold;
+	int count;
+};
+
+struct gc_generation_stats {
+	Py_ssize_t collections;
+	Py_ssize_t collected;
+	Py_ssize_t uncollectable;
+};
+#endif
+
 /*
  * The table describes default (GIL) builds only: in these configurations
  * the layout, or the meaning of the GIL fields, differs.
@@ -46,14 +77,27 @@
 #error "pyoffsets-probe: EXPERIMENTAL_ISOLATED_SUBINTERPRETERS builds are not supported"
 #endif
 
-#define NONE	(-1L)
-#define OFF(type, member)	((long)offsetof(type, member))
-#define SIZE(type)		((long)sizeof(type))
+/* A value and the gdb expression over DWARF that must give the same value. */
+struct val {
+	long v;
+	const char *gdb;
+};
+
+#define NONE	((struct val){ -1L, NULL })
+#define OFF(type, member)	\
+	((struct val){ (long)offsetof(type, member), \
+		       "&((" #type " *)0)->" #member })
+#define SIZE(type)	((struct val){ (long)sizeof(type), "sizeof(" #type ")" })
+#define CONST(x)	((struct val){ (long)(x), NULL })
 
 #if PY_VERSION_HEX >= 0x03070000
 #define GIL_OFF(member)	OFF(struct _gil_runtime_state, member)
+/* The GC state: _PyRuntime.gc in 3.7/3.8, interp->gc from 3.9 on. */
+#define GC_OFF(member)	OFF(struct _gc_runtime_state, member)
 #else
 #define GIL_OFF(member)	NONE
+/* 3.6: separate statics (see above), so no offsets inside a GC state. */
+#define GC_OFF(member)	NONE
 #endif
 
 /* Configure options recorded in pyconfig.h that change the layouts above. */
@@ -72,19 +116,29 @@ static const char config[] = ""
 #endif
 	;
 
-static void field(const char *name, long val, const char *sep)
+static int gdb_mode;
+
+static void field(const char *name, struct val val, const char *sep)
 {
-	printf(".%s = %ld,%s", name, val, sep);
+	if (!gdb_mode)
+		printf(".%s = %ld,%s", name, val.v, sep);
+	else if (val.gdb)
+		printf("%s %ld %s\n", name, val.v, val.gdb);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	long runtime_size = NONE, rt_gil = NONE;
-	long rt_interp_head = NONE, rt_interp_main = NONE;
-	long rt_main_thread = NONE, rt_gilstate_tstate_current = NONE;
-	long interp_ceval_gil = NONE, interp_id = NONE, interp_tstate_head;
-	long tstate_native_thread_id = NONE;
-	long gil_size = NONE;
+	struct val runtime_size = NONE, rt_gil = NONE;
+	struct val rt_interp_head = NONE, rt_interp_main = NONE;
+	struct val rt_main_thread = NONE, rt_gilstate_tstate_current = NONE;
+	struct val interp_ceval_gil = NONE, interp_id = NONE, interp_tstate_head;
+	struct val tstate_native_thread_id = NONE;
+	struct val gil_size = NONE;
+	struct val rt_gc = NONE, interp_gc = NONE;
+	struct val gc_generation_size, gc_gen_threshold, gc_gen_count;
+	struct val gc_stats_size;
+
+	gdb_mode = argc == 2 && strcmp(argv[1], "--gdb") == 0;
 
 #if PY_VERSION_HEX >= 0x03070000
 	runtime_size = SIZE(_PyRuntimeState);
@@ -110,11 +164,24 @@ int main(void)
 #else
 	interp_tstate_head = OFF(PyInterpreterState, tstate_head);
 #endif
+#if PY_VERSION_HEX >= 0x03090000
+	interp_gc = OFF(PyInterpreterState, gc);
+#elif PY_VERSION_HEX >= 0x03070000
+	rt_gc = OFF(_PyRuntimeState, gc);
+#endif
+	/* The element structs exist in 3.6 too (declared above). */
+	gc_generation_size = SIZE(struct gc_generation);
+	gc_gen_threshold = OFF(struct gc_generation, threshold);
+	gc_gen_count = OFF(struct gc_generation, count);
+	gc_stats_size = SIZE(struct gc_generation_stats);
 
-	printf("\t/* %s%s%s */\n", PY_VERSION, config[0] ? ":" : "", config);
-	printf("\t{\n\t\t");
-	field("major", PY_MAJOR_VERSION, " ");
-	field("minor", PY_MINOR_VERSION, "\n\t\t");
+	if (!gdb_mode) {
+		printf("\t/* %s%s%s */\n", PY_VERSION,
+		       config[0] ? ":" : "", config);
+		printf("\t{\n\t\t");
+	}
+	field("major", CONST(PY_MAJOR_VERSION), " ");
+	field("minor", CONST(PY_MINOR_VERSION), "\n\t\t");
 	field("runtime_size", runtime_size, "\n\t\t");
 	field("rt_gil", rt_gil, " ");
 	field("rt_interp_head", rt_interp_head, " ");
@@ -136,8 +203,19 @@ int main(void)
 	field("gil_cond", GIL_OFF(cond), " ");
 	field("gil_mutex", GIL_OFF(mutex), "\n\t\t");
 	field("gil_switch_cond", GIL_OFF(switch_cond), " ");
-	field("gil_switch_mutex", GIL_OFF(switch_mutex), "\n");
-	printf("\t},\n");
+	field("gil_switch_mutex", GIL_OFF(switch_mutex), "\n\t\t");
+	field("rt_gc", rt_gc, " ");
+	field("interp_gc", interp_gc, "\n\t\t");
+	field("gc_generations", GC_OFF(generations), " ");
+	field("gc_generation_size", gc_generation_size, "\n\t\t");
+	field("gc_gen_threshold", gc_gen_threshold, " ");
+	field("gc_gen_count", gc_gen_count, "\n\t\t");
+	field("gc_stats", GC_OFF(generation_stats), " ");
+	field("gc_stats_size", gc_stats_size, "\n\t\t");
+	field("gc_collecting", GC_OFF(collecting), " ");
+	field("gc_enabled", GC_OFF(enabled), "\n");
+	if (!gdb_mode)
+		printf("\t},\n");
 
 	return ferror(stdout) ? 1 : 0;
 }

@@ -49,6 +49,9 @@ struct pp_target {
 	__u64 gil_locked_addr;		/* int: 1 held, 0 free, <0 not created */
 	__u64 gil_holder_addr;		/* PyThreadState *last_holder */
 	__u64 tstate_thread_id_off;	/* offset of thread_id (== pthread_self) */
+	__u64 gc_collecting_addr;	/* int: 1 while a collection runs, 0 if unknown */
+	__u64 gc_stats_addr;		/* generation_stats[0].collections, 0 if unknown */
+	__u64 gc_stats_stride;		/* bytes between generations' entries */
 	__u64 flags;			/* PP_TF_* */
 };
 
@@ -79,13 +82,17 @@ struct pp_samples {
 	__u64 nogil;		/* ... while it did not (native code, syscalls) */
 	__u64 unknown;		/* ... where the GIL state could not be read */
 	__u64 kernel_io;	/* ... in kernel mode inside an I/O system call (not GIL-checked) */
+	__u64 gc;		/* ... while the garbage collector was running (any thread's) */
 };
 
 /* Ring buffer records. */
 enum pp_event_type {
-	PP_EV_THREAD_EXIT = 1,
+	PP_EV_THREAD_EXIT = 1,	/* struct pp_event */
+	PP_EV_GC = 2,		/* struct pp_gc_event: one collection */
+	PP_EV_GC_RATE = 3,	/* struct pp_event: too many collections/s, exact tracing stopped */
 };
 
+/* Every record starts with type, tgid, tid. */
 struct pp_event {
 	__u32 type;
 	__u32 tgid;
@@ -93,12 +100,31 @@ struct pp_event {
 	__u32 pad;
 };
 
+struct pp_gc_event {
+	__u32 type;
+	__u32 tgid;
+	__u32 tid;
+	__s32 generation;	/* -1 when the probe cannot tell */
+	__u64 start_ns;		/* CLOCK_MONOTONIC */
+	__u64 duration_ns;
+	__s64 collected;	/* collected + uncollectable, -1 when unknown */
+};
+
+/*
+ * bpf_cookie of a GC entry uprobe: where the generation argument is. Below
+ * PP_GC_GEN_CONST it is the 1-based argument register (PT_REGS_PARMn); at or
+ * above, the clone has it constant-folded to cookie - PP_GC_GEN_CONST.
+ */
+#define PP_GC_GEN_CONST 0x100
+#define PP_GC_GEN_UNKNOWN 0x200
+
 #ifndef __cplusplus
 _Static_assert(sizeof(struct pp_range) == 16, "pp_range ABI");
-_Static_assert(sizeof(struct pp_target) == 16 * 4 + 32, "pp_target ABI");
+_Static_assert(sizeof(struct pp_target) == 16 * 4 + 56, "pp_target ABI");
 _Static_assert(sizeof(struct pp_thread) == 8 * (2 * 10 + 4 + 4) + 8 + 16, "pp_thread ABI");
-_Static_assert(sizeof(struct pp_samples) == 40, "pp_samples ABI");
+_Static_assert(sizeof(struct pp_samples) == 48, "pp_samples ABI");
 _Static_assert(sizeof(struct pp_event) == 16, "pp_event ABI");
+_Static_assert(sizeof(struct pp_gc_event) == 40, "pp_gc_event ABI");
 #endif
 
 #endif /* PYPROBE_EVENTS_H */

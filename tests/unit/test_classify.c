@@ -168,6 +168,26 @@ static void few_samples_lower_confidence(void)
 	CHECK(v.confidence < 0.7, "confidence %g", v.confidence);
 }
 
+static void gc_pauses_add_a_trait(void)
+{
+	struct thread_window t[1] = { th(1.9, 0.1, 0, 0, 0, 0, 0, 0, 0, 0) };
+	struct window w = { .seconds = W, .n = 1, .t = t };
+	struct verdict v;
+
+	samples(&t[0], 190, 8, 0);
+	w.gc.share = 0.12;
+	w.gc.pause_seconds = 0.24;
+	w.gc.all.collections = 300;
+	classify(&w, &v);
+	CHECK_STR(v.label, "cpu-bound-python");
+	CHECK_INT(v.ntraits, 1);
+	CHECK_STR(v.ntraits ? v.traits[0] : "", "gc-pressure");
+	CHECK(strstr(v.advice[v.nadvice - 2], "gc.freeze()") != NULL, "advice: %s", v.advice[v.nadvice - 2]);
+	w.gc.share = 0.01;
+	classify(&w, &v);
+	CHECK_INT(v.ntraits, 0);
+}
+
 int main(void)
 {
 	RUN(single_thread_python_loop);
@@ -182,5 +202,6 @@ int main(void)
 	RUN(no_dominant_cause_is_mixed);
 	RUN(nothing_observed);
 	RUN(few_samples_lower_confidence);
+	RUN(gc_pauses_add_a_trait);
 	return UNIT_EXIT();
 }

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: MIT
+/* pyprobe gc PID: how often the garbage collector stops the process, and for how long. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "pyprobe/ctl.h"
+#include "cli.h"
+
+static const char help[] =
+	"Usage: pyprobe gc PID [--seconds N] [--json]\n"
+	"Observe process PID for N seconds and report its garbage collections per\n"
+	"generation: count, pause total and percentiles, objects collected, share of\n"
+	"wall time, and a histogram of pause lengths.\n\n"
+	"Pauses are timed exactly with the interpreter's USDT probes or uprobes on the\n"
+	"collector; above pyprobed --gc-max-rate collections/s they are estimated from\n"
+	"CPU samples instead, and the output says so.\n\n"
+	"  -n, --seconds N   length of the observation window (default 2, 0.1-3600)\n"
+	"  -j, --json        print the daemon's reply as JSON (docs/protocol.md)\n"
+	"  -h, --help        this help\n";
+
+static double num(json_t *o, const char *k)
+{
+	return json_number_value(json_object_get(o, k));
+}
+
+static long long integer(json_t *o, const char *k)
+{
+	return json_integer_value(json_object_get(o, k));
+}
+
+static void print_gen(const char *name, json_t *g, bool timed)
+{
+	printf("  %-5s %11lld %7lld", name, integer(g, "collections"), integer(g, "timed"));
+	if (timed)
+		printf(" %10.4f %8.3f %8.3f %8.3f %8.3f", num(g, "pause_seconds"), num(g, "p50_ms"), num(g, "p95_ms"),
+		       num(g, "p99_ms"), num(g, "max_ms"));
+	else
+		printf(" %10s %8s %8s %8s %8s", "-", "-", "-", "-", "-");
+	printf(" %10lld\n", integer(g, "collected"));
+}
+
+static void print_human(json_t *r)
+{
+	json_t *py = json_object_get(r, "python"), *gc = json_object_get(r, "gc");
+	json_t *gens = json_object_get(gc, "generations"), *hist = json_object_get(gc, "histogram"), *g, *h;
+	bool timed = json_object_get(json_object_get(gc, "all"), "pause_seconds") != NULL;
+	long long most = 0;
+	size_t i;
+
+	printf("pid %lld: CPython %s (%s), %.1f s window\n", integer(r, "pid"),
+	       json_string_value(json_object_get(py, "version")), json_string_value(json_object_get(py, "build")),
+	       num(r, "window_seconds"));
+	printf("GC: %lld collections, paused %.4f s = %.2f%% of wall time (method: %s)\n",
+	       integer(json_object_get(gc, "all"), "collections"), num(gc, "pause_seconds"),
+	       100 * num(gc, "share_of_wall"), json_string_value(json_object_get(gc, "method")));
+	printf("    %s\n", json_string_value(json_object_get(gc, "note")));
+	printf("  %-5s %11s %7s %10s %8s %8s %8s %8s %10s\n", "gen", "collections", "timed", "pause s", "p50 ms",
+	       "p95 ms", "p99 ms", "max ms", "collected");
+	json_array_foreach(gens, i, g) {
+		char name[8];
+
+		snprintf(name, sizeof(name), "%lld", integer(g, "generation"));
+		print_gen(name, g, timed);
+	}
+	print_gen("all", json_object_get(gc, "all"), timed);
+	json_array_foreach(hist, i, h)
+		if (integer(h, "count") > most)
+			most = integer(h, "count");
+	if (!most)
+		return;
+	printf("pause lengths:\n");
+	json_array_foreach(hist, i, h) {
+		long long n = integer(h, "count"), lo = integer(h, "ge_us");
+		int bar = (int)(40.0 * n / most + 0.5);
+		char range[32];
+
+		if (!n)
+			continue;
+		if (i + 1 < json_array_size(hist))
+			snprintf(range, sizeof(range), "%lld-%lld us", lo, lo ? 2 * lo : 2);
+		else
+			snprintf(range, sizeof(range), ">= %lld us", lo);
+		printf("  %16s |", range);
+		for (int k = 0; k < bar; k++)
+			fputs("#", stdout);
+		printf(" %lld\n", n);
+	}
+}
+
+int cmd_gc(const struct cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "seconds", required_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	double seconds = PP_CTL_DEFAULT_SECONDS;
+	bool json = false;
+	json_t *r;
+	pid_t pid;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "n:jh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			if (cli_parse_seconds("gc", optarg, &seconds))
+				return EXIT_USAGE;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			fputs(help, stdout);
+			return EXIT_OK;
+		default:
+			fputs("Try 'pyprobe gc --help'.\n", stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 1) {
+		fprintf(stderr, "pyprobe gc: expects exactly one PID\nTry 'pyprobe gc --help'.\n");
+		return EXIT_USAGE;
+	}
+	pid = cli_parse_pid("gc", argv[optind]);
+	if (pid < 0)
+		return EXIT_USAGE;
+	r = cli_call(cli, json_pack("{s:i, s:s, s:i, s:f}", "v", PP_CTL_VERSION, "cmd", "gc", "pid", (int)pid,
+				    "seconds", seconds),
+		     (int)(seconds * 1000) + 30000, json, &rc);
+	if (!r)
+		return rc;
+	if (json)
+		cli_print_json(r);
+	else
+		print_human(r);
+	json_decref(r);
+	return EXIT_OK;
+}

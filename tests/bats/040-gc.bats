@@ -1,0 +1,125 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# GC pauses against the workload's own gc.callbacks timing, on every interpreter.
+
+load ../helpers
+
+setup_file() {
+	start_daemon
+}
+
+teardown_file() {
+	stop_daemon
+}
+
+teardown() {
+	stop_workload
+}
+
+# gc_burst PYTHON CMD...: start gc_timed.py, open a window with `pyprobe CMD`,
+# fire the burst inside it; leaves the reply in $output and the workload's own
+# "count total gen0 gen1 gen2" in $TRUTH.
+gc_burst() {
+	local py=$1 res client
+	shift
+	res=$TEST_DIR/gc-truth.$RANDOM
+	start_workload "$py" gc_timed "$res" "${BURST:-60}"
+	"$BIN/pyprobe" --socket "$SOCK" "$@" "$WL_PID" --seconds 5 --json >"$res.reply" 3>&- &
+	client=$!
+	for _ in $(seq 100); do
+		"$BIN/pyprobe" --socket "$SOCK" list --json | grep -q "\"pid\": $WL_PID" && break
+		sleep 0.05
+	done
+	kill -USR1 "$WL_PID"
+	wait "$client"
+	output=$(cat "$res.reply")
+	for _ in $(seq 100); do
+		[ -s "$res" ] && break
+		sleep 0.05
+	done
+	TRUTH=$(cat "$res")
+}
+
+@test "GC count exact and pause total within 10% of gc.callbacks, on every interpreter" {
+	local py failed=() n total want_method
+	mapfile -t PYS < <(interpreters)
+	for py in "${PYS[@]}"; do
+		gc_burst "$py" gc
+		stop_workload
+		read -r n total g0 g1 g2 <<<"$TRUTH"
+		want_method=uprobe
+		[ "$py" = /usr/bin/python3 ] && want_method=usdt
+		echo "# $py: truth $n collections $total s; pyprobe $(json_get '[.gc.method, .gc.all.collections, .gc.all.timed, .gc.pause_seconds] | @tsv')" >&3
+		[ "$(json_get .gc.method)" = "$want_method" ] || failed+=("$py: method $(json_get .gc.method)")
+		[ "$(json_get .gc.all.collections)" = "$n" ] || failed+=("$py: count $(json_get .gc.all.collections) != $n")
+		[ "$(json_get .gc.all.timed)" = "$n" ] || failed+=("$py: timed $(json_get .gc.all.timed) != $n")
+		[ "$(json_get '[.gc.generations[].collections] | map(tostring) | join(" ")')" = "$g0 $g1 $g2" ] ||
+			failed+=("$py: per generation $(json_get '[.gc.generations[].collections]' | tr -d ' \n') != $g0 $g1 $g2")
+		[ "$(json_get "[.gc.generations[].timed] | map(tostring) | join(\" \")")" = "$g0 $g1 $g2" ] ||
+			failed+=("$py: timed per generation $(json_get '[.gc.generations[].timed]' | tr -d ' \n')")
+		awk -v a="$(json_get .gc.pause_seconds)" -v b="$total" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 0.1 * b) }' ||
+			failed+=("$py: pause $(json_get .gc.pause_seconds) s vs $total s")
+	done
+	echo "# covered: ${PYS[*]}" >&3
+	if [ "${#failed[@]}" -gt 0 ]; then
+		printf '%s\n' "${failed[@]}"
+		return 1
+	fi
+}
+
+@test "automatic collections are timed and attributed to their generation" {
+	for py in /usr/bin/python3 $(interpreters | grep -E 'python3\.(8|13)$'); do
+		start_workload "$py" gc_auto
+		run_pyprobe -0 gc "$WL_PID" --seconds 1.5 --json
+		stop_workload
+		echo "# $py: $(json_get '[.gc.method, .gc.all.collections, .gc.all.timed, [.gc.generations[].timed]] | tostring')" >&3
+		[ "$(json_get '.gc.generations[0].timed > 10')" = true ]
+		[ "$(json_get '([.gc.generations[].timed] | add) == .gc.all.timed')" = true ]
+		# A collection in flight at either edge of the window may be counted but not timed.
+		[ "$(json_get '(.gc.all.collections - .gc.all.timed) | fabs <= 2')" = true ]
+	done
+}
+
+@test "classify shows the gc-pressure trait and GC advice when pauses are a visible share" {
+	BURST=200 gc_burst /usr/bin/python3 classify
+	echo "# $(json_get '[.gc.share_of_wall, .verdict.traits] | tostring')" >&3
+	[ "$(json_get '.verdict.traits | index("gc-pressure") != null')" = true ]
+	[[ $(json_get '.verdict.advice | join(" ")') == *"gc.freeze()"* ]]
+	[ "$(json_get '.gc.share_of_wall > 0.05')" = true ]
+}
+
+@test "a process that does not collect reports zero collections, not an error" {
+	start_workload /usr/bin/python3 sleeping
+	run_pyprobe -0 gc "$WL_PID" --seconds 1 --json
+	[ "$(json_get .gc.all.collections)" = 0 ]
+	[ "$(json_get .gc.pause_seconds)" = 0 ]
+	run_pyprobe -0 classify "$WL_PID" --seconds 1 --json
+	[ "$(json_get '.verdict.traits | length')" = 0 ]
+}
+
+@test "the rate guard stops exact tracing on a GC storm and the reply says so" {
+	for py in /usr/bin/python3 $(interpreters | grep -E 'python3\.12$'); do
+		start_workload "$py" gc_storm
+		run_pyprobe -0 gc "$WL_PID" --seconds 2 --json
+		echo "# $py: $(json_get '[.gc.method, .gc.rate_guard, .gc.all.collections, .gc.sampled_seconds] | @tsv')" >&3
+		[ "$(json_get .gc.rate_guard)" = true ]
+		[ "$(json_get .gc.method)" = sampled ]
+		[[ $(json_get .gc.note) == *"estimated from CPU samples"* ]]
+		# Counts stay exact: the interpreter's own statistics need no probe.
+		[ "$(json_get '.gc.all.collections > 2000')" = true ]
+		[ "$(json_get '.gc.counts_exact')" = true ]
+		stop_workload
+	done
+}
+
+@test "pyprobe gc human output: table and histogram" {
+	local res=$TEST_DIR/gc-human
+	start_workload /usr/bin/python3 gc_timed "$res"
+	kill -USR1 "$WL_PID"
+	run_pyprobe -0 gc "$WL_PID" --seconds 1
+	[[ $output == *"GC: "*" collections, paused "*"(method: usdt)"* ]]
+	[[ $output == *"gen   collections"* ]]
+	[[ $output == *"pause lengths:"*"us |#"* ]]
+	run_pyprobe -0 gc --help
+	[[ $output == "Usage: pyprobe gc"* ]]
+}
