@@ -9,8 +9,9 @@
  * system call the task is sleeping in (its saved user registers). On switch-in
  * the off-CPU interval closes and is charged to that reason. The part of it
  * the task spent on the run queue after its wakeup is known one step later:
- * the scheduler adds it to sched_info.run_delay right after switch-in, so the
- * next switch-out moves that much from the blocked reason to run-queue time.
+ * the scheduler adds it to sched_info.run_delay (at migration and right after
+ * switch-in), so the next switch-out moves the growth of run_delay since the
+ * previous switch-out from the blocked reason to run-queue time.
  * Not hooking sched_wakeup saves a third of the events on switch-heavy targets.
  */
 #include "vmlinux.h"
@@ -112,11 +113,19 @@ static __always_inline struct pp_thread *get_thread(struct task_struct *t, __u32
 	return bpf_map_lookup_elem(&threads, &tid);
 }
 
+/*
+ * Make the compiler forget what it knows about x, so that the bounds check that
+ * follows is done on the register the array index uses (otherwise clang folds
+ * it into an earlier, differently shaped check the verifier cannot connect).
+ */
+#define forget(x) asm volatile("" : "+r"(x))
+
 /* Close the interval of the current state at now, open new_state. */
 static __always_inline void transition(struct pp_thread *th, __u64 now, __u8 new_state, __u8 kind)
 {
-	__u8 st = th->state;
+	__u64 st = th->state;
 
+	forget(st);
 	if (st < PP_NBUCKETS && th->state_ts && now > th->state_ts) {
 		__u64 d = now - th->state_ts;
 
@@ -178,20 +187,25 @@ static __always_inline void switch_in(struct task_struct *next, struct pp_thread
 	} else {
 		th->off_state = PP_B_NONE;
 	}
-	th->run_delay = BPF_CORE_READ(next, sched_info.run_delay);
 	transition(th, now, PP_B_ONCPU, 0);
 }
 
-/* prev ran since switch_in: the scheduler has now counted the wait before that. */
+/*
+ * prev is switching out; since its previous switch-out it had one off-CPU
+ * interval, whose run-queue waits the scheduler has now added to run_delay.
+ */
 static __always_inline void settle_run_delay(struct task_struct *prev, struct pp_thread *th)
 {
-	__u8 st = th->off_state;
-	__u64 d;
+	__u64 run_delay = BPF_CORE_READ(prev, sched_info.run_delay), d = run_delay - th->run_delay;
+	__u64 st = th->off_state;
 
+	th->run_delay = run_delay;
+	th->off_state = PP_B_NONE;
 	if (st < PP_B_GIL_WAIT || st >= PP_NBUCKETS)
 		return;
-	th->off_state = PP_B_NONE;
-	d = BPF_CORE_READ(prev, sched_info.run_delay) - th->run_delay;
+	forget(st);
+	if (st >= PP_NBUCKETS)	/* again, on the register the index uses */
+		return;
 	if ((__s64)d <= 0)
 		return;
 	if (d > th->off_ns)
@@ -303,7 +317,9 @@ int handle_task_iter(struct bpf_iter__task *ctx)
 	if (!th)
 		return 0;
 	th->fsbase = t->thread.fsbase;
-	if (th->state == PP_B_NONE)	/* not raced by a scheduler event */
+	if (th->state == PP_B_NONE) {	/* not raced by a scheduler event */
+		th->run_delay = BPF_CORE_READ(t, sched_info.run_delay);
 		transition(th, bpf_ktime_get_ns(), state, kind);
+	}
 	return 0;
 }

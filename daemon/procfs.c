@@ -47,3 +47,22 @@ uint64_t procfs_start_time(pid_t pid)
 		return 0;
 	return st;
 }
+
+int procfs_task_run_delay(pid_t pid, pid_t tid, uint64_t *ns)
+{
+	char fn[64];
+	unsigned long long oncpu, delay;
+	int n;
+	FILE *f;
+
+	snprintf(fn, sizeof(fn), "/proc/%d/task/%d/schedstat", pid, tid);
+	f = fopen(fn, "re");
+	if (!f)
+		return -errno;
+	n = fscanf(f, "%llu %llu", &oncpu, &delay);
+	fclose(f);
+	if (n != 2)
+		return -EINVAL;
+	*ns = delay;
+	return 0;
+}

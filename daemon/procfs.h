@@ -7,6 +7,8 @@
 
 /* Real, effective and saved uid of a process must all equal uid (the ptrace rule). */
 int procfs_owned_by(pid_t pid, uid_t uid);
+/* A thread's cumulative run-queue wait in ns (schedstat field 2). */
+int procfs_task_run_delay(pid_t pid, pid_t tid, uint64_t *ns);
 /* Process start time in clock ticks since boot (field 22 of stat), 0 on error. */
 uint64_t procfs_start_time(pid_t pid);
 

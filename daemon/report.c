@@ -40,7 +40,7 @@ static json_t *strings(const char (*lines)[VERDICT_LINE], int n)
 	return a;
 }
 
-static json_t *gc_gen(const struct gc_gen_window *g, int generation, bool timed)
+static json_t *gc_gen(const struct gc_gen_window *g, int generation, bool timed, double window)
 {
 	json_t *o = json_pack("{s:I, s:I, s:I, s:I}", "collections", (json_int_t)g->collections, "timed",
 			      (json_int_t)g->timed, "collected", (json_int_t)g->collected, "uncollectable",
@@ -50,6 +50,7 @@ static json_t *gc_gen(const struct gc_gen_window *g, int generation, bool timed)
 		json_object_set_new(o, "generation", json_integer(generation));
 	if (timed) {
 		json_object_set_new(o, "pause_seconds", json_real(g->total));
+		json_object_set_new(o, "share_of_wall", json_real(window > 0 ? g->total / window : 0));
 		json_object_set_new(o, "p50_ms", json_real(1e3 * g->p50));
 		json_object_set_new(o, "p95_ms", json_real(1e3 * g->p95));
 		json_object_set_new(o, "p99_ms", json_real(1e3 * g->p99));
@@ -67,14 +68,14 @@ json_t *report_gc(const struct report_ctx *rc, const struct window *w)
 	json_t *o;
 
 	for (int g = 0; g < GC_GENS; g++)
-		json_array_append_new(gens, gc_gen(&gc->gen[g], g, timed));
+		json_array_append_new(gens, gc_gen(&gc->gen[g], g, timed, w->seconds));
 	for (int i = 0; i < GC_HIST_BUCKETS; i++)
 		json_array_append_new(hist, json_pack("{s:I, s:I}", "ge_us", (json_int_t)(i ? 1ULL << i : 0),
 						      "count", (json_int_t)gc->hist[i]));
 	o = json_pack("{s:s, s:b, s:b, s:i, s:f, s:f, s:f, s:o, s:o, s:o, s:s}", "method", gc_method_name(gc->method),
 		      "counts_exact", gc->counts_exact, "rate_guard", gc->rate_guard, "max_rate", (int)rc->gc_max_rate,
 		      "pause_seconds", gc->pause_seconds, "share_of_wall", gc->share, "sampled_seconds",
-		      gc->sampled_seconds, "all", gc_gen(&gc->all, -1, timed), "generations", gens, "histogram", hist,
+		      gc->sampled_seconds, "all", gc_gen(&gc->all, -1, timed, w->seconds), "generations", gens, "histogram", hist,
 		      "note", gc->rate_guard ? "exact timing stopped: collections/s went over max_rate; pauses are "
 					       "estimated from CPU samples" :
 		      gc->method == GC_METHOD_SAMPLED ? "no GC probes for this build: pauses are estimated from "

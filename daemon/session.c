@@ -171,9 +171,34 @@ void session__free(struct session *s, struct loader *ld)
 
 struct snap_ctx {
 	struct snapshot *out;
+	pid_t pid;
 	uint64_t now;
 	int err;
 };
+
+/*
+ * A running thread's last wait still counts wholly as its blocked reason: BPF
+ * moves the run-queue part only at its next switch-out (sched.bpf.c). Do that
+ * now from the scheduler's own counter, the same way, so the snapshot is exact.
+ */
+static void settle_run_delay(pid_t pid, uint32_t tid, struct pp_thread *th)
+{
+	uint8_t st = th->off_state;
+	uint64_t now_delay, d;
+
+	if (th->state != PP_B_ONCPU || st < PP_B_GIL_WAIT || st >= PP_NBUCKETS ||
+	    procfs_task_run_delay(pid, tid, &now_delay) || now_delay <= th->run_delay)
+		return;
+	d = now_delay - th->run_delay;
+	if (d > th->off_ns)
+		d = th->off_ns;
+	if (d > th->ns[st])
+		d = th->ns[st];
+	th->ns[st] -= d;
+	th->ns[PP_B_RUNQUEUE] += d;
+	if (st == PP_B_GIL_WAIT && th->off_kind < PP_GIL_NKINDS && th->gil_ns[th->off_kind] >= d)
+		th->gil_ns[th->off_kind] -= d;
+}
 
 static void snap_one(void *ctx, uint32_t tid, const struct pp_thread *th, const struct pp_samples *smp)
 {
@@ -182,6 +207,7 @@ static void snap_one(void *ctx, uint32_t tid, const struct pp_thread *th, const 
 
 	if (smp)
 		t.smp = *smp;
+	settle_run_delay(sc->pid, tid, &t.th);
 	/* Close the running interval at now, the way BPF would at the next event. */
 	if (th->state < PP_NBUCKETS && th->state_ts && sc->now > th->state_ts) {
 		uint64_t d = sc->now - th->state_ts;
@@ -196,7 +222,7 @@ static void snap_one(void *ctx, uint32_t tid, const struct pp_thread *th, const 
 
 int session__snapshot(struct session *s, struct loader *ld, struct snapshot *out)
 {
-	struct snap_ctx sc = { out, 0, 0 };
+	struct snap_ctx sc = { out, s->pid, 0, 0 };
 
 	memset(out, 0, sizeof(*out));
 	sc.now = out->ts = now_ns();

@@ -65,7 +65,7 @@ struct pp_thread {
 	__u64 gil_cnt[PP_GIL_NKINDS];
 	__u64 state_ts;			/* ktime (CLOCK_MONOTONIC) the current state began */
 	__u64 fsbase;			/* x86-64 fs base == pthread_self */
-	__u64 run_delay;		/* task's sched_info.run_delay at the last switch-in */
+	__u64 run_delay;		/* task's sched_info.run_delay at its last switch-out */
 	__u64 off_ns;			/* length of the last blocked interval */
 	__u32 tgid;
 	__u8 state;			/* enum pp_bucket the thread is in now */

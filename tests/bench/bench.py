@@ -92,7 +92,8 @@ def main():
         rss_idle = rss_kb(daemon.pid)
         rows = []
         for kind, n, what in (("cpu", 15000000, "CPU-bound Python loop"),
-                              ("switch", 100000, "two threads ping-ponging on one CPU (%.0fk sw/s)")):
+                              ("switch", 100000, "two threads ping-ponging on one CPU (%.0fk sw/s)"),
+                              ("gc", 1500, "GC-heavy loop, every collection timed")):
             rows.append((what,) + slowdown(sock, kind, n))
 
         # Attach latency and classify latency beyond the window, on a fresh target each time.
@@ -113,7 +114,7 @@ def main():
               % (PY, ROUNDS))
         print("%-44s %8s %8s %9s  %s" % ("target", "off (s)", "on (s)", "slowdown", "pair range"))
         for what, off, on, ratio, lo, hi in rows:
-            if "%" in what:
+            if "sw/s" in what:
                 what = what % (2 * 100000 / off / 1000)
             print("%-44s %8.3f %8.3f %8.2f%%  %+.1f%% .. %+.1f%%"
                   % (what, off, on, 100 * (ratio - 1), 100 * (lo - 1), 100 * (hi - 1)))

@@ -4,6 +4,7 @@ amount of work, prints the elapsed seconds, exits.
 
   cpu N      N iterations of a pure-Python loop
   switch N   N round trips between two threads on one CPU (two context switches each)
+  gc N       N rounds of cyclic garbage: automatic collections, ~hundreds per second
 """
 import os
 import sys
@@ -39,9 +40,22 @@ def switch(n):
     t.join()
 
 
+class Node(object):
+    pass
+
+
+def gc_heavy(n):
+    import gc
+    gc.set_threshold(3000)  # ~500 collections/s: under pyprobed's default rate guard
+    for _ in range(n):
+        for _ in range(1000):
+            x = Node()
+            x.self = x
+
+
 kind, n = sys.argv[1], int(sys.argv[2])
 print("ready", flush=True)
 sys.stdin.readline()
 t0 = time.perf_counter()
-{"cpu": cpu, "switch": switch}[kind](n)
+{"cpu": cpu, "switch": switch, "gc": gc_heavy}[kind](n)
 print("%.6f" % (time.perf_counter() - t0), flush=True)
