@@ -27,6 +27,208 @@ struct {
 
 __u64 stat_samples_full = 0;
 
+/* How to walk each target's Python frames (tgid -> struct pp_pystack_cfg). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, struct pp_pystack_cfg);
+} pystacks SEC(".maps");
+
+/* The PyThreadState of each sampled thread, checked before every use. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u64);
+} tstates SEC(".maps");
+
+__u64 stat_stacks_lost = 0;
+
+#define MAX_INTERPS 4
+#define MAX_TSTATES 256
+#define OWNED_BY_CSTACK 3	/* 3.12/3.13 shim frames between C and Python */
+
+static __always_inline int uread(void *dst, __u32 size, __u64 addr)
+{
+	return bpf_probe_read_user(dst, size, (void *)addr);
+}
+
+/*
+ * Which thread state belongs to this thread: thread_id is pthread_self, the
+ * x86-64 fs base. The target's lists are untrusted: every walk is bounded
+ * (bpf_loop keeps the verifier's work independent of the bounds).
+ */
+struct tstate_walk {
+	const struct pp_pystack_cfg *pc;
+	__u64 fsbase, interp, ts, found;
+	__u32 interps;
+};
+
+static long tstate_step(__u32 i, void *data)
+{
+	struct tstate_walk *w = data;
+	const struct pp_pystack_cfg *pc = w->pc;
+	__u64 ident = 0;
+
+	if (!w->ts) {
+		/* Next interpreter (the first one was read by the caller). */
+		if (++w->interps > MAX_INTERPS || uread(&w->interp, 8, w->interp + pc->interp_next) ||
+		    !w->interp || uread(&w->ts, 8, w->interp + pc->interp_tstate_head))
+			return 1;
+		return 0;
+	}
+	if (uread(&ident, 8, w->ts + pc->tstate_thread_id))
+		return 1;
+	if (ident == w->fsbase) {
+		w->found = w->ts;
+		return 1;
+	}
+	if (uread(&w->ts, 8, w->ts + pc->tstate_next))
+		return 1;
+	return 0;
+}
+
+static __always_inline __u64 find_tstate(const struct pp_pystack_cfg *pc, __u32 tid, __u64 fsbase)
+{
+	__u64 *cached = bpf_map_lookup_elem(&tstates, &tid), ident = 0;
+	struct tstate_walk w = { .pc = pc, .fsbase = fsbase };
+
+	if (cached && *cached && !uread(&ident, 8, *cached + pc->tstate_thread_id) && ident == fsbase)
+		return *cached;
+	if (uread(&w.interp, 8, pc->interp_head_addr) || !w.interp ||
+	    uread(&w.ts, 8, w.interp + pc->interp_tstate_head))
+		return 0;
+	w.interps = 1;
+	bpf_loop(MAX_INTERPS * MAX_TSTATES, tstate_step, &w, 0);
+	if (w.found)
+		bpf_map_update_elem(&tstates, &tid, &w.found, BPF_ANY);
+	return w.found;
+}
+
+static __always_inline __u64 top_frame(const struct pp_pystack_cfg *pc, __u64 ts)
+{
+	__u64 f = 0, cf = 0;
+
+	if (pc->tstate_current_frame != PP_OFF_NONE)
+		uread(&f, 8, ts + pc->tstate_current_frame);
+	else if (pc->tstate_cframe != PP_OFF_NONE) {
+		if (!uread(&cf, 8, ts + pc->tstate_cframe) && cf)
+			uread(&f, 8, cf + pc->cframe_current_frame);
+	} else {
+		uread(&f, 8, ts + pc->tstate_frame);
+	}
+	return f;
+}
+
+struct frame_walk {
+	const struct pp_pystack_cfg *pc;
+	struct pp_stack_event *ev;
+	__u64 f;
+	__u32 n;
+};
+
+static long frame_step(__u32 i, void *data)
+{
+	struct frame_walk *w = data;
+	const struct pp_pystack_cfg *pc = w->pc;
+	__u64 code = 0, instr = 0, next = 0, f = w->f;
+	__u32 n = w->n;
+	__u8 owner = 0;
+
+	if (!f || uread(&code, 8, f + pc->frame_code) || uread(&next, 8, f + pc->frame_back))
+		return 1;
+	if (pc->frame_instr != PP_OFF_NONE) {
+		uread(&instr, 8, f + pc->frame_instr);
+		if (pc->frame_owner != PP_OFF_NONE)
+			uread(&owner, 1, f + pc->frame_owner);
+	} else {
+		int lasti = 0;
+
+		uread(&lasti, 4, f + pc->frame_lasti);
+		instr = (__u64)(__s64)lasti;
+	}
+	w->f = next == f ? 0 : next;	/* a frame pointing at itself ends the walk */
+	if (pc->minor >= 12 && owner == OWNED_BY_CSTACK)
+		return 0;
+	if (n >= PP_MAX_FRAMES) {
+		w->ev->truncated = 1;
+		return 1;
+	}
+	w->ev->frames[n].code = code;
+	w->ev->frames[n].instr = instr;
+	w->n = n + 1;
+	return 0;
+}
+
+static __always_inline void emit_stack(struct bpf_perf_event_data *ctx, struct task_struct *task, __u32 tgid,
+				       __u32 tid, __u8 state, __u8 gc)
+{
+	struct pp_pystack_cfg *pc = bpf_map_lookup_elem(&pystacks, &tgid);
+	struct frame_walk w = {};
+	struct pp_stack_event *ev;
+	struct pt_regs *uregs;
+	__u64 ts;
+
+	if (!pc)
+		return;
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		__sync_fetch_and_add(&stat_stacks_lost, 1);
+		return;
+	}
+	ev->type = PP_EV_STACK;
+	ev->tgid = tgid;
+	ev->tid = tid;
+	ev->ts = bpf_ktime_get_ns();
+	uregs = (struct pt_regs *)bpf_task_pt_regs(task);
+	ev->ip = (long)ctx->regs.ip < 0 ? BPF_CORE_READ(uregs, ip) : ctx->regs.ip;
+	ev->state = state;
+	ev->gc = gc;
+	ev->truncated = 0;
+	ev->pad = 0;
+	ts = find_tstate(pc, tid, BPF_CORE_READ(task, thread.fsbase));
+	ev->no_tstate = !ts;
+	w.pc = pc;
+	w.ev = ev;
+	w.f = ts ? top_frame(pc, ts) : 0;
+	if (w.f)
+		bpf_loop(PP_MAX_FRAMES * 2, frame_step, &w, 0);
+	ev->nframes = w.n;
+	bpf_ringbuf_submit(ev, 0);
+}
+
+/* Where the sampled thread is: holding the GIL, native without it, in kernel I/O. */
+static __always_inline __u8 cpu_state(struct bpf_perf_event_data *ctx, const struct pp_target *cfg,
+				      struct task_struct *task)
+{
+	__u64 holder = 0, holder_tid = 0;
+	int locked = 0;
+
+	/*
+	 * Kernel time inside read/write/send/fsync... is the kernel doing the
+	 * thread's I/O (copies, file system, network stack): I/O work, not CPU.
+	 */
+	if ((long)ctx->regs.ip < 0) {	/* x86-64: kernel addresses have the top bit set */
+		struct pt_regs *uregs = (struct pt_regs *)bpf_task_pt_regs(task);
+		long nr = BPF_CORE_READ(uregs, orig_ax);
+		int cls = nr >= 0 ? pp_syscall_class(nr) : PP_SC_OTHER;
+
+		if (cls == PP_SC_FD_IO || cls == PP_SC_NET || cls == PP_SC_FILE)
+			return PP_CPU_KERNEL_IO;
+	}
+	if (!(cfg->flags & PP_TF_GIL_KNOWN) || uread(&locked, sizeof(locked), cfg->gil_locked_addr))
+		return PP_CPU_UNKNOWN;
+	if (locked < 0)
+		return PP_CPU_GIL;	/* 3.6 creates the GIL with the second thread: alone, it runs Python */
+	if (locked == 0)
+		return PP_CPU_NOGIL;
+	if (uread(&holder, sizeof(holder), cfg->gil_holder_addr) || !holder ||
+	    uread(&holder_tid, sizeof(holder_tid), holder + cfg->tstate_thread_id_off))
+		return PP_CPU_UNKNOWN;
+	return holder_tid == BPF_CORE_READ(task, thread.fsbase) ? PP_CPU_GIL : PP_CPU_NOGIL;
+}
+
 SEC("perf_event")
 int handle_sample(struct bpf_perf_event_data *ctx)
 {
@@ -35,8 +237,8 @@ int handle_sample(struct bpf_perf_event_data *ctx)
 	struct pp_target *cfg = bpf_map_lookup_elem(&targets, &tgid);
 	struct pp_samples *s, zero = {};
 	struct task_struct *task;
-	__u64 holder = 0, holder_tid = 0, fsbase;
-	int locked = 0;
+	int collecting = 0;
+	__u8 state;
 
 	if (!cfg)
 		return 0;
@@ -50,52 +252,25 @@ int handle_sample(struct bpf_perf_event_data *ctx)
 		}
 	}
 	s->total++;
-	if (cfg->gc_collecting_addr) {
-		int collecting = 0;
-
-		if (!bpf_probe_read_user(&collecting, sizeof(collecting), (void *)cfg->gc_collecting_addr) &&
-		    collecting == 1)
-			s->gc++;
-	}
+	if (cfg->gc_collecting_addr && !uread(&collecting, sizeof(collecting), cfg->gc_collecting_addr) &&
+	    collecting == 1)
+		s->gc++;
 	task = bpf_get_current_task_btf();
-	/*
-	 * Kernel time inside read/write/send/fsync... is the kernel doing the
-	 * thread's I/O (copies, file system, network stack): I/O work, not CPU.
-	 */
-	if ((long)ctx->regs.ip < 0) {	/* x86-64: kernel addresses have the top bit set */
-		struct pt_regs *uregs = (struct pt_regs *)bpf_task_pt_regs(task);
-		long nr = BPF_CORE_READ(uregs, orig_ax);
-		int cls = nr >= 0 ? pp_syscall_class(nr) : PP_SC_OTHER;
-
-		if (cls == PP_SC_FD_IO || cls == PP_SC_NET || cls == PP_SC_FILE) {
-			s->kernel_io++;
-			return 0;
-		}
-	}
-	if (!(cfg->flags & PP_TF_GIL_KNOWN) ||
-	    bpf_probe_read_user(&locked, sizeof(locked), (void *)cfg->gil_locked_addr)) {
-		s->unknown++;
-		return 0;
-	}
-	if (locked < 0) {
-		/* 3.6 creates the GIL with the second thread: alone, it runs Python. */
+	state = cpu_state(ctx, cfg, task);
+	switch (state) {
+	case PP_CPU_GIL:
 		s->gil++;
-		return 0;
-	}
-	if (locked == 0) {
+		break;
+	case PP_CPU_NOGIL:
 		s->nogil++;
-		return 0;
-	}
-	if (bpf_probe_read_user(&holder, sizeof(holder), (void *)cfg->gil_holder_addr) || !holder ||
-	    bpf_probe_read_user(&holder_tid, sizeof(holder_tid),
-				(void *)(holder + cfg->tstate_thread_id_off))) {
+		break;
+	case PP_CPU_KERNEL_IO:
+		s->kernel_io++;
+		break;
+	default:
 		s->unknown++;
-		return 0;
 	}
-	fsbase = BPF_CORE_READ(task, thread.fsbase);
-	if (holder_tid == fsbase)
-		s->gil++;
-	else
-		s->nogil++;
+	if (cfg->flags & PP_TF_STACKS)
+		emit_stack(ctx, task, tgid, tid, state, collecting == 1);
 	return 0;
 }

@@ -16,7 +16,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 256 * 1024);
+	__uint(max_entries, 1024 * 1024);	/* stacks are ~1 KiB at 99 Hz per CPU */
 } events SEC(".maps");
 
 #endif

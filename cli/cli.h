@@ -17,6 +17,7 @@ typedef int (*cmd_fn)(const struct cli *cli, int argc, char **argv);
 
 int cmd_classify(const struct cli *cli, int argc, char **argv);
 int cmd_gc(const struct cli *cli, int argc, char **argv);
+int cmd_top(const struct cli *cli, int argc, char **argv);
 int cmd_status(const struct cli *cli, int argc, char **argv);
 int cmd_list(const struct cli *cli, int argc, char **argv);
 int cmd_detach(const struct cli *cli, int argc, char **argv);

@@ -16,6 +16,7 @@ static const struct {
 } commands[] = {
 	{ "classify", cmd_classify, "say why a Python process is slow (I/O, CPU, GIL, idle)" },
 	{ "gc", cmd_gc, "garbage-collector pauses: count, length, share of wall time" },
+	{ "top", cmd_top, "hottest Python functions and lines, from CPU samples" },
 	{ "status", cmd_status, "show the daemon's state" },
 	{ "list", cmd_list, "list the processes being observed" },
 	{ "detach", cmd_detach, "stop observing a process" },

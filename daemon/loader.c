@@ -239,6 +239,7 @@ int loader__remove_target(struct loader *l, uint32_t tgid)
 		detach_all(l);
 	delete_tgid_entries(bpf_map__fd(l->sched->maps.threads), bpf_map__fd(l->sampler->maps.samples), tgid);
 	bpf_map_delete_elem(bpf_map__fd(l->gc->maps.gc_rates), &tgid);
+	bpf_map_delete_elem(bpf_map__fd(l->sampler->maps.pystacks), &tgid);
 	return 0;
 }
 
@@ -255,6 +256,28 @@ struct bpf_link *loader__attach_gc_uprobe(struct loader *l, pid_t pid, const cha
 
 	return bpf_program__attach_uprobe_opts(ret ? l->gc->progs.handle_gc_return : l->gc->progs.handle_gc_entry,
 					       pid, path, offset, &uo);
+}
+
+int loader__set_stacks(struct loader *l, uint32_t tgid, const struct pp_pystack_cfg *cfg)
+{
+	int tfd = bpf_map__fd(l->sched->maps.targets), sfd = bpf_map__fd(l->sampler->maps.pystacks);
+	struct pp_target t;
+
+	if (bpf_map_lookup_elem(tfd, &tgid, &t))
+		return -errno;
+	if (cfg) {
+		if (bpf_map_update_elem(sfd, &tgid, cfg, BPF_ANY))
+			return -errno;
+		t.flags |= PP_TF_STACKS;
+	} else {
+		t.flags &= ~PP_TF_STACKS;
+	}
+	/* The target entry is rewritten whole; only the daemon writes it. */
+	if (bpf_map_update_elem(tfd, &tgid, &t, BPF_EXIST))
+		return -errno;
+	if (!cfg)
+		bpf_map_delete_elem(sfd, &tgid);
+	return 0;
 }
 
 int loader__seed(struct loader *l, uint32_t tgid)

@@ -26,6 +26,8 @@ int loader__add_target(struct loader *l, uint32_t tgid, const struct pp_target *
 /* Remove a target and every map entry of its threads; detach after the last. */
 int loader__remove_target(struct loader *l, uint32_t tgid);
 
+/* Turn the sampler's stack walking on or off for tgid (cfg NULL: off). */
+int loader__set_stacks(struct loader *l, uint32_t tgid, const struct pp_pystack_cfg *cfg);
 /* Give every thread of tgid that has no entry yet the state it is in now. */
 int loader__seed(struct loader *l, uint32_t tgid);
 int loader__delete_thread(struct loader *l, uint32_t tid);

@@ -5,12 +5,13 @@
 #include <sys/types.h>
 #include <jansson.h>
 
-enum req_cmd { REQ_CLASSIFY, REQ_STATUS, REQ_LIST, REQ_DETACH, REQ_GC };
+enum req_cmd { REQ_CLASSIFY, REQ_STATUS, REQ_LIST, REQ_DETACH, REQ_GC, REQ_TOP };
 
 struct request {
 	enum req_cmd cmd;
 	pid_t pid;		/* classify, detach */
-	double seconds;		/* classify, gc */
+	double seconds;		/* classify, gc, top */
+	int limit;		/* top: rows per table */
 };
 
 /*

@@ -47,6 +47,48 @@ struct py_offsets {
 	int gc_stats_size;         /* sizeof(struct gc_generation_stats): collections, collected, uncollectable (Py_ssize_t each) */
 	int gc_collecting;         /* collecting (int) in the gc state */
 	int gc_enabled;            /* enabled (int) in the gc state */
+	/*
+	 * Frames.  Innermost frame: <=3.10 tstate->frame (PyFrameObject);
+	 * 3.11/3.12 tstate->cframe->current_frame; 3.13 tstate->current_frame
+	 * (_PyInterpreterFrame).  Exactly one of tstate_frame, tstate_cframe,
+	 * tstate_current_frame is >= 0 (3.10's tstate->cframe holds no frame
+	 * pointer and is -1).  Outer frames: frame + frame_back.  3.11+: skip
+	 * frames whose owner byte is 3 (FRAME_OWNED_BY_CSTACK, 3.12/3.13
+	 * entry shims); 3.13's f_executable may be Py_None (not a code object).
+	 */
+	int tstate_frame;          /* PyThreadState.frame (<=3.10: PyFrameObject*) */
+	int tstate_cframe;         /* PyThreadState.cframe (3.11, 3.12: _PyCFrame*) */
+	int cframe_current_frame;  /* _PyCFrame.current_frame (3.11, 3.12) */
+	int tstate_current_frame;  /* PyThreadState.current_frame (3.13) */
+	int frame_back;            /* PyFrameObject.f_back (<=3.10) / _PyInterpreterFrame.previous (3.11+) */
+	int frame_code;            /* f_code (<=3.12) / f_executable (3.13) */
+	int frame_lasti;           /* PyFrameObject.f_lasti (int, <=3.10): byte offset <=3.9, code units 3.10 */
+	int frame_instr;           /* _PyInterpreterFrame.prev_instr (3.11, 3.12) / instr_ptr (3.13): _Py_CODEUNIT* into code + code_code_adaptive */
+	int frame_owner;           /* _PyInterpreterFrame.owner (char, 3.11+) */
+	int frame_is_entry;        /* _PyInterpreterFrame.is_entry (bool, 3.11 only) */
+	int frame_size;            /* sizeof(PyFrameObject) (<=3.10) / sizeof(_PyInterpreterFrame) (3.11+) */
+	/* Code objects (PyCodeObject); object pointers unless noted. */
+	int code_filename, code_name, code_qualname /* 3.11+ */, code_firstlineno /* int */,
+	    code_linetable /* co_lnotab <=3.9, co_linetable 3.10+ */, code_code /* co_code bytes, <=3.10 */,
+	    code_code_adaptive /* 3.11+: inline array of 16-bit code units */, code_names /* tuple */,
+	    code_size /* sizeof(PyCodeObject) */;
+	int code_ob_size;          /* offset of ob_size in PyCodeObject (3.11+: number of code units) */
+	/*
+	 * Objects.  str (PEP 393): the state word's bitfields (interned, kind,
+	 * compact, ascii) are listed in a comment of pyoffsets_table.h; a
+	 * compact ASCII string's bytes are at + unicode_ascii_size, a compact
+	 * non-ASCII one's (unicode_length units of kind bytes) at
+	 * + unicode_compact_size.
+	 */
+	int object_type;           /* PyObject.ob_type */
+	int type_name;             /* PyTypeObject.tp_name (const char*) */
+	int var_size;              /* PyVarObject.ob_size */
+	int bytes_sval;            /* PyBytesObject.ob_sval */
+	int tuple_item;            /* PyTupleObject.ob_item */
+	int unicode_state;         /* PyASCIIObject.state (bitfield word, 32 bits) */
+	int unicode_length;        /* PyASCIIObject.length */
+	int unicode_ascii_size;    /* sizeof(PyASCIIObject): data of compact ASCII strings */
+	int unicode_compact_size;  /* sizeof(PyCompactUnicodeObject): data of compact non-ASCII strings */
 };
 
 const struct py_offsets *py_offsets__find(unsigned major, unsigned minor);

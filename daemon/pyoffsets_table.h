@@ -9,6 +9,14 @@
  * the field does not exist in that version.  The comment above a row
  * names the build(s) it was generated from and the layout-changing
  * configure options their pyconfig.h defines.
+ *
+ * PyASCIIObject.state, the 32-bit word at unicode_state, has the same
+ * bitfields in every row (bit 0 = least significant bit of the word as
+ * read on x86-64; found by a compiled test, checked against the DWARF):
+ *	interned  bits 0-1  mask 0x03
+ *	kind      bits 2-4  mask 0x1c
+ *	compact   bit  5    mask 0x20
+ *	ascii     bit  6    mask 0x40
  */
 	/* 3.6.15 */
 	{
@@ -28,6 +36,19 @@
 		.gc_gen_threshold = 32, .gc_gen_count = 36,
 		.gc_stats = -1, .gc_stats_size = 24,
 		.gc_collecting = -1, .gc_enabled = -1,
+		.tstate_frame = 24, .tstate_cframe = -1,
+		.cframe_current_frame = -1, .tstate_current_frame = -1,
+		.frame_back = 24, .frame_code = 32, .frame_lasti = 120,
+		.frame_instr = -1, .frame_owner = -1, .frame_is_entry = -1,
+		.frame_size = 384,
+		.code_filename = 96, .code_name = 104, .code_qualname = -1,
+		.code_firstlineno = 36, .code_linetable = 112,
+		.code_code = 40, .code_code_adaptive = -1, .code_names = 56,
+		.code_size = 144, .code_ob_size = -1,
+		.object_type = 8, .type_name = 24, .var_size = 16,
+		.bytes_sval = 32, .tuple_item = 24,
+		.unicode_state = 32, .unicode_length = 16,
+		.unicode_ascii_size = 48, .unicode_compact_size = 72,
 	},
 	/* 3.7.16 */
 	{
@@ -47,6 +68,19 @@
 		.gc_gen_threshold = 32, .gc_gen_count = 36,
 		.gc_stats = 240, .gc_stats_size = 24,
 		.gc_collecting = 312, .gc_enabled = 12,
+		.tstate_frame = 24, .tstate_cframe = -1,
+		.cframe_current_frame = -1, .tstate_current_frame = -1,
+		.frame_back = 24, .frame_code = 32, .frame_lasti = 104,
+		.frame_instr = -1, .frame_owner = -1, .frame_is_entry = -1,
+		.frame_size = 368,
+		.code_filename = 96, .code_name = 104, .code_qualname = -1,
+		.code_firstlineno = 36, .code_linetable = 112,
+		.code_code = 40, .code_code_adaptive = -1, .code_names = 56,
+		.code_size = 144, .code_ob_size = -1,
+		.object_type = 8, .type_name = 24, .var_size = 16,
+		.bytes_sval = 32, .tuple_item = 24,
+		.unicode_state = 32, .unicode_length = 16,
+		.unicode_ascii_size = 48, .unicode_compact_size = 72,
 	},
 	/* 3.8.18 */
 	{
@@ -66,6 +100,19 @@
 		.gc_gen_threshold = 16, .gc_gen_count = 20,
 		.gc_stats = 128, .gc_stats_size = 24,
 		.gc_collecting = 200, .gc_enabled = 12,
+		.tstate_frame = 24, .tstate_cframe = -1,
+		.cframe_current_frame = -1, .tstate_current_frame = -1,
+		.frame_back = 24, .frame_code = 32, .frame_lasti = 104,
+		.frame_instr = -1, .frame_owner = -1, .frame_is_entry = -1,
+		.frame_size = 368,
+		.code_filename = 104, .code_name = 112, .code_qualname = -1,
+		.code_firstlineno = 40, .code_linetable = 120,
+		.code_code = 48, .code_code_adaptive = -1, .code_names = 64,
+		.code_size = 176, .code_ob_size = -1,
+		.object_type = 8, .type_name = 24, .var_size = 16,
+		.bytes_sval = 32, .tuple_item = 24,
+		.unicode_state = 32, .unicode_length = 16,
+		.unicode_ascii_size = 48, .unicode_compact_size = 72,
 	},
 	/* 3.9.18 */
 	{
@@ -85,6 +132,19 @@
 		.gc_gen_threshold = 16, .gc_gen_count = 20,
 		.gc_stats = 128, .gc_stats_size = 24,
 		.gc_collecting = 200, .gc_enabled = 12,
+		.tstate_frame = 24, .tstate_cframe = -1,
+		.cframe_current_frame = -1, .tstate_current_frame = -1,
+		.frame_back = 24, .frame_code = 32, .frame_lasti = 104,
+		.frame_instr = -1, .frame_owner = -1, .frame_is_entry = -1,
+		.frame_size = 368,
+		.code_filename = 104, .code_name = 112, .code_qualname = -1,
+		.code_firstlineno = 40, .code_linetable = 120,
+		.code_code = 48, .code_code_adaptive = -1, .code_names = 64,
+		.code_size = 176, .code_ob_size = -1,
+		.object_type = 8, .type_name = 24, .var_size = 16,
+		.bytes_sval = 32, .tuple_item = 24,
+		.unicode_state = 32, .unicode_length = 16,
+		.unicode_ascii_size = 48, .unicode_compact_size = 72,
 	},
 	/* 3.10.13 */
 	{
@@ -104,6 +164,19 @@
 		.gc_gen_threshold = 16, .gc_gen_count = 20,
 		.gc_stats = 128, .gc_stats_size = 24,
 		.gc_collecting = 200, .gc_enabled = 12,
+		.tstate_frame = 24, .tstate_cframe = -1,
+		.cframe_current_frame = -1, .tstate_current_frame = -1,
+		.frame_back = 24, .frame_code = 32, .frame_lasti = 96,
+		.frame_instr = -1, .frame_owner = -1, .frame_is_entry = -1,
+		.frame_size = 360,
+		.code_filename = 104, .code_name = 112, .code_qualname = -1,
+		.code_firstlineno = 40, .code_linetable = 120,
+		.code_code = 48, .code_code_adaptive = -1, .code_names = 64,
+		.code_size = 176, .code_ob_size = -1,
+		.object_type = 8, .type_name = 24, .var_size = 16,
+		.bytes_sval = 32, .tuple_item = 24,
+		.unicode_state = 32, .unicode_length = 16,
+		.unicode_ascii_size = 48, .unicode_compact_size = 72,
 	},
 	/* 3.11.7 */
 	{
@@ -123,6 +196,19 @@
 		.gc_gen_threshold = 16, .gc_gen_count = 20,
 		.gc_stats = 128, .gc_stats_size = 24,
 		.gc_collecting = 200, .gc_enabled = 12,
+		.tstate_frame = -1, .tstate_cframe = 56,
+		.cframe_current_frame = 8, .tstate_current_frame = -1,
+		.frame_back = 48, .frame_code = 32, .frame_lasti = -1,
+		.frame_instr = 56, .frame_owner = 69, .frame_is_entry = 68,
+		.frame_size = 80,
+		.code_filename = 112, .code_name = 120, .code_qualname = 128,
+		.code_firstlineno = 72, .code_linetable = 136,
+		.code_code = -1, .code_code_adaptive = 184, .code_names = 32,
+		.code_size = 192, .code_ob_size = 16,
+		.object_type = 8, .type_name = 24, .var_size = 16,
+		.bytes_sval = 32, .tuple_item = 24,
+		.unicode_state = 32, .unicode_length = 16,
+		.unicode_ascii_size = 48, .unicode_compact_size = 72,
 	},
 	/* 3.12.1: PY_HAVE_PERF_TRAMPOLINE */
 	{
@@ -142,6 +228,19 @@
 		.gc_gen_threshold = 16, .gc_gen_count = 20,
 		.gc_stats = 128, .gc_stats_size = 24,
 		.gc_collecting = 200, .gc_enabled = 12,
+		.tstate_frame = -1, .tstate_cframe = 56,
+		.cframe_current_frame = 0, .tstate_current_frame = -1,
+		.frame_back = 8, .frame_code = 0, .frame_lasti = -1,
+		.frame_instr = 56, .frame_owner = 70, .frame_is_entry = -1,
+		.frame_size = 80,
+		.code_filename = 112, .code_name = 120, .code_qualname = 128,
+		.code_firstlineno = 68, .code_linetable = 136,
+		.code_code = -1, .code_code_adaptive = 192, .code_names = 32,
+		.code_size = 200, .code_ob_size = 16,
+		.object_type = 8, .type_name = 24, .var_size = 16,
+		.bytes_sval = 32, .tuple_item = 24,
+		.unicode_state = 32, .unicode_length = 16,
+		.unicode_ascii_size = 40, .unicode_compact_size = 56,
 	},
 	/* 3.13.0: PY_HAVE_PERF_TRAMPOLINE */
 	{
@@ -161,4 +260,17 @@
 		.gc_gen_threshold = 16, .gc_gen_count = 20,
 		.gc_stats = 128, .gc_stats_size = 24,
 		.gc_collecting = 200, .gc_enabled = 12,
+		.tstate_frame = -1, .tstate_cframe = -1,
+		.cframe_current_frame = -1, .tstate_current_frame = 72,
+		.frame_back = 8, .frame_code = 0, .frame_lasti = -1,
+		.frame_instr = 56, .frame_owner = 70, .frame_is_entry = -1,
+		.frame_size = 80,
+		.code_filename = 112, .code_name = 120, .code_qualname = 128,
+		.code_firstlineno = 68, .code_linetable = 136,
+		.code_code = -1, .code_code_adaptive = 200, .code_names = 32,
+		.code_size = 208, .code_ob_size = 16,
+		.object_type = 8, .type_name = 24, .var_size = 16,
+		.bytes_sval = 32, .tuple_item = 24,
+		.unicode_state = 32, .unicode_length = 16,
+		.unicode_ascii_size = 40, .unicode_compact_size = 56,
 	},

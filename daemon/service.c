@@ -19,6 +19,7 @@
 #include "log.h"
 #include "opts.h"
 #include "procfs.h"
+#include "profile.h"
 #include "protocol.h"
 #include "pythreads.h"
 #include "report.h"
@@ -26,7 +27,9 @@
 #include "service.h"
 
 struct pending {
-	enum req_cmd cmd;	/* classify or gc */
+	enum req_cmd cmd;	/* classify, gc or top */
+	struct profile *prof;	/* top */
+	int limit;
 	struct client *c;
 	struct session *s;
 	struct snapshot start;
@@ -115,6 +118,10 @@ static void remove_pending(struct service *svc, struct pending *p)
 		pp = &(*pp)->next;
 	if (*pp)
 		*pp = p->next;
+	if (p->prof) {
+		session__stacks(p->s, svc->ld, false);
+		profile__free(p->prof);
+	}
 	snapshot__clear(&p->start);
 	free(p);
 }
@@ -151,7 +158,13 @@ static void finish_pending(struct service *svc, struct pending *p)
 		fail_pending(svc, p, PP_ERR_INTERNAL, "out of memory building the window");
 		return;
 	}
-	if (p->cmd == REQ_GC) {
+	if (p->cmd == REQ_TOP) {
+		body = json_pack("{s:i, s:f, s:f, s:o, s:i, s:o, s:s}", "pid", (int)rc.pid, "window_seconds", w.seconds,
+				 "requested_seconds", rc.requested_seconds, "python", report_python(&p->s->py),
+				 "sample_hz", (int)svc->o->sample_hz, "profile", profile__top(p->prof, p->limit),
+				 "method", "perf cpu-clock samples of on-CPU threads; Python frames walked in BPF, "
+					   "code objects resolved from target memory (sampled)");
+	} else if (p->cmd == REQ_GC) {
 		body = json_pack("{s:i, s:f, s:f, s:o, s:o}", "pid", (int)rc.pid, "window_seconds", w.seconds,
 				 "requested_seconds", rc.requested_seconds, "python", report_python(&p->s->py), "gc",
 				 report_gc(&rc, &w));
@@ -304,6 +317,23 @@ static void do_classify(struct service *svc, struct client *c, const struct requ
 	}
 	s->refs++;
 	p->cmd = r->cmd;
+	p->limit = r->limit;
+	if (r->cmd == REQ_TOP) {
+		int err = session__stacks(s, svc->ld, true);
+
+		p->prof = err ? NULL : profile__new();
+		if (!p->prof) {
+			if (!err)
+				session__stacks(s, svc->ld, false);
+			snapshot__clear(&p->start);
+			free(p);
+			if (s->refs == 0)
+				drop_session(svc, s);
+			reply_error(c, err == -ENOTSUP ? PP_ERR_UNSUPPORTED : PP_ERR_INTERNAL,
+				    "cannot sample Python stacks of process %d: %s", r->pid, strerror(err ? -err : ENOMEM));
+			return;
+		}
+	}
 	p->c = c;
 	p->s = s;
 	p->seconds = r->seconds;
@@ -385,6 +415,7 @@ void service__request(void *ctx, struct client *c, const char *line, size_t len)
 	switch (r.cmd) {
 	case REQ_CLASSIFY:
 	case REQ_GC:
+	case REQ_TOP:
 		do_classify(svc, c, &r);
 		break;
 	case REQ_DETACH:
@@ -415,6 +446,21 @@ void service__client_closed(void *ctx, struct client *c)
 	arm_timer(svc);
 }
 
+/* A sampled stack: resolve it once, add it to every profile open on its process. */
+static void stack_event(struct service *svc, struct session *s, const struct pp_stack_event *ev)
+{
+	static struct pyframe frames[PP_MAX_FRAMES];
+	int n = -1;
+
+	for (struct pending *p = svc->pending; p; p = p->next) {
+		if (p->s != s || !p->prof || ev->ts < p->start.ts)
+			continue;
+		if (n < 0)
+			n = session__resolve_stack(s, ev, frames, PP_MAX_FRAMES);
+		profile__add(p->prof, frames, n, ev->state, ev->gc);
+	}
+}
+
 int service__ringbuf_event(void *ctx, void *data, size_t size)
 {
 	struct service *svc = ctx;
@@ -440,6 +486,10 @@ int service__ringbuf_event(void *ctx, void *data, size_t size)
 		break;
 	case PP_EV_GC_RATE:
 		session__gc_rate_exceeded(s);
+		break;
+	case PP_EV_STACK:
+		if (size >= sizeof(struct pp_stack_event))
+			stack_event(svc, s, data);
 		break;
 	}
 	return 0;

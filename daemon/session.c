@@ -11,6 +11,7 @@
 #include <bpf/libbpf.h>
 #include "loader.h"
 #include "procfs.h"
+#include "pyoffsets.h"
 #include "log.h"
 #include "tmem.h"
 #include "session.h"
@@ -162,6 +163,7 @@ void session__free(struct session *s, struct loader *ld)
 		return;
 	gc_detach(s);
 	gc_log__free(&s->gc_log);
+	pysym__free(s->sym);
 	loader__remove_target(ld, s->pid);
 	if (s->w.fd >= 0)
 		close(s->w.fd);
@@ -250,4 +252,65 @@ void session__thread_exited(struct session *s, struct loader *ld, uint32_t tid)
 	t.exited = true;
 	if (snapshot__add(&s->exited, &t) == 0)
 		loader__delete_thread(ld, tid);
+}
+
+static uint32_t off(int v)
+{
+	return v < 0 ? PP_OFF_NONE : (uint32_t)v;
+}
+
+int session__stacks(struct session *s, struct loader *ld, bool on)
+{
+	const struct py_offsets *o = s->py.off;
+	struct pp_pystack_cfg pc;
+	int err;
+
+	if (!on) {
+		if (s->nstack_users && --s->nstack_users == 0)
+			return loader__set_stacks(ld, s->pid, NULL);
+		return 0;
+	}
+	if (s->nstack_users++)
+		return 0;
+	if (!s->py.interp_head_addr || o->frame_back < 0 || o->frame_code < 0) {
+		s->nstack_users = 0;
+		return -ENOTSUP;
+	}
+	if (!s->sym && !(s->sym = pysym__new(s->pid, &s->py))) {
+		s->nstack_users = 0;
+		return -ENOMEM;
+	}
+	pc = (struct pp_pystack_cfg){
+		.interp_head_addr = s->py.interp_head_addr,
+		.interp_next = off(o->interp_next),
+		.interp_tstate_head = off(o->interp_tstate_head),
+		.tstate_next = off(o->tstate_next),
+		.tstate_thread_id = off(o->tstate_thread_id),
+		.tstate_frame = off(o->tstate_frame),
+		.tstate_cframe = off(o->tstate_cframe),
+		.cframe_current_frame = off(o->cframe_current_frame),
+		.tstate_current_frame = off(o->tstate_current_frame),
+		.frame_back = off(o->frame_back),
+		.frame_code = off(o->frame_code),
+		.frame_lasti = off(o->frame_lasti),
+		.frame_instr = off(o->frame_instr),
+		.frame_owner = off(o->frame_owner),
+		.minor = s->py.minor,
+	};
+	err = loader__set_stacks(ld, s->pid, &pc);
+	if (err)
+		s->nstack_users = 0;
+	return err;
+}
+
+int session__resolve_stack(struct session *s, const struct pp_stack_event *ev, struct pyframe *out, int max)
+{
+	int n = 0;
+
+	if (!s->sym)
+		return 0;
+	for (uint32_t i = 0; i < ev->nframes && i < PP_MAX_FRAMES && n < max; i++)
+		if (pysym__resolve(s->sym, ev->frames[i].code, ev->frames[i].instr, &out[n]) == 0)
+			n++;
+	return n;
 }

@@ -5,6 +5,7 @@
 #include "evloop.h"
 #include "gcstats.h"
 #include "pyinspect.h"
+#include "pysym.h"
 #include "window.h"
 
 struct loader;
@@ -26,6 +27,9 @@ struct session {
 	enum gc_method gc_method;
 	bool gc_rate_guard;	/* exact timing stopped: too many collections/s */
 	struct gc_log gc_log;
+	/* CPU profiles: stack walking is on while nstack_users > 0. */
+	unsigned int nstack_users;
+	struct pysym *sym;
 	struct session *next;
 };
 
@@ -42,6 +46,13 @@ void session__free(struct session *s, struct loader *ld);
 int session__snapshot(struct session *s, struct loader *ld, struct snapshot *out);
 /* A thread of s exited: keep its final record, free its map entry. */
 void session__thread_exited(struct session *s, struct loader *ld, uint32_t tid);
+/* Start (on) or stop one user of Python stack sampling. Returns 0 or -errno. */
+int session__stacks(struct session *s, struct loader *ld, bool on);
+/*
+ * Resolve a sampled stack into frames (innermost first, at most max).
+ * Unresolvable frames are left out. Returns the number of frames.
+ */
+int session__resolve_stack(struct session *s, const struct pp_stack_event *ev, struct pyframe *out, int max);
 /* A collection was timed. */
 void session__gc_pause(struct session *s, const struct gc_pause *p);
 /* The rate guard tripped: drop the exact GC probes, estimate from samples. */

@@ -9,7 +9,12 @@
 # So the offsets are never typed by hand: tools/pyoffsets-probe.c is compiled
 # against each interpreter's own headers (-DPy_BUILD_CORE, internal headers,
 # its pyconfig.h) and prints offsetof()/sizeof() values; sizeof(_PyRuntime)
-# is cross-checked against the symbol size in the interpreter's libpython.
+# is cross-checked against the symbol size in the interpreter's libpython,
+# and every value against gdb's view of the DWARF of that libpython.  The
+# bit positions of the str state bitfields (PyASCIIObject.state: interned,
+# kind, compact, ascii) are found by a compiled test (probe --bits), checked
+# against gdb's "ptype/o PyASCIIObject", must be the same in every version,
+# and are recorded in a comment of the generated file.
 #
 # Usage: tools/gen-pyoffsets.sh [VERSION|PREFIX]...
 #   VERSION  a pyenv version name, e.g. 3.8.18 ($(pyenv root)/versions/VERSION)
@@ -124,13 +129,18 @@ lib_of()
 }
 
 # Check the "<field> <value> <expression>" lines of "probe --gdb" (stdin)
-# against gdb's evaluation of each expression over the DWARF of $2.
+# against gdb's evaluation of each expression over the DWARF of $2, and the
+# "<name> <lsb> <width>" lines of "probe --bits" (file $3) against the
+# bitfields of PyASCIIObject.state in gdb's "ptype/o PyASCIIObject".
 # Skipped with a note if gdb is missing or the file has no DWARF types.
 dwarf_check()
 {
-	local what=$1 lib=$2 name val expr got n=0
+	local what=$1 lib=$2 bits=$3 name val expr got gdbout line lsb width n=0
 	local -a cmds=()
-	local -A from_hdr=() from_dwarf=()
+	local -A from_hdr=() from_dwarf=() dwarf_bits=()
+	# "/*     32: 2   |       4 */        unsigned int kind : 3;": byte
+	# offset and bit within that byte of a bitfield (LSB first), its width.
+	local bitre='^/\*[[:space:]]+([0-9]+):[[:space:]]*([0-9]+)[[:space:]]+\|[[:space:]]+[0-9]+[[:space:]]+\*/[[:space:]].*[[:space:]]([a-z_]+)[[:space:]]+:[[:space:]]+([0-9]+);$'
 
 	if [ -z "$lib" ]; then
 		note "$what: no libpython found, DWARF check skipped"
@@ -146,10 +156,11 @@ dwarf_check()
 		from_hdr[$name]=$val
 		cmds+=(-ex "printf \"pyoffsets-check $name %ld\\n\", (long)($expr)")
 	done
+	cmds+=(-ex 'ptype/o PyASCIIObject')
+	gdbout=$("$GDB" -batch -nx "${cmds[@]}" "$lib" 2>/dev/null) || true
 	while read -r _ name got; do
 		from_dwarf[$name]=$got
-	done < <("$GDB" -batch -nx "${cmds[@]}" "$lib" 2>/dev/null |
-		 grep '^pyoffsets-check [-a-z0-9_]* -\{0,1\}[0-9]*$' || true)
+	done < <(grep '^pyoffsets-check [-a-z0-9_]* -\{0,1\}[0-9]*$' <<<"$gdbout" || true)
 	if [ -z "${from_dwarf[-]:-}" ]; then
 		note "$what: no DWARF types in $lib, DWARF check skipped"
 		return
@@ -161,7 +172,33 @@ dwarf_check()
 			die "$what: $name = ${from_hdr[$name]} from the headers but ${from_dwarf[$name]} in the DWARF of $lib"
 		n=$((n + 1))
 	done
-	note "$what: $n values match the DWARF of $lib"
+
+	# Bit positions relative to the state word (unicode_state, checked above).
+	[ -n "${from_dwarf[unicode_state]:-}" ] ||
+		die "$what: no unicode_state to check the str state bits against"
+	while IFS= read -r line; do
+		[[ $line =~ $bitre ]] || continue
+		lsb=$((BASH_REMATCH[1] * 8 + BASH_REMATCH[2] - from_dwarf[unicode_state] * 8))
+		dwarf_bits[${BASH_REMATCH[3]}]="$lsb ${BASH_REMATCH[4]}"
+	done <<<"$gdbout"
+	while read -r name lsb width; do
+		[ -n "${dwarf_bits[$name]:-}" ] ||
+			die "$what: no bitfield state.$name in gdb's ptype/o PyASCIIObject over $lib"
+		[ "${dwarf_bits[$name]}" = "$lsb $width" ] ||
+			die "$what: state.$name (lsb width) is $lsb $width from the compiled test but ${dwarf_bits[$name]} in the DWARF of $lib"
+		n=$((n + 1))
+	done <"$bits"
+	note "$what: $n values (str state bitfields included) match the DWARF of $lib"
+}
+
+# The comment lines describing the "<name> <lsb> <width>" lines of stdin.
+bits_comment()
+{
+	awk '{
+		mask = (2 ^ $3 - 1) * 2 ^ $2
+		bits = $3 == 1 ? sprintf("bit  %d", $2) : sprintf("bits %d-%d", $2, $2 + $3 - 1)
+		printf " *\t%-9s %-9s mask 0x%02x\n", $1, bits, mask
+	}'
 }
 
 command -v "$CC" >/dev/null 2>&1 || die "compiler not found: $CC"
@@ -184,6 +221,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 declare -A row_of=() ver_of=() seen=()
 n=0
+bits_ref= bits_ver=
 for arg in "${args[@]}"; do
 	resolve "$arg"
 	[ -z "${seen[$prefix]:-}" ] || continue
@@ -226,7 +264,19 @@ for arg in "${args[@]}"; do
 		note "$got: no _PyRuntime symbol found, runtime_size not cross-checked"
 	fi
 	"$bin" --gdb >"$tmp/gdb-$n" || die "probe --gdb for $inc failed"
-	dwarf_check "$got" "$(lib_of "$prefix" "$minor")" <"$tmp/gdb-$n"
+	"$bin" --bits >"$tmp/bits-$n" || die "probe --bits for $inc failed"
+	[ "$(wc -l <"$tmp/bits-$n")" -eq 4 ] ||
+		die "probe --bits for $inc did not print 4 bitfields"
+	dwarf_check "$got" "$(lib_of "$prefix" "$minor")" "$tmp/bits-$n" <"$tmp/gdb-$n"
+
+	# struct py_offsets has no fields for the str state bits: the comment
+	# in the output is only right if every version agrees.
+	if [ -z "$bits_ref" ]; then
+		bits_ref=$(cat "$tmp/bits-$n")
+		bits_ver=$got
+	elif [ "$(cat "$tmp/bits-$n")" != "$bits_ref" ]; then
+		die "PyASCIIObject.state bits differ between $bits_ver and $got; add per-version fields to struct py_offsets"
+	fi
 
 	# "<PY_VERSION>[: options]" from the first line, the row itself after it.
 	what=$(sed -n '1s|^[[:space:]]*/\* \(.*\) \*/$|\1|p' <<<"$row")
@@ -254,6 +304,13 @@ done
 	 * the field does not exist in that version.  The comment above a row
 	 * names the build(s) it was generated from and the layout-changing
 	 * configure options their pyconfig.h defines.
+	 *
+	 * PyASCIIObject.state, the 32-bit word at unicode_state, has the same
+	 * bitfields in every row (bit 0 = least significant bit of the word as
+	 * read on x86-64; found by a compiled test, checked against the DWARF):
+	EOF
+	bits_comment <<<"$bits_ref"
+	cat <<-'EOF'
 	 */
 	EOF
 	for minor in $(printf '%s\n' "${!row_of[@]}" | sort -n); do

@@ -18,8 +18,17 @@
  * "<field> <value> <gdb expression>" per field that has a value (except
  * major/minor); gen-pyoffsets.sh evaluates the expressions with gdb over
  * the DWARF of the interpreter's libpython and requires the same values.
+ *
+ * Run as "pyoffsets-probe --bits" it prints one line "<name> <lsb> <width>"
+ * per bitfield of PyASCIIObject.state that a reader needs (interned, kind,
+ * compact, ascii): the position of the field inside the 32-bit state word
+ * at offset unicode_state, found by setting the field in a zeroed object
+ * and looking at which bits of the object changed (no bit numbering is
+ * typed here either).  gen-pyoffsets.sh requires the same positions in
+ * every version and in gdb's "ptype/o PyASCIIObject" over the DWARF.
  */
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -41,6 +50,16 @@
 #include "internal/gil.h"
 #endif
 /* 3.6: PyInterpreterState and PyThreadState are in the public pystate.h. */
+
+#if PY_VERSION_HEX >= 0x030B0000
+/* struct _frame (PyFrameObject) and _PyInterpreterFrame; PyCodeObject is
+ * in cpython/code.h (via Python.h), _PyCFrame in cpython/pystate.h. */
+#include "internal/pycore_frame.h"
+#else
+/* Python.h includes neither before 3.9 (code.h) / at all (frameobject.h). */
+#include "code.h"
+#include "frameobject.h"
+#endif
 
 #if PY_VERSION_HEX < 0x03070000
 /*
@@ -126,6 +145,65 @@ static void field(const char *name, struct val val, const char *sep)
 		printf("%s %ld %s\n", name, val.v, val.gdb);
 }
 
+/*
+ * PyASCIIObject.state is a struct of unsigned int bitfields: offsetof() and
+ * the DWARF give the offset of the word holding them (unicode_state), but
+ * which bits a field occupies is up to the compiler.  Find out by setting
+ * one field to all ones in a zeroed object and looking at the bytes: all
+ * changed bits must lie in the 32-bit state word and be contiguous.
+ */
+_Static_assert(sizeof(((PyASCIIObject *)0)->state) == sizeof(uint32_t),
+	       "PyASCIIObject.state is not one 32-bit word");
+
+static int state_bits(const char *name, const PyASCIIObject *obj)
+{
+	const unsigned char *p = (const unsigned char *)obj;
+	size_t off = offsetof(PyASCIIObject, state), i;
+	uint32_t word;
+	int lsb, width;
+
+	for (i = 0; i < sizeof(*obj); i++) {
+		if (p[i] && (i < off || i >= off + sizeof(word))) {
+			fprintf(stderr, "state.%s sets byte %zu, outside the state word\n",
+				name, i);
+			return 1;
+		}
+	}
+	memcpy(&word, p + off, sizeof(word));
+	if (word == 0) {
+		fprintf(stderr, "state.%s sets no bit\n", name);
+		return 1;
+	}
+	lsb = __builtin_ctz(word);
+	width = __builtin_popcount(word);
+	if (width >= 32 || word >> lsb != (1u << width) - 1) {
+		fprintf(stderr, "state.%s: bits 0x%08x are not contiguous\n",
+			name, (unsigned int)word);
+		return 1;
+	}
+	printf("%s %d %d\n", name, lsb, width);
+	return 0;
+}
+
+/* ~ of the (zero) field, promoted to int, is -1: all ones once stored. */
+#define STATE_BITS(member)						\
+	do {								\
+		PyASCIIObject o;					\
+		memset(&o, 0, sizeof(o));				\
+		o.state.member = ~o.state.member;			\
+		if (state_bits(#member, &o))				\
+			return 1;					\
+	} while (0)
+
+static int unicode_bits(void)
+{
+	STATE_BITS(interned);
+	STATE_BITS(kind);
+	STATE_BITS(compact);
+	STATE_BITS(ascii);
+	return ferror(stdout) ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct val runtime_size = NONE, rt_gil = NONE;
@@ -137,7 +215,17 @@ int main(int argc, char **argv)
 	struct val rt_gc = NONE, interp_gc = NONE;
 	struct val gc_generation_size, gc_gen_threshold, gc_gen_count;
 	struct val gc_stats_size;
+	struct val tstate_frame = NONE, tstate_cframe = NONE;
+	struct val cframe_current_frame = NONE, tstate_current_frame = NONE;
+	struct val frame_back, frame_code, frame_lasti = NONE;
+	struct val frame_instr = NONE, frame_owner = NONE;
+	struct val frame_is_entry = NONE, frame_size;
+	struct val code_qualname = NONE, code_linetable;
+	struct val code_code = NONE, code_code_adaptive = NONE;
+	struct val code_ob_size = NONE;
 
+	if (argc == 2 && strcmp(argv[1], "--bits") == 0)
+		return unicode_bits();
 	gdb_mode = argc == 2 && strcmp(argv[1], "--gdb") == 0;
 
 #if PY_VERSION_HEX >= 0x03070000
@@ -174,6 +262,52 @@ int main(int argc, char **argv)
 	gc_gen_threshold = OFF(struct gc_generation, threshold);
 	gc_gen_count = OFF(struct gc_generation, count);
 	gc_stats_size = SIZE(struct gc_generation_stats);
+
+	/*
+	 * Frames.  <=3.10: tstate->frame is the innermost PyFrameObject, linked
+	 * by f_back.  3.11/3.12: tstate->cframe->current_frame is the innermost
+	 * _PyInterpreterFrame, linked by previous (3.10 has a tstate->cframe
+	 * too, but without a frame pointer: -1 there).  3.13: tstate->
+	 * current_frame.  -1 marks the path a version does not have.
+	 */
+#if PY_VERSION_HEX >= 0x030B0000
+	frame_back = OFF(_PyInterpreterFrame, previous);
+	frame_owner = OFF(_PyInterpreterFrame, owner);
+	frame_size = SIZE(_PyInterpreterFrame);
+#if PY_VERSION_HEX >= 0x030D0000
+	tstate_current_frame = OFF(PyThreadState, current_frame);
+	frame_code = OFF(_PyInterpreterFrame, f_executable);
+	frame_instr = OFF(_PyInterpreterFrame, instr_ptr);
+#else
+	tstate_cframe = OFF(PyThreadState, cframe);
+	cframe_current_frame = OFF(_PyCFrame, current_frame);
+	frame_code = OFF(_PyInterpreterFrame, f_code);
+	frame_instr = OFF(_PyInterpreterFrame, prev_instr);
+#endif
+#if PY_VERSION_HEX < 0x030C0000
+	frame_is_entry = OFF(_PyInterpreterFrame, is_entry);
+#endif
+#else
+	tstate_frame = OFF(PyThreadState, frame);
+	frame_back = OFF(PyFrameObject, f_back);
+	frame_code = OFF(PyFrameObject, f_code);
+	frame_lasti = OFF(PyFrameObject, f_lasti);
+	frame_size = SIZE(PyFrameObject);
+#endif
+
+	/* Code objects. */
+#if PY_VERSION_HEX >= 0x030B0000
+	code_qualname = OFF(PyCodeObject, co_qualname);
+	code_code_adaptive = OFF(PyCodeObject, co_code_adaptive);
+	code_ob_size = OFF(PyCodeObject, ob_base.ob_size);
+#else
+	code_code = OFF(PyCodeObject, co_code);
+#endif
+#if PY_VERSION_HEX >= 0x030A0000
+	code_linetable = OFF(PyCodeObject, co_linetable);
+#else
+	code_linetable = OFF(PyCodeObject, co_lnotab);
+#endif
 
 	if (!gdb_mode) {
 		printf("\t/* %s%s%s */\n", PY_VERSION,
@@ -213,7 +347,38 @@ int main(int argc, char **argv)
 	field("gc_stats", GC_OFF(generation_stats), " ");
 	field("gc_stats_size", gc_stats_size, "\n\t\t");
 	field("gc_collecting", GC_OFF(collecting), " ");
-	field("gc_enabled", GC_OFF(enabled), "\n");
+	field("gc_enabled", GC_OFF(enabled), "\n\t\t");
+	field("tstate_frame", tstate_frame, " ");
+	field("tstate_cframe", tstate_cframe, "\n\t\t");
+	field("cframe_current_frame", cframe_current_frame, " ");
+	field("tstate_current_frame", tstate_current_frame, "\n\t\t");
+	field("frame_back", frame_back, " ");
+	field("frame_code", frame_code, " ");
+	field("frame_lasti", frame_lasti, "\n\t\t");
+	field("frame_instr", frame_instr, " ");
+	field("frame_owner", frame_owner, " ");
+	field("frame_is_entry", frame_is_entry, "\n\t\t");
+	field("frame_size", frame_size, "\n\t\t");
+	field("code_filename", OFF(PyCodeObject, co_filename), " ");
+	field("code_name", OFF(PyCodeObject, co_name), " ");
+	field("code_qualname", code_qualname, "\n\t\t");
+	field("code_firstlineno", OFF(PyCodeObject, co_firstlineno), " ");
+	field("code_linetable", code_linetable, "\n\t\t");
+	field("code_code", code_code, " ");
+	field("code_code_adaptive", code_code_adaptive, " ");
+	field("code_names", OFF(PyCodeObject, co_names), "\n\t\t");
+	field("code_size", SIZE(PyCodeObject), " ");
+	field("code_ob_size", code_ob_size, "\n\t\t");
+	field("object_type", OFF(PyObject, ob_type), " ");
+	field("type_name", OFF(PyTypeObject, tp_name), " ");
+	field("var_size", OFF(PyVarObject, ob_size), "\n\t\t");
+	field("bytes_sval", OFF(PyBytesObject, ob_sval), " ");
+	field("tuple_item", OFF(PyTupleObject, ob_item), "\n\t\t");
+	/* state is a named struct member holding the bitfields: see --bits. */
+	field("unicode_state", OFF(PyASCIIObject, state), " ");
+	field("unicode_length", OFF(PyASCIIObject, length), "\n\t\t");
+	field("unicode_ascii_size", SIZE(PyASCIIObject), " ");
+	field("unicode_compact_size", SIZE(PyCompactUnicodeObject), "\n");
 	if (!gdb_mode)
 		printf("\t},\n");
 

@@ -56,6 +56,20 @@ struct pp_target {
 };
 
 #define PP_TF_GIL_KNOWN 1ULL	/* gil_* fields are valid */
+#define PP_TF_STACKS 2ULL	/* the sampler walks Python stacks (a profile is being taken) */
+
+#define PP_OFF_NONE 0xffffffffu	/* field absent in this version */
+
+/* Value of the sampler's pystacks map, keyed by tgid: how to walk the target's frames. */
+struct pp_pystack_cfg {
+	__u64 interp_head_addr;		/* address of the PyInterpreterState *head pointer */
+	__u32 interp_next, interp_tstate_head, tstate_next, tstate_thread_id;
+	__u32 tstate_frame;		/* <= 3.10 */
+	__u32 tstate_cframe, cframe_current_frame;	/* 3.11, 3.12 */
+	__u32 tstate_current_frame;	/* 3.13 */
+	__u32 frame_back, frame_code, frame_lasti, frame_instr, frame_owner;
+	__u32 minor;
+};
 
 /* Value of the threads map, keyed by tid. BPF writes, the daemon reads. */
 struct pp_thread {
@@ -85,11 +99,40 @@ struct pp_samples {
 	__u64 gc;		/* ... while the garbage collector was running (any thread's) */
 };
 
+#define PP_MAX_FRAMES 64
+
+/* A sampled Python stack, innermost frame first. */
+struct pp_stack_event {
+	__u32 type;		/* PP_EV_STACK */
+	__u32 tgid;
+	__u32 tid;
+	__u32 nframes;
+	__u64 ts;
+	__u64 ip;		/* user-space instruction pointer of the thread */
+	__u8 state;		/* enum pp_cpu_state */
+	__u8 gc;		/* the collector was running */
+	__u8 truncated;		/* more than PP_MAX_FRAMES frames */
+	__u8 no_tstate;		/* the thread has no Python thread state */
+	__u32 pad;
+	struct {
+		__u64 code;	/* code object (3.13: f_executable, may not be code) */
+		__u64 instr;	/* f_lasti (<= 3.10) or the instruction pointer (3.11+) */
+	} frames[PP_MAX_FRAMES];
+};
+
+enum pp_cpu_state {
+	PP_CPU_GIL = 0,		/* running Python, holding the GIL */
+	PP_CPU_NOGIL,		/* native code with the GIL released */
+	PP_CPU_UNKNOWN,		/* GIL state unreadable */
+	PP_CPU_KERNEL_IO,	/* in the kernel inside an I/O system call */
+};
+
 /* Ring buffer records. */
 enum pp_event_type {
 	PP_EV_THREAD_EXIT = 1,	/* struct pp_event */
 	PP_EV_GC = 2,		/* struct pp_gc_event: one collection */
 	PP_EV_GC_RATE = 3,	/* struct pp_event: too many collections/s, exact tracing stopped */
+	PP_EV_STACK = 4,	/* struct pp_stack_event */
 };
 
 /* Every record starts with type, tgid, tid. */
@@ -125,6 +168,8 @@ _Static_assert(sizeof(struct pp_thread) == 8 * (2 * 10 + 4 + 4) + 8 + 16, "pp_th
 _Static_assert(sizeof(struct pp_samples) == 48, "pp_samples ABI");
 _Static_assert(sizeof(struct pp_event) == 16, "pp_event ABI");
 _Static_assert(sizeof(struct pp_gc_event) == 40, "pp_gc_event ABI");
+_Static_assert(sizeof(struct pp_stack_event) == 40 + 16 * PP_MAX_FRAMES, "pp_stack_event ABI");
+_Static_assert(sizeof(struct pp_pystack_cfg) == 8 + 4 * 14, "pp_pystack_cfg ABI");
 #endif
 
 #endif /* PYPROBE_EVENTS_H */

@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: MIT
+/* pyprobe top PID: where the CPU time goes, by Python function and line. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "pyprobe/ctl.h"
+#include "cli.h"
+
+static const char help[] =
+	"Usage: pyprobe top PID [--seconds N] [--limit N] [--json]\n"
+	"Sample process PID's threads while they run on a CPU for N seconds and list\n"
+	"the hottest Python functions (by self and total samples) and lines, with the\n"
+	"share of samples holding the GIL, in native code, in kernel I/O and in GC.\n\n"
+	"  -n, --seconds N   length of the sampling window (default 2, 0.1-3600)\n"
+	"  -l, --limit N     rows per table (default 20, 1-1000)\n"
+	"  -j, --json        print the daemon's reply as JSON (docs/protocol.md)\n"
+	"  -h, --help        this help\n";
+
+static double num(json_t *o, const char *k)
+{
+	return json_number_value(json_object_get(o, k));
+}
+
+static void print_human(json_t *r)
+{
+	json_t *py = json_object_get(r, "python"), *prof = json_object_get(r, "profile");
+	json_t *share = json_object_get(prof, "share"), *row;
+	long long samples = json_integer_value(json_object_get(prof, "samples"));
+	size_t i;
+
+	printf("pid %lld: CPython %s (%s), %.1f s window, %lld samples at %lld Hz\n",
+	       json_integer_value(json_object_get(r, "pid")), json_string_value(json_object_get(py, "version")),
+	       json_string_value(json_object_get(py, "build")), num(r, "window_seconds"), samples,
+	       json_integer_value(json_object_get(r, "sample_hz")));
+	if (!samples) {
+		printf("no samples: the process did not run on a CPU in the window\n");
+		return;
+	}
+	printf("samples: %.0f%% holding the GIL, %.0f%% native without it, %.0f%% kernel I/O, %.0f%% in GC, "
+	       "%lld without Python frames\n", 100 * num(share, "gil"), 100 * num(share, "native"),
+	       100 * num(share, "kernel_io"), 100 * num(share, "gc"),
+	       json_integer_value(json_object_get(prof, "no_python_samples")));
+	printf("\nfunctions by self samples:\n  %6s %6s  %s\n", "SELF%", "TOTAL%", "FUNCTION (FILE:LINE)");
+	json_array_foreach(json_object_get(prof, "functions_by_self"), i, row)
+		printf("  %6.1f %6.1f  %s (%s:%lld)\n", 100 * num(row, "self_share"), 100 * num(row, "total_share"),
+		       json_string_value(json_object_get(row, "function")), json_string_value(json_object_get(row, "file")),
+		       json_integer_value(json_object_get(row, "line")));
+	printf("\nlines by self samples:\n  %6s  %s\n", "SELF%", "FILE:LINE (FUNCTION)");
+	json_array_foreach(json_object_get(prof, "lines"), i, row)
+		printf("  %6.1f  %s:%lld (%s)\n", 100 * num(row, "self_share"),
+		       json_string_value(json_object_get(row, "file")), json_integer_value(json_object_get(row, "line")),
+		       json_string_value(json_object_get(row, "function")));
+}
+
+int cmd_top(const struct cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "seconds", required_argument, NULL, 'n' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	double seconds = PP_CTL_DEFAULT_SECONDS;
+	bool json = false;
+	long limit = 20;
+	char *end;
+	json_t *r;
+	pid_t pid;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "n:l:jh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			if (cli_parse_seconds("top", optarg, &seconds))
+				return EXIT_USAGE;
+			break;
+		case 'l':
+			limit = strtol(optarg, &end, 10);
+			if (*end || end == optarg || limit < 1 || limit > 1000) {
+				fprintf(stderr, "pyprobe top: --limit must be an integer from 1 to 1000, not '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			fputs(help, stdout);
+			return EXIT_OK;
+		default:
+			fputs("Try 'pyprobe top --help'.\n", stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 1) {
+		fprintf(stderr, "pyprobe top: expects exactly one PID\nTry 'pyprobe top --help'.\n");
+		return EXIT_USAGE;
+	}
+	pid = cli_parse_pid("top", argv[optind]);
+	if (pid < 0)
+		return EXIT_USAGE;
+	r = cli_call(cli, json_pack("{s:i, s:s, s:i, s:f, s:i}", "v", PP_CTL_VERSION, "cmd", "top", "pid", (int)pid,
+				    "seconds", seconds, "limit", (int)limit),
+		     (int)(seconds * 1000) + 30000, json, &rc);
+	if (!r)
+		return rc;
+	if (json)
+		cli_print_json(r);
+	else
+		print_human(r);
+	json_decref(r);
+	return EXIT_OK;
+}

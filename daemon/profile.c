@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Aggregation of sampled stacks. Frames are interned as (file, function,
+ * first line, line); functions as (file, function, first line). Each sample
+ * adds one to its leaf's "self" and once to every distinct function and line
+ * on its stack ("total"), so recursion is not counted twice.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/types.h>
+#include "pyprobe/events.h"
+#include "profile.h"
+
+struct func {
+	char *file, *name;
+	int firstline;
+	uint64_t self, total;
+	uint32_t mark;		/* last sample that counted it in total */
+};
+
+struct line {
+	uint32_t func;
+	int line;
+	uint64_t self, total;
+	uint32_t mark;
+};
+
+struct profile {
+	struct func *funcs;
+	size_t nfuncs, capfuncs;
+	struct line *lines;
+	size_t nlines, caplines;
+	uint64_t samples, python, gil, nogil, unknown, kernel_io, gc, no_python;
+	uint32_t sample_id;
+};
+
+struct profile *profile__new(void)
+{
+	return calloc(1, sizeof(struct profile));
+}
+
+void profile__free(struct profile *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->nfuncs; i++) {
+		free(p->funcs[i].file);
+		free(p->funcs[i].name);
+	}
+	free(p->funcs);
+	free(p->lines);
+	free(p);
+}
+
+/* Linear interning is enough for the few hundred functions a window sees; cap it. */
+#define MAX_FUNCS 20000
+#define MAX_LINES 50000
+
+static long func_id(struct profile *p, const struct pyframe *f)
+{
+	for (size_t i = p->nfuncs; i-- > 0;) {
+		struct func *x = &p->funcs[i];
+
+		if (x->firstline == f->firstline && !strcmp(x->name, f->func) && !strcmp(x->file, f->file))
+			return i;
+	}
+	if (p->nfuncs >= MAX_FUNCS)
+		return -ENOSPC;
+	if (p->nfuncs == p->capfuncs) {
+		size_t cap = p->capfuncs ? p->capfuncs * 2 : 64;
+		struct func *v = realloc(p->funcs, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		p->funcs = v;
+		p->capfuncs = cap;
+	}
+	p->funcs[p->nfuncs] = (struct func){ strdup(f->file), strdup(f->func), f->firstline, 0, 0, 0 };
+	if (!p->funcs[p->nfuncs].file || !p->funcs[p->nfuncs].name) {
+		free(p->funcs[p->nfuncs].file);
+		free(p->funcs[p->nfuncs].name);
+		return -ENOMEM;
+	}
+	return p->nfuncs++;
+}
+
+static long line_id(struct profile *p, uint32_t fid, int line)
+{
+	for (size_t i = p->nlines; i-- > 0;)
+		if (p->lines[i].func == fid && p->lines[i].line == line)
+			return i;
+	if (p->nlines >= MAX_LINES)
+		return -ENOSPC;
+	if (p->nlines == p->caplines) {
+		size_t cap = p->caplines ? p->caplines * 2 : 128;
+		struct line *v = realloc(p->lines, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		p->lines = v;
+		p->caplines = cap;
+	}
+	p->lines[p->nlines] = (struct line){ fid, line, 0, 0, 0 };
+	return p->nlines++;
+}
+
+int profile__add(struct profile *p, const struct pyframe *frames, int n, int state, int gc)
+{
+	uint32_t id = ++p->sample_id;
+
+	p->samples++;
+	p->gil += state == PP_CPU_GIL;
+	p->nogil += state == PP_CPU_NOGIL;
+	p->unknown += state == PP_CPU_UNKNOWN;
+	p->kernel_io += state == PP_CPU_KERNEL_IO;
+	p->gc += !!gc;
+	if (n == 0) {
+		p->no_python++;
+		return 0;
+	}
+	p->python++;
+	for (int i = 0; i < n; i++) {
+		long f = func_id(p, &frames[i]), l;
+
+		if (f < 0)
+			return f == -ENOSPC ? 0 : (int)f;
+		l = line_id(p, f, frames[i].line);
+		if (l < 0)
+			return l == -ENOSPC ? 0 : (int)l;
+		if (i == 0) {
+			p->funcs[f].self++;
+			p->lines[l].self++;
+		}
+		if (p->funcs[f].mark != id) {
+			p->funcs[f].mark = id;
+			p->funcs[f].total++;
+		}
+		if (p->lines[l].mark != id) {
+			p->lines[l].mark = id;
+			p->lines[l].total++;
+		}
+	}
+	return 0;
+}
+
+static const struct profile *sort_ctx;
+
+static int by_func_self(const void *a, const void *b)
+{
+	const struct func *x = &sort_ctx->funcs[*(const size_t *)a], *y = &sort_ctx->funcs[*(const size_t *)b];
+
+	if (x->self != y->self)
+		return x->self < y->self ? 1 : -1;
+	return x->total < y->total ? 1 : x->total > y->total ? -1 : 0;
+}
+
+static int by_func_total(const void *a, const void *b)
+{
+	const struct func *x = &sort_ctx->funcs[*(const size_t *)a], *y = &sort_ctx->funcs[*(const size_t *)b];
+
+	return x->total < y->total ? 1 : x->total > y->total ? -1 : 0;
+}
+
+static int by_line_self(const void *a, const void *b)
+{
+	const struct line *x = &sort_ctx->lines[*(const size_t *)a], *y = &sort_ctx->lines[*(const size_t *)b];
+
+	return x->self < y->self ? 1 : x->self > y->self ? -1 : 0;
+}
+
+static json_t *func_row(const struct profile *p, size_t i)
+{
+	const struct func *f = &p->funcs[i];
+
+	return json_pack("{s:s, s:s, s:i, s:I, s:I, s:f, s:f}", "function", f->name, "file", f->file, "line",
+			 f->firstline, "self", (json_int_t)f->self, "total", (json_int_t)f->total, "self_share",
+			 p->samples ? (double)f->self / p->samples : 0.0, "total_share",
+			 p->samples ? (double)f->total / p->samples : 0.0);
+}
+
+json_t *profile__top(const struct profile *p, int limit)
+{
+	size_t nf = p->nfuncs, nl = p->nlines;
+	size_t *fi = malloc((nf ? nf : 1) * sizeof(size_t)), *li = malloc((nl ? nl : 1) * sizeof(size_t));
+	json_t *self = json_array(), *total = json_array(), *lines = json_array(), *o;
+
+	if (!fi || !li) {
+		free(fi);
+		free(li);
+		json_decref(self);
+		json_decref(total);
+		json_decref(lines);
+		return NULL;
+	}
+	for (size_t i = 0; i < nf; i++)
+		fi[i] = i;
+	for (size_t i = 0; i < nl; i++)
+		li[i] = i;
+	sort_ctx = p;
+	qsort(fi, nf, sizeof(*fi), by_func_self);
+	for (size_t i = 0; i < nf && (int)i < limit && p->funcs[fi[i]].self; i++)
+		json_array_append_new(self, func_row(p, fi[i]));
+	qsort(fi, nf, sizeof(*fi), by_func_total);
+	for (size_t i = 0; i < nf && (int)i < limit; i++)
+		json_array_append_new(total, func_row(p, fi[i]));
+	qsort(li, nl, sizeof(*li), by_line_self);
+	for (size_t i = 0; i < nl && (int)i < limit && p->lines[li[i]].self; i++) {
+		const struct line *l = &p->lines[li[i]];
+		const struct func *f = &p->funcs[l->func];
+
+		json_array_append_new(lines, json_pack("{s:s, s:s, s:i, s:I, s:f}", "function", f->name, "file",
+						       f->file, "line", l->line, "self", (json_int_t)l->self,
+						       "self_share", p->samples ? (double)l->self / p->samples : 0.0));
+	}
+	free(fi);
+	free(li);
+	o = json_pack("{s:I, s:I, s:I, s:{s:f, s:f, s:f, s:f}, s:o, s:o, s:o}", "samples", (json_int_t)p->samples,
+		      "python_samples", (json_int_t)p->python, "no_python_samples", (json_int_t)p->no_python, "share",
+		      "gil", p->samples ? (double)p->gil / p->samples : 0.0, "native", p->samples ?
+		      (double)(p->nogil + p->unknown) / p->samples : 0.0, "kernel_io", p->samples ?
+		      (double)p->kernel_io / p->samples : 0.0, "gc", p->samples ? (double)p->gc / p->samples : 0.0,
+		      "functions_by_self", self, "functions_by_total", total, "lines", lines);
+	return o;
+}

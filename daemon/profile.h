@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef PYPROBED_PROFILE_H
+#define PYPROBED_PROFILE_H
+#include <stdint.h>
+#include <jansson.h>
+#include "pysym.h"
+
+struct profile;
+
+/* Samples of Python stacks, aggregated by stack, function and line. */
+struct profile *profile__new(void);
+void profile__free(struct profile *p);
+/*
+ * One sample: frames innermost first (n may be 0: no Python on the stack),
+ * state is enum pp_cpu_state, gc whether the collector was running.
+ * Returns 0 or -ENOMEM.
+ */
+int profile__add(struct profile *p, const struct pyframe *frames, int n, int state, int gc);
+/* Top functions (self and total) and lines; limit rows each. */
+json_t *profile__top(const struct profile *p, int limit);
+
+#endif

@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Code objects to file / function / line, read from the target's memory.
+ * Everything read is untrusted: sizes are bounded, strings checked, tables
+ * decoded without ever leaving their buffer. Entries are keyed by the code
+ * object's address and re-validated on every use (first line and file-name
+ * pointer), so a freed and reused address is noticed.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "pyinspect.h"
+#include "pyoffsets.h"
+#include "tmem.h"
+#include "pysym.h"
+
+#define CACHE_SIZE 4096		/* entries, power of two */
+#define MAX_STR 512
+#define MAX_TABLE 65536
+
+struct entry {
+	uint64_t code;		/* 0: empty */
+	uint64_t filename_ptr;
+	int firstline;
+	int notcode;		/* 3.13: f_executable that is not a code object */
+	char *file, *func;
+	uint8_t *table;
+	size_t ntable;
+};
+
+struct pysym {
+	pid_t pid;
+	const struct pyinfo *py;
+	const struct py_offsets *o;
+	uint64_t code_type;	/* PyCode_Type, learned from the first code object */
+	struct entry cache[CACHE_SIZE];
+};
+
+struct pysym *pysym__new(pid_t pid, const struct pyinfo *py)
+{
+	struct pysym *ps = calloc(1, sizeof(*ps));
+
+	if (!ps)
+		return NULL;
+	ps->pid = pid;
+	ps->py = py;
+	ps->o = py->off;
+	return ps;
+}
+
+static void entry_clear(struct entry *e)
+{
+	free(e->file);
+	free(e->func);
+	free(e->table);
+	memset(e, 0, sizeof(*e));
+}
+
+void pysym__free(struct pysym *ps)
+{
+	if (!ps)
+		return;
+	for (int i = 0; i < CACHE_SIZE; i++)
+		entry_clear(&ps->cache[i]);
+	free(ps);
+}
+
+/* Append code point c as UTF-8. */
+static size_t put_utf8(char *out, size_t pos, size_t cap, uint32_t c)
+{
+	if (c < 0x80 && pos + 1 < cap) {
+		out[pos++] = c;
+	} else if (c < 0x800 && pos + 2 < cap) {
+		out[pos++] = 0xc0 | (c >> 6);
+		out[pos++] = 0x80 | (c & 0x3f);
+	} else if (c < 0x10000 && pos + 3 < cap) {
+		out[pos++] = 0xe0 | (c >> 12);
+		out[pos++] = 0x80 | ((c >> 6) & 0x3f);
+		out[pos++] = 0x80 | (c & 0x3f);
+	} else if (c < 0x110000 && pos + 4 < cap) {
+		out[pos++] = 0xf0 | (c >> 18);
+		out[pos++] = 0x80 | ((c >> 12) & 0x3f);
+		out[pos++] = 0x80 | ((c >> 6) & 0x3f);
+		out[pos++] = 0x80 | (c & 0x3f);
+	}
+	return pos;
+}
+
+/* A compact str object as a malloc'ed UTF-8 string (truncated to MAX_STR code points). */
+static char *read_str(struct pysym *ps, uint64_t obj)
+{
+	const struct py_offsets *o = ps->o;
+	uint32_t state = 0;
+	int64_t len = 0;
+	unsigned kind;
+	uint8_t raw[MAX_STR * 4];
+	char *out;
+	size_t pos = 0;
+
+	if (!obj || tmem_read(ps->pid, obj + o->unicode_state, &state, sizeof(state)) ||
+	    tmem_read(ps->pid, obj + o->unicode_length, &len, sizeof(len)) || len < 0)
+		return NULL;
+	if (!(state & 0x20))	/* not compact: never the case for names; refuse */
+		return NULL;
+	kind = (state >> 2) & 7;
+	if (kind != 1 && kind != 2 && kind != 4)
+		return NULL;
+	if (len > MAX_STR)
+		len = MAX_STR;
+	if (len && tmem_read(ps->pid, obj + ((state & 0x40) ? o->unicode_ascii_size : o->unicode_compact_size),
+			     raw, len * kind))
+		return NULL;
+	out = malloc(len * 4 + 1);
+	if (!out)
+		return NULL;
+	for (int64_t i = 0; i < len; i++) {
+		uint32_t c = kind == 1 ? raw[i] : kind == 2 ? ((uint16_t *)raw)[i] : ((uint32_t *)raw)[i];
+
+		pos = put_utf8(out, pos, len * 4 + 1, c ? c : '?');
+	}
+	out[pos] = 0;
+	return out;
+}
+
+/* A bytes object's contents (bounded). */
+static uint8_t *read_bytes(struct pysym *ps, uint64_t obj, size_t *n)
+{
+	int64_t size = 0;
+	uint8_t *buf;
+
+	*n = 0;
+	if (!obj || tmem_read(ps->pid, obj + ps->o->var_size, &size, sizeof(size)) || size < 0 ||
+	    size > MAX_TABLE)
+		return NULL;
+	buf = malloc(size ? size : 1);
+	if (!buf || (size && tmem_read(ps->pid, obj + ps->o->bytes_sval, buf, size))) {
+		free(buf);
+		return NULL;
+	}
+	*n = size;
+	return buf;
+}
+
+static int is_code(struct pysym *ps, uint64_t code)
+{
+	uint64_t type = 0, name_ptr = 0;
+	char name[8] = {};
+
+	if (tmem_read_u64(ps->pid, code + ps->o->object_type, &type) || !type)
+		return 0;
+	if (ps->code_type)
+		return type == ps->code_type;
+	if (tmem_read_u64(ps->pid, type + ps->o->type_name, &name_ptr) ||
+	    tmem_read(ps->pid, name_ptr, name, sizeof(name) - 1) || strcmp(name, "code") != 0)
+		return 0;
+	ps->code_type = type;
+	return 1;
+}
+
+static int fill(struct pysym *ps, struct entry *e, uint64_t code)
+{
+	const struct py_offsets *o = ps->o;
+	uint64_t name = 0, table = 0;
+	int32_t first = 0;
+
+	entry_clear(e);
+	e->code = code;
+	if (ps->py->minor >= 13 && !is_code(ps, code)) {
+		e->notcode = 1;
+		return 0;
+	}
+	if (tmem_read_u64(ps->pid, code + o->code_filename, &e->filename_ptr) ||
+	    tmem_read(ps->pid, code + o->code_firstlineno, &first, sizeof(first)) ||
+	    tmem_read_u64(ps->pid, code + (o->code_qualname >= 0 ? o->code_qualname : o->code_name), &name) ||
+	    tmem_read_u64(ps->pid, code + o->code_linetable, &table))
+		goto bad;
+	e->firstline = first;
+	e->file = read_str(ps, e->filename_ptr);
+	e->func = read_str(ps, name);
+	e->table = read_bytes(ps, table, &e->ntable);
+	if (!e->file || !e->func)
+		goto bad;
+	return 0;
+bad:
+	entry_clear(e);
+	return -EFAULT;
+}
+
+int pysym_line_lnotab(const uint8_t *t, size_t n, int firstline, int64_t off)
+{
+	int line = firstline;
+	int64_t addr = 0;
+
+	for (size_t i = 0; i + 1 < n; i += 2) {
+		addr += t[i];
+		if (addr > off)
+			break;
+		line += (int8_t)t[i + 1];
+	}
+	return line;
+}
+
+int pysym_line_linetable310(const uint8_t *t, size_t n, int firstline, int64_t off)
+{
+	int line = firstline;
+	int64_t start = 0;
+
+	for (size_t i = 0; i + 1 < n; i += 2) {
+		int64_t end = start + t[i];
+		int8_t ld = (int8_t)t[i + 1];
+
+		if (ld != -128)
+			line += ld;
+		if (off >= start && off < end)
+			return ld == -128 ? 0 : line;
+		start = end;
+	}
+	return 0;
+}
+
+/* Varints of the 3.11+ location table: 6-bit groups, 0x40 continues. */
+static int64_t varint(const uint8_t *t, size_t n, size_t *i)
+{
+	int64_t v = 0;
+	int shift = 0;
+
+	while (*i < n && shift < 63) {
+		uint8_t b = t[(*i)++];
+
+		v |= (int64_t)(b & 0x3f) << shift;
+		shift += 6;
+		if (!(b & 0x40))
+			break;
+	}
+	return v;
+}
+
+static int64_t svarint(const uint8_t *t, size_t n, size_t *i)
+{
+	int64_t v = varint(t, n, i);
+
+	return (v & 1) ? -(v >> 1) : (v >> 1);
+}
+
+int pysym_line_locations(const uint8_t *t, size_t n, int firstline, int64_t unit)
+{
+	int64_t line = firstline, start = 0;
+	size_t i = 0;
+
+	while (i < n) {
+		uint8_t b = t[i++];
+		int code = (b >> 3) & 15, len = (b & 7) + 1, has_line = 1;
+
+		if (!(b & 0x80))
+			return 0;	/* not at an entry start: the table is not what we think */
+		if (code == 15) {
+			has_line = 0;
+		} else if (code == 14) {
+			line += svarint(t, n, &i);
+			varint(t, n, &i);
+			varint(t, n, &i);
+			varint(t, n, &i);
+		} else if (code == 13) {
+			line += svarint(t, n, &i);
+		} else if (code >= 10) {
+			line += code - 10;
+			i += 2;
+		} else {
+			i += 1;
+		}
+		if (unit >= start && unit < start + len)
+			return has_line ? (int)line : 0;
+		start += len;
+	}
+	return 0;
+}
+
+int pysym__resolve(struct pysym *ps, uint64_t code, uint64_t instr, struct pyframe *out)
+{
+	const struct py_offsets *o = ps->o;
+	struct entry *e = &ps->cache[(code >> 4) & (CACHE_SIZE - 1)];
+	uint64_t fptr = 0;
+	int32_t first = 0;
+	int64_t idx;
+	int minor = ps->py->minor;
+
+	memset(out, 0, sizeof(*out));
+	if (!code)
+		return -ENOENT;
+	/* A cached entry is only trusted while the object still looks the same. */
+	if (e->code == code && !e->notcode &&
+	    (tmem_read_u64(ps->pid, code + o->code_filename, &fptr) ||
+	     tmem_read(ps->pid, code + o->code_firstlineno, &first, sizeof(first)) || fptr != e->filename_ptr ||
+	     first != e->firstline))
+		e->code = 0;
+	if (e->code != code && fill(ps, e, code))
+		return -EFAULT;
+	if (e->notcode)
+		return -ENOENT;
+	out->file = e->file;
+	out->func = e->func;
+	out->firstline = e->firstline;
+	if (minor <= 9) {
+		out->line = pysym_line_lnotab(e->table, e->ntable, e->firstline, (int64_t)instr);
+	} else if (minor == 10) {
+		out->line = pysym_line_linetable310(e->table, e->ntable, e->firstline, 2 * (int64_t)instr);
+	} else {
+		idx = ((int64_t)instr - (int64_t)(code + o->code_code_adaptive)) / 2;
+		out->line = pysym_line_locations(e->table, e->ntable, e->firstline, idx < 0 ? 0 : idx);
+	}
+	return 0;
+}

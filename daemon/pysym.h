@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef PYPROBED_PYSYM_H
+#define PYPROBED_PYSYM_H
+#include <stdint.h>
+#include <sys/types.h>
+
+struct pyinfo;
+struct pysym;
+
+/* A resolved Python frame. Strings belong to the pysym cache. */
+struct pyframe {
+	const char *file;
+	const char *func;	/* qualified name where the version has it */
+	int line;		/* 0 when unknown */
+	int firstline;
+};
+
+/* Code-object resolver for one process, with a cache that survives across samples. */
+struct pysym *pysym__new(pid_t pid, const struct pyinfo *py);
+void pysym__free(struct pysym *ps);
+/*
+ * Resolve a frame's code object and instruction (f_lasti or instruction
+ * pointer, as the sampler recorded it). Returns 0, -ENOENT for a frame that
+ * does not hold a code object (3.13 entry frames), or another -errno when
+ * target memory could not be read or did not make sense.
+ */
+int pysym__resolve(struct pysym *ps, uint64_t code, uint64_t instr, struct pyframe *out);
+
+/* Line of instruction byte offset off in a line table, per format; 0 if none. Pure, for tests. */
+int pysym_line_lnotab(const uint8_t *t, size_t n, int firstline, int64_t off);		/* <= 3.9 */
+int pysym_line_linetable310(const uint8_t *t, size_t n, int firstline, int64_t off);	/* 3.10 */
+int pysym_line_locations(const uint8_t *t, size_t n, int firstline, int64_t unit);	/* 3.11+ */
+
+#endif

@@ -1,0 +1,69 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# CPU sampling with Python stacks: the hot function and line, on every interpreter.
+
+load ../helpers
+
+setup_file() {
+	start_daemon
+}
+
+teardown_file() {
+	stop_daemon
+}
+
+teardown() {
+	stop_workload
+}
+
+@test "the hot function and line come out on top, with file and name, on every interpreter" {
+	local py failed=() want_line cold_line
+	want_line=$(grep -n 'HOT LINE' "$WORKLOADS/hot_function.py" | cut -d: -f1)
+	cold_line=$(grep -n 'COLD LINE' "$WORKLOADS/hot_function.py" | cut -d: -f1)
+	mapfile -t PYS < <(interpreters)
+	for py in "${PYS[@]}"; do
+		start_workload "$py" hot_function
+		run_pyprobe top "$WL_PID" --seconds 2 --json
+		stop_workload
+		echo "# $py: $(json_get '.profile.lines[0] | [.function, .line, .self_share] | tostring' 2>/dev/null || echo "$output")" >&3
+		[ "$(json_get '.profile.functions_by_self[0].function')" = hot_loop ] ||
+			failed+=("$py: top function $(json_get '.profile.functions_by_self[0].function')")
+		[[ $(json_get '.profile.functions_by_self[0].file') == */hot_function.py ]] ||
+			failed+=("$py: file $(json_get '.profile.functions_by_self[0].file')")
+		[ "$(json_get '.profile.lines[0].line')" = "$want_line" ] ||
+			failed+=("$py: top line $(json_get '.profile.lines[0].line') != $want_line")
+		[ "$(json_get '.profile.lines[0].self_share > 0.7')" = true ] ||
+			failed+=("$py: hot line share $(json_get '.profile.lines[0].self_share')")
+		# The loop's other line gets the rest, told apart by the line table.
+		[ "$(json_get "[.profile.lines[] | select(.line == $cold_line)][0].self_share | . > 0 and . < 0.3")" = true ] ||
+			failed+=("$py: cold line $cold_line: $(json_get "[.profile.lines[] | select(.line == $cold_line)][0]" | tr -d '\n ')")
+		[ "$(json_get '[.profile.functions_by_total[].function] | index("<module>") != null')" = true ] ||
+			failed+=("$py: <module> missing from the total ranking")
+	done
+	echo "# covered: ${PYS[*]}" >&3
+	if [ "${#failed[@]}" -gt 0 ]; then
+		printf '%s\n' "${failed[@]}"
+		return 1
+	fi
+}
+
+@test "GIL-holding and GIL-releasing threads are told apart" {
+	start_workload /usr/bin/python3 hot_function
+	run_pyprobe -0 top "$WL_PID" --seconds 1 --json
+	[ "$(json_get '.profile.share.gil > 0.9')" = true ]
+	stop_workload
+	start_workload /usr/bin/python3 native_threads
+	run_pyprobe -0 top "$WL_PID" --seconds 1 --json
+	[ "$(json_get '.profile.share.native > 0.7')" = true ]
+	[ "$(json_get '[.profile.functions_by_self[].function] | index("work") != null')" = true ]
+}
+
+@test "pyprobe top human output and errors" {
+	start_workload /usr/bin/python3 hot_function
+	run_pyprobe -0 top "$WL_PID" --seconds 0.5 --limit 3
+	[[ $output == *"functions by self samples:"*"hot_loop ("*"hot_function.py:"* ]]
+	[[ $output == *"lines by self samples:"* ]]
+	run_pyprobe -2 top "$WL_PID" --limit 0
+	run_pyprobe -1 top 999999999
+	[[ $output == *"no such process"* ]]
+}
