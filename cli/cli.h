@@ -18,6 +18,7 @@ typedef int (*cmd_fn)(const struct cli *cli, int argc, char **argv);
 int cmd_classify(const struct cli *cli, int argc, char **argv);
 int cmd_gc(const struct cli *cli, int argc, char **argv);
 int cmd_top(const struct cli *cli, int argc, char **argv);
+int cmd_record(const struct cli *cli, int argc, char **argv);
 int cmd_status(const struct cli *cli, int argc, char **argv);
 int cmd_list(const struct cli *cli, int argc, char **argv);
 int cmd_detach(const struct cli *cli, int argc, char **argv);
@@ -28,6 +29,8 @@ int cmd_detach(const struct cli *cli, int argc, char **argv);
  * *rc set; on success returns the reply and *rc = 0.
  */
 json_t *cli_call(const struct cli *cli, json_t *req, int timeout_ms, bool json, int *rc);
+/* cli_call that shows "recording 3/10 s" on a terminal (stderr) while waiting. */
+json_t *cli_call_progress(const struct cli *cli, json_t *req, int timeout_ms, bool json, int *rc, double seconds);
 /* Parse a PID argument; prints the problem and returns -1 when it is not one. */
 pid_t cli_parse_pid(const char *cmd, const char *s);
 /* Parse a --seconds value; prints the problem and returns -1 when out of range. */

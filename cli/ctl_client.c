@@ -19,8 +19,9 @@ static long long mono_ms(void)
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
-json_t *ctl_call(const char *socket_path, json_t *request, int timeout_ms)
+json_t *ctl_call(const char *socket_path, json_t *request, int timeout_ms, double progress_seconds)
 {
+	long long started = mono_ms();
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char *line = NULL, *buf = NULL;
 	size_t len = 0, cap = 0, off = 0;
@@ -61,7 +62,21 @@ json_t *ctl_call(const char *socket_path, json_t *request, int timeout_ms)
 		long long left = deadline - mono_ms();
 		ssize_t n;
 
-		if (left <= 0 || poll(&pfd, 1, (int)left) == 0) {
+		int pr;
+
+		if (progress_seconds > 0 && left > 1000)
+			left = 1000;	/* wake every second to redraw the progress line */
+		pr = left > 0 ? poll(&pfd, 1, (int)left) : 0;
+		if (pr == 0 && mono_ms() < deadline) {
+			double done = (mono_ms() - started) / 1000.0;
+
+			fprintf(stderr, "\rrecording %.0f/%.0f s", done < progress_seconds ? done : progress_seconds,
+				progress_seconds);
+			continue;
+		}
+		if (progress_seconds > 0)
+			fputs("\r\033[K", stderr);
+		if (pr <= 0) {
 			fprintf(stderr, "pyprobe: no reply from pyprobed within %d s\n", timeout_ms / 1000);
 			goto out;
 		}

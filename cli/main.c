@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "pyprobe/ctl.h"
 #include "ctl_client.h"
 #include "cli.h"
@@ -17,6 +18,7 @@ static const struct {
 	{ "classify", cmd_classify, "say why a Python process is slow (I/O, CPU, GIL, idle)" },
 	{ "gc", cmd_gc, "garbage-collector pauses: count, length, share of wall time" },
 	{ "top", cmd_top, "hottest Python functions and lines, from CPU samples" },
+	{ "record", cmd_record, "write a CPU profile: folded stacks, pprof or speedscope" },
 	{ "status", cmd_status, "show the daemon's state" },
 	{ "list", cmd_list, "list the processes being observed" },
 	{ "detach", cmd_detach, "stop observing a process" },
@@ -40,7 +42,13 @@ static void usage(FILE *f)
 
 json_t *cli_call(const struct cli *cli, json_t *req, int timeout_ms, bool json, int *rc)
 {
-	json_t *reply = ctl_call(cli->socket_path, req, timeout_ms), *err;
+	return cli_call_progress(cli, req, timeout_ms, json, rc, 0);
+}
+
+json_t *cli_call_progress(const struct cli *cli, json_t *req, int timeout_ms, bool json, int *rc, double seconds)
+{
+	json_t *reply = ctl_call(cli->socket_path, req, timeout_ms, seconds >= 2 && isatty(STDERR_FILENO) ? seconds : 0),
+	       *err;
 
 	json_decref(req);
 	if (!reply) {

@@ -26,7 +26,17 @@ struct line {
 	uint32_t mark;
 };
 
+/* A distinct stack: line ids, innermost first. */
+struct stack {
+	uint64_t hash, count;
+	uint32_t *ids;
+	uint32_t n;
+};
+
 struct profile {
+	struct stack *stacks;	/* open addressing, capstacks a power of two */
+	size_t nstacks, capstacks;
+	uint64_t dropped_stacks;
 	struct func *funcs;
 	size_t nfuncs, capfuncs;
 	struct line *lines;
@@ -48,6 +58,9 @@ void profile__free(struct profile *p)
 		free(p->funcs[i].file);
 		free(p->funcs[i].name);
 	}
+	for (size_t i = 0; i < p->capstacks; i++)
+		free(p->stacks[i].ids);
+	free(p->stacks);
 	free(p->funcs);
 	free(p->lines);
 	free(p);
@@ -56,6 +69,67 @@ void profile__free(struct profile *p)
 /* Linear interning is enough for the few hundred functions a window sees; cap it. */
 #define MAX_FUNCS 20000
 #define MAX_LINES 50000
+#define MAX_STACKS 100000
+
+static uint64_t hash_ids(const uint32_t *ids, uint32_t n)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (uint32_t i = 0; i < n; i++) {
+		h ^= ids[i];
+		h *= 1099511628211ULL;
+	}
+	return h | 1;	/* 0 marks an empty slot */
+}
+
+static int stack_add(struct profile *p, const uint32_t *ids, uint32_t n)
+{
+	uint64_t h = hash_ids(ids, n);
+	size_t mask, i;
+
+	if (p->nstacks * 2 >= p->capstacks) {
+		size_t cap = p->capstacks ? p->capstacks * 2 : 1024;
+		struct stack *v;
+
+		if (p->nstacks >= MAX_STACKS) {
+			p->dropped_stacks++;
+			return 0;
+		}
+		v = calloc(cap, sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		for (size_t k = 0; k < p->capstacks; k++) {
+			struct stack *s = &p->stacks[k];
+
+			if (!s->hash)
+				continue;
+			for (i = s->hash & (cap - 1); v[i].hash; i = (i + 1) & (cap - 1))
+				;
+			v[i] = *s;
+		}
+		free(p->stacks);
+		p->stacks = v;
+		p->capstacks = cap;
+	}
+	mask = p->capstacks - 1;
+	for (i = h & mask; p->stacks[i].hash; i = (i + 1) & mask) {
+		struct stack *s = &p->stacks[i];
+
+		if (s->hash == h && s->n == n && !memcmp(s->ids, ids, n * sizeof(*ids))) {
+			s->count++;
+			return 0;
+		}
+	}
+	p->stacks[i].ids = malloc((n ? n : 1) * sizeof(*ids));
+	if (!p->stacks[i].ids)
+		return -ENOMEM;
+	memcpy(p->stacks[i].ids, ids, n * sizeof(*ids));
+	p->stacks[i].n = n;
+	p->stacks[i].count = 1;
+	p->stacks[i].hash = h;
+	p->nstacks++;
+	return 0;
+}
 
 static long func_id(struct profile *p, const struct pyframe *f)
 {
@@ -107,7 +181,7 @@ static long line_id(struct profile *p, uint32_t fid, int line)
 
 int profile__add(struct profile *p, const struct pyframe *frames, int n, int state, int gc)
 {
-	uint32_t id = ++p->sample_id;
+	uint32_t id = ++p->sample_id, ids[PP_MAX_FRAMES];
 
 	p->samples++;
 	p->gil += state == PP_CPU_GIL;
@@ -115,6 +189,8 @@ int profile__add(struct profile *p, const struct pyframe *frames, int n, int sta
 	p->unknown += state == PP_CPU_UNKNOWN;
 	p->kernel_io += state == PP_CPU_KERNEL_IO;
 	p->gc += !!gc;
+	if (n > PP_MAX_FRAMES)
+		n = PP_MAX_FRAMES;
 	if (n == 0) {
 		p->no_python++;
 		return 0;
@@ -128,6 +204,7 @@ int profile__add(struct profile *p, const struct pyframe *frames, int n, int sta
 		l = line_id(p, f, frames[i].line);
 		if (l < 0)
 			return l == -ENOSPC ? 0 : (int)l;
+		ids[i] = l;
 		if (i == 0) {
 			p->funcs[f].self++;
 			p->lines[l].self++;
@@ -141,7 +218,7 @@ int profile__add(struct profile *p, const struct pyframe *frames, int n, int sta
 			p->lines[l].total++;
 		}
 	}
-	return 0;
+	return stack_add(p, ids, n);
 }
 
 static const struct profile *sort_ctx;
@@ -222,4 +299,31 @@ json_t *profile__top(const struct profile *p, int limit)
 		      (double)p->kernel_io / p->samples : 0.0, "gc", p->samples ? (double)p->gc / p->samples : 0.0,
 		      "functions_by_self", self, "functions_by_total", total, "lines", lines);
 	return o;
+}
+
+json_t *profile__stacks(const struct profile *p)
+{
+	json_t *frames = json_array(), *stacks = json_array();
+
+	for (size_t i = 0; i < p->nlines; i++) {
+		const struct line *l = &p->lines[i];
+		const struct func *f = &p->funcs[l->func];
+
+		json_array_append_new(frames, json_pack("{s:s, s:s, s:i, s:i}", "function", f->name, "file", f->file,
+							"line", l->line, "firstline", f->firstline));
+	}
+	for (size_t i = 0; i < p->capstacks; i++) {
+		const struct stack *s = &p->stacks[i];
+		json_t *ids;
+
+		if (!s->hash)
+			continue;
+		ids = json_array();
+		for (uint32_t k = 0; k < s->n; k++)
+			json_array_append_new(ids, json_integer(s->ids[k]));
+		json_array_append_new(stacks, json_pack("{s:o, s:I}", "frames", ids, "count", (json_int_t)s->count));
+	}
+	return json_pack("{s:I, s:I, s:I, s:o, s:o}", "samples", (json_int_t)p->samples, "no_python_samples",
+			 (json_int_t)p->no_python, "dropped_stacks", (json_int_t)p->dropped_stacks, "frames", frames,
+			 "stacks", stacks);
 }

@@ -16,6 +16,11 @@ void profile__free(struct profile *p);
  * Returns 0 or -ENOMEM.
  */
 int profile__add(struct profile *p, const struct pyframe *frames, int n, int state, int gc);
+/*
+ * Every distinct stack with its count: {"frames": [{function, file, line,
+ * firstline}], "stacks": [{"frames": [index, ...] innermost first, "count"}]}.
+ */
+json_t *profile__stacks(const struct profile *p);
 /* Top functions (self and total) and lines; limit rows each. */
 json_t *profile__top(const struct profile *p, int limit);
 

@@ -18,6 +18,7 @@ static const struct {
 	{ "detach", REQ_DETACH, 1 },
 	{ "gc", REQ_GC, 1 },
 	{ "top", REQ_TOP, 1 },
+	{ "record", REQ_RECORD, 1 },
 };
 
 #define BAD(c, ...)                                    \
@@ -62,7 +63,7 @@ int protocol_parse(const char *buf, size_t len, struct request *r, const char **
 		if (strcmp(name, commands[i].name) == 0)
 			break;
 	if (i == sizeof(commands) / sizeof(commands[0]))
-		BAD(PP_ERR_UNKNOWN_CMD, "unknown command \"%.64s\" (known: classify, gc, top, status, list, detach)", name);
+		BAD(PP_ERR_UNKNOWN_CMD, "unknown command \"%.64s\" (known: classify, gc, top, record, status, list, detach)", name);
 	r->cmd = commands[i].cmd;
 	if (commands[i].needs_pid) {
 		pid = json_object_get(root, "pid");
@@ -79,7 +80,7 @@ int protocol_parse(const char *buf, size_t len, struct request *r, const char **
 			BAD(PP_ERR_BAD_REQUEST, "\"limit\" must be an integer from 1 to 1000");
 		r->limit = (int)json_integer_value(v);
 	}
-	if (secs && (r->cmd == REQ_CLASSIFY || r->cmd == REQ_GC || r->cmd == REQ_TOP)) {
+	if (secs && r->cmd != REQ_STATUS && r->cmd != REQ_LIST && r->cmd != REQ_DETACH) {
 		double s = json_number_value(secs);
 
 		if (!json_is_number(secs) || !isfinite(s) || s < PP_CTL_MIN_SECONDS || s > PP_CTL_MAX_SECONDS)

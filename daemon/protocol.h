@@ -5,7 +5,7 @@
 #include <sys/types.h>
 #include <jansson.h>
 
-enum req_cmd { REQ_CLASSIFY, REQ_STATUS, REQ_LIST, REQ_DETACH, REQ_GC, REQ_TOP };
+enum req_cmd { REQ_CLASSIFY, REQ_STATUS, REQ_LIST, REQ_DETACH, REQ_GC, REQ_TOP, REQ_RECORD };
 
 struct request {
 	enum req_cmd cmd;

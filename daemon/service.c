@@ -133,6 +133,19 @@ static void fail_pending(struct service *svc, struct pending *p, const char *cod
 	remove_pending(svc, p);
 }
 
+/* A recording ends with whatever it has, also when the process exits early. */
+static void finish_record(struct service *svc, struct pending *p, bool partial)
+{
+	double observed = (now_ns() - p->start.ts) / 1e9;
+	json_t *body = json_pack("{s:i, s:f, s:f, s:b, s:o, s:i, s:o}", "pid", (int)p->s->pid, "window_seconds",
+				 observed, "requested_seconds", p->seconds, "partial", partial, "python",
+				 report_python(&p->s->py), "sample_hz", (int)svc->o->sample_hz, "profile",
+				 profile__stacks(p->prof));
+
+	ctl_server__reply(p->c, protocol_ok(body));
+	remove_pending(svc, p);
+}
+
 static void finish_pending(struct service *svc, struct pending *p)
 {
 	static struct pythread pyt[1024];
@@ -144,6 +157,10 @@ static void finish_pending(struct service *svc, struct pending *p)
 	struct verdict v;
 	json_t *body;
 
+	if (p->cmd == REQ_RECORD) {
+		finish_record(svc, p, false);
+		return;
+	}
 	if (session__snapshot(p->s, svc->ld, &end) || window__diff(&w, &p->start, &end)) {
 		snapshot__clear(&end);
 		fail_pending(svc, p, PP_ERR_INTERNAL, "out of memory building the window");
@@ -213,6 +230,12 @@ static void session_event(struct watch *w, uint32_t events)
 		next = p->next;
 		if (p->s != s)
 			continue;
+		if (p->cmd == REQ_RECORD) {
+			/* A profile of the part that ran is still a valid profile. */
+			loader__ringbuf_consume(svc->ld);
+			finish_record(svc, p, true);
+			continue;
+		}
 		snprintf(msg, sizeof(msg), "process %d exited during the window: observed %.2f s of %.2f s", s->pid,
 			 (now - p->start.ts) / 1e9, p->seconds);
 		fail_pending(svc, p, PP_ERR_EXITED, msg);
@@ -318,7 +341,7 @@ static void do_classify(struct service *svc, struct client *c, const struct requ
 	s->refs++;
 	p->cmd = r->cmd;
 	p->limit = r->limit;
-	if (r->cmd == REQ_TOP) {
+	if (r->cmd == REQ_TOP || r->cmd == REQ_RECORD) {
 		int err = session__stacks(s, svc->ld, true);
 
 		p->prof = err ? NULL : profile__new();
@@ -416,6 +439,7 @@ void service__request(void *ctx, struct client *c, const char *line, size_t len)
 	case REQ_CLASSIFY:
 	case REQ_GC:
 	case REQ_TOP:
+	case REQ_RECORD:
 		do_classify(svc, c, &r);
 		break;
 	case REQ_DETACH:

@@ -4,7 +4,7 @@
  * over a stream Unix socket. docs/protocol.md is the reference.
  *
  * Versions:
- *   1  classify, gc, top, status, list, detach; every request carries "v": 1.
+ *   1  classify, gc, top, record, status, list, detach; every request carries "v": 1.
  */
 #ifndef PYPROBE_CTL_H
 #define PYPROBE_CTL_H

@@ -67,3 +67,47 @@ teardown() {
 	run_pyprobe -1 top 999999999
 	[[ $output == *"no such process"* ]]
 }
+
+@test "record writes folded stacks whose counts add up to the samples" {
+	start_workload /usr/bin/python3 hot_function
+	run_pyprobe -0 record "$WL_PID" --seconds 1 -o "$TEST_DIR/p.folded"
+	[[ $output == *"samples"*"-> $TEST_DIR/p.folded (folded)"* ]]
+	grep -q '^<module> (.*hot_function.py:[0-9]*);hot_loop (.*hot_function.py:13) [0-9]*$' "$TEST_DIR/p.folded"
+	local sum
+	sum=$(awk '{ s += $NF } END { print s }' "$TEST_DIR/p.folded")
+	[ "$sum" -gt 50 ]
+	run_pyprobe -2 record "$WL_PID" --format svg -o "$TEST_DIR/x"
+	run_pyprobe -2 record "$WL_PID"
+}
+
+@test "record --format pprof loads in go tool pprof with the hot function on top" {
+	command -v go >/dev/null || { echo "go (golang-go) is needed: make check installs it"; return 1; }
+	start_workload /usr/bin/python3 hot_function
+	run_pyprobe -0 record "$WL_PID" --seconds 1 --format pprof -o "$TEST_DIR/p.pb.gz"
+	[ "$(head -c 2 "$TEST_DIR/p.pb.gz" | od -An -tx1 | tr -d ' ')" = 1f8b ]	# gzip
+	run go tool pprof -top "$TEST_DIR/p.pb.gz"
+	[ "$status" -eq 0 ]
+	echo "$output" | head -8 >&3
+	[[ $(echo "$output" | grep -A1 'flat%' | tail -1) == *hot_loop* ]]
+	run go tool pprof -raw "$TEST_DIR/p.pb.gz"
+	[[ $output == *"[module]"*  ]]
+}
+
+@test "record --format speedscope writes the speedscope schema" {
+	start_workload /usr/bin/python3 hot_function
+	run_pyprobe -0 record "$WL_PID" --seconds 1 --format speedscope -o "$TEST_DIR/p.json"
+	run jq -r '."$schema"' "$TEST_DIR/p.json"
+	[ "$output" = "https://www.speedscope.app/file-format-schema.json" ]
+	run jq '.profiles[0] | (.weights | add) == .endValue and (.samples | length) == (.weights | length)' "$TEST_DIR/p.json"
+	[ "$output" = true ]
+	run jq -r '[.shared.frames[].name] | index("hot_loop") != null' "$TEST_DIR/p.json"
+	[ "$output" = true ]
+}
+
+@test "a target that exits mid-record yields a valid partial profile" {
+	PYPROBE_WORKLOAD_SECONDS=1.5 start_workload /usr/bin/python3 hot_function
+	run_pyprobe -0 record "$WL_PID" --seconds 10 -o "$TEST_DIR/partial.folded"
+	[[ $output == *"partial profile"* ]]
+	[ "$(awk '{ s += $NF } END { print s }' "$TEST_DIR/partial.folded")" -gt 20 ]
+	grep -q 'hot_loop' "$TEST_DIR/partial.folded"
+}
