@@ -45,6 +45,11 @@ static void print_human(json_t *r)
 		printf("  %6.1f %6.1f  %s (%s:%lld)\n", 100 * num(row, "self_share"), 100 * num(row, "total_share"),
 		       json_string_value(json_object_get(row, "function")), json_string_value(json_object_get(row, "file")),
 		       json_integer_value(json_object_get(row, "line")));
+	printf("\nnative leaves (where the CPU was in machine code):\n  %6s  %s\n", "SELF%", "FUNCTION  OBJECT (KIND)");
+	json_array_foreach(json_object_get(prof, "native_leaves"), i, row)
+		printf("  %6.1f  %s  %s (%s)\n", 100 * num(row, "share"),
+		       json_string_value(json_object_get(row, "symbol")) ?: "?", json_string_value(json_object_get(row, "object")),
+		       json_string_value(json_object_get(row, "kind")));
 	printf("\nlines by self samples:\n  %6s  %s\n", "SELF%", "FILE:LINE (FUNCTION)");
 	json_array_foreach(json_object_get(prof, "lines"), i, row)
 		printf("  %6.1f  %s:%lld (%s)\n", 100 * num(row, "self_share"),

@@ -33,7 +33,15 @@ struct stack {
 	uint32_t n;
 };
 
+struct native {
+	char *symbol, *object;
+	const char *kind;	/* static strings from nativesym */
+	uint64_t count;
+};
+
 struct profile {
+	struct native *natives;
+	size_t nnatives, capnatives;
 	struct stack *stacks;	/* open addressing, capstacks a power of two */
 	size_t nstacks, capstacks;
 	uint64_t dropped_stacks;
@@ -60,6 +68,11 @@ void profile__free(struct profile *p)
 	}
 	for (size_t i = 0; i < p->capstacks; i++)
 		free(p->stacks[i].ids);
+	for (size_t i = 0; i < p->nnatives; i++) {
+		free(p->natives[i].symbol);
+		free(p->natives[i].object);
+	}
+	free(p->natives);
 	free(p->stacks);
 	free(p->funcs);
 	free(p->lines);
@@ -221,6 +234,48 @@ int profile__add(struct profile *p, const struct pyframe *frames, int n, int sta
 	return stack_add(p, ids, n);
 }
 
+#define MAX_NATIVES 5000
+
+int profile__add_native(struct profile *p, const char *symbol, const char *object, const char *kind)
+{
+	const char *sym = symbol ? symbol : "";
+
+	for (size_t i = 0; i < p->nnatives; i++) {
+		struct native *n = &p->natives[i];
+
+		if (!strcmp(n->symbol, sym) && !strcmp(n->object, object)) {
+			n->count++;
+			return 0;
+		}
+	}
+	if (p->nnatives >= MAX_NATIVES)
+		return 0;
+	if (p->nnatives == p->capnatives) {
+		size_t cap = p->capnatives ? p->capnatives * 2 : 64;
+		struct native *v = realloc(p->natives, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		p->natives = v;
+		p->capnatives = cap;
+	}
+	p->natives[p->nnatives] = (struct native){ strdup(sym), strdup(object), kind, 1 };
+	if (!p->natives[p->nnatives].symbol || !p->natives[p->nnatives].object) {
+		free(p->natives[p->nnatives].symbol);
+		free(p->natives[p->nnatives].object);
+		return -ENOMEM;
+	}
+	p->nnatives++;
+	return 0;
+}
+
+static int by_native_count(const void *a, const void *b)
+{
+	const struct native *x = a, *y = b;
+
+	return x->count < y->count ? 1 : x->count > y->count ? -1 : 0;
+}
+
 static const struct profile *sort_ctx;
 
 static int by_func_self(const void *a, const void *b)
@@ -256,8 +311,9 @@ static json_t *func_row(const struct profile *p, size_t i)
 			 p->samples ? (double)f->total / p->samples : 0.0);
 }
 
-json_t *profile__top(const struct profile *p, int limit)
+json_t *profile__top(struct profile *p, int limit)
 {
+	json_t *natives;
 	size_t nf = p->nfuncs, nl = p->nlines;
 	size_t *fi = malloc((nf ? nf : 1) * sizeof(size_t)), *li = malloc((nl ? nl : 1) * sizeof(size_t));
 	json_t *self = json_array(), *total = json_array(), *lines = json_array(), *o;
@@ -292,12 +348,24 @@ json_t *profile__top(const struct profile *p, int limit)
 	}
 	free(fi);
 	free(li);
+	natives = json_array();
+	if (p->nnatives)
+		qsort(p->natives, p->nnatives, sizeof(*p->natives), by_native_count);
+	for (size_t i = 0; i < p->nnatives && (int)i < limit; i++) {
+		const struct native *n = &p->natives[i];
+
+		json_array_append_new(natives, json_pack("{s:s?, s:s, s:s, s:I, s:f}", "symbol", *n->symbol ? n->symbol : NULL,
+							 "object", n->object, "kind", n->kind, "samples",
+							 (json_int_t)n->count, "share",
+							 p->samples ? (double)n->count / p->samples : 0.0));
+	}
 	o = json_pack("{s:I, s:I, s:I, s:{s:f, s:f, s:f, s:f}, s:o, s:o, s:o}", "samples", (json_int_t)p->samples,
 		      "python_samples", (json_int_t)p->python, "no_python_samples", (json_int_t)p->no_python, "share",
 		      "gil", p->samples ? (double)p->gil / p->samples : 0.0, "native", p->samples ?
 		      (double)(p->nogil + p->unknown) / p->samples : 0.0, "kernel_io", p->samples ?
 		      (double)p->kernel_io / p->samples : 0.0, "gc", p->samples ? (double)p->gc / p->samples : 0.0,
 		      "functions_by_self", self, "functions_by_total", total, "lines", lines);
+	json_object_set_new(o, "native_leaves", natives);
 	return o;
 }
 

@@ -16,12 +16,14 @@ void profile__free(struct profile *p);
  * Returns 0 or -ENOMEM.
  */
 int profile__add(struct profile *p, const struct pyframe *frames, int n, int state, int gc);
+/* The sample's native leaf (where the CPU was in machine code). */
+int profile__add_native(struct profile *p, const char *symbol, const char *object, const char *kind);
 /*
  * Every distinct stack with its count: {"frames": [{function, file, line,
  * firstline}], "stacks": [{"frames": [index, ...] innermost first, "count"}]}.
  */
 json_t *profile__stacks(const struct profile *p);
 /* Top functions (self and total) and lines; limit rows each. */
-json_t *profile__top(const struct profile *p, int limit);
+json_t *profile__top(struct profile *p, int limit);	/* sorts the native leaves in place */
 
 #endif

@@ -474,14 +474,18 @@ void service__client_closed(void *ctx, struct client *c)
 static void stack_event(struct service *svc, struct session *s, const struct pp_stack_event *ev)
 {
 	static struct pyframe frames[PP_MAX_FRAMES];
+	struct nativeloc leaf = {};
 	int n = -1;
 
 	for (struct pending *p = svc->pending; p; p = p->next) {
 		if (p->s != s || !p->prof || ev->ts < p->start.ts)
 			continue;
-		if (n < 0)
+		if (n < 0) {
 			n = session__resolve_stack(s, ev, frames, PP_MAX_FRAMES);
+			session__resolve_native(s, ev->ip, &leaf);
+		}
 		profile__add(p->prof, frames, n, ev->state, ev->gc);
+		profile__add_native(p->prof, leaf.symbol, leaf.object, leaf.kind);
 	}
 }
 

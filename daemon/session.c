@@ -164,6 +164,7 @@ void session__free(struct session *s, struct loader *ld)
 	gc_detach(s);
 	gc_log__free(&s->gc_log);
 	pysym__free(s->sym);
+	nativesym__free(s->nsym);
 	loader__remove_target(ld, s->pid);
 	if (s->w.fd >= 0)
 		close(s->w.fd);
@@ -280,6 +281,9 @@ int session__stacks(struct session *s, struct loader *ld, bool on)
 		s->nstack_users = 0;
 		return -ENOMEM;
 	}
+	/* Mappings as they are now; libraries loaded later resolve as "unknown". */
+	nativesym__free(s->nsym);
+	s->nsym = nativesym__new(s->pid, s->py.elf_path);
 	pc = (struct pp_pystack_cfg){
 		.interp_head_addr = s->py.interp_head_addr,
 		.interp_next = off(o->interp_next),
@@ -313,4 +317,13 @@ int session__resolve_stack(struct session *s, const struct pp_stack_event *ev, s
 		if (pysym__resolve(s->sym, ev->frames[i].code, ev->frames[i].instr, &out[n]) == 0)
 			n++;
 	return n;
+}
+
+void session__resolve_native(struct session *s, uint64_t ip, struct nativeloc *out)
+{
+	if (!s->nsym || nativesym__lookup(s->nsym, ip, out)) {
+		out->symbol = NULL;
+		out->object = "?";
+		out->kind = "unknown";
+	}
 }

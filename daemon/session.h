@@ -6,6 +6,7 @@
 #include "gcstats.h"
 #include "pyinspect.h"
 #include "pysym.h"
+#include "nativesym.h"
 #include "window.h"
 
 struct loader;
@@ -30,6 +31,7 @@ struct session {
 	/* CPU profiles: stack walking is on while nstack_users > 0. */
 	unsigned int nstack_users;
 	struct pysym *sym;
+	struct nativesym *nsym;
 	struct session *next;
 };
 
@@ -53,6 +55,8 @@ int session__stacks(struct session *s, struct loader *ld, bool on);
  * Unresolvable frames are left out. Returns the number of frames.
  */
 int session__resolve_stack(struct session *s, const struct pp_stack_event *ev, struct pyframe *out, int max);
+/* The sampled native address: object and function. */
+void session__resolve_native(struct session *s, uint64_t ip, struct nativeloc *out);
 /* A collection was timed. */
 void session__gc_pause(struct session *s, const struct gc_pause *p);
 /* The rate guard tripped: drop the exact GC probes, estimate from samples. */

@@ -51,11 +51,28 @@ teardown() {
 	start_workload /usr/bin/python3 hot_function
 	run_pyprobe -0 top "$WL_PID" --seconds 1 --json
 	[ "$(json_get '.profile.share.gil > 0.9')" = true ]
+	# Debian's interpreter is stripped: the leaf is still named as the interpreter.
+	[ "$(json_get '.profile.native_leaves[0].kind')" = interpreter ]
 	stop_workload
 	start_workload /usr/bin/python3 native_threads
 	run_pyprobe -0 top "$WL_PID" --seconds 1 --json
 	[ "$(json_get '.profile.share.native > 0.7')" = true ]
 	[ "$(json_get '[.profile.functions_by_self[].function] | index("work") != null')" = true ]
+	# The GIL-free time is in zlib (stripped here: named by object, not function).
+	echo "# $(json_get '.profile.native_leaves[0:3] | tostring')" >&3
+	[[ $(json_get '.profile.native_leaves[0].object') == libz.so* ]]
+	[ "$(json_get '.profile.native_leaves[0].kind')" = library ]
+}
+
+@test "native leaves are named from the symbol table where there is one" {
+	local py
+	py=$(interpreters | grep -E 'python3\.12$') || { echo "no pyenv 3.12"; return 1; }
+	start_workload "$py" hot_function
+	run_pyprobe -0 top "$WL_PID" --seconds 1 --json
+	echo "# $(json_get '.profile.native_leaves[0:2] | tostring')" >&3
+	[ "$(json_get '.profile.native_leaves[0].kind')" = interpreter ]
+	[[ $(json_get '.profile.native_leaves[0].object') == libpython3.12.so* ]]
+	[ "$(json_get '.profile.native_leaves[0].symbol | type')" = string ]
 }
 
 @test "pyprobe top human output and errors" {
@@ -63,6 +80,7 @@ teardown() {
 	run_pyprobe -0 top "$WL_PID" --seconds 0.5 --limit 3
 	[[ $output == *"functions by self samples:"*"hot_loop ("*"hot_function.py:"* ]]
 	[[ $output == *"lines by self samples:"* ]]
+	[[ $output == *"native leaves"*"(interpreter)"* ]]
 	run_pyprobe -2 top "$WL_PID" --limit 0
 	run_pyprobe -1 top 999999999
 	[[ $output == *"no such process"* ]]

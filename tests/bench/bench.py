@@ -28,13 +28,13 @@ def pyprobe(sock, *args, check=True):
     return r.stdout
 
 
-def run_target(sock, kind, n, observed):
+def run_target(sock, kind, n, observed, cmd="classify"):
     p = subprocess.Popen([PY, os.path.join(HERE, "target.py"), kind, str(n)],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert p.stdout.readline().strip() == "ready"
     client = None
     if observed:
-        client = subprocess.Popen([os.path.join(BIN, "pyprobe"), "--socket", sock, "classify",
+        client = subprocess.Popen([os.path.join(BIN, "pyprobe"), "--socket", sock, cmd,
                                    str(p.pid), "--seconds", "600", "--json"],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(200):
@@ -54,16 +54,16 @@ def run_target(sock, kind, n, observed):
     return elapsed
 
 
-def slowdown(sock, kind, n):
+def slowdown(sock, kind, n, cmd="classify"):
     """Paired runs, order alternating; returns (median off, median on, median ratio, min, max)."""
     off, on, ratios = [], [], []
     for i in range(ROUNDS):
         if i % 2:
-            b = run_target(sock, kind, n, True)
+            b = run_target(sock, kind, n, True, cmd)
             a = run_target(sock, kind, n, False)
         else:
             a = run_target(sock, kind, n, False)
-            b = run_target(sock, kind, n, True)
+            b = run_target(sock, kind, n, True, cmd)
         off.append(a)
         on.append(b)
         ratios.append(b / a)
@@ -79,22 +79,37 @@ def rss_kb(pid):
     return 0
 
 
+def start_daemon(sock, *args):
+    d = subprocess.Popen([os.path.join(BIN, "pyprobed"), "--foreground", "--socket", sock] + list(args),
+                         stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        if os.path.exists(sock):
+            break
+        time.sleep(0.05)
+    return d
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="pyprobe-bench.")
     sock = os.path.join(tmp, "sock")
-    daemon = subprocess.Popen([os.path.join(BIN, "pyprobed"), "--foreground", "--socket", sock],
-                              stderr=subprocess.DEVNULL)
+    daemon = start_daemon(sock)
     try:
-        for _ in range(100):
-            if os.path.exists(sock):
-                break
-            time.sleep(0.05)
         rss_idle = rss_kb(daemon.pid)
         rows = []
         for kind, n, what in (("cpu", 15000000, "CPU-bound Python loop"),
                               ("switch", 100000, "two threads ping-ponging on one CPU (%.0fk sw/s)"),
                               ("gc", 1500, "GC-heavy loop, every collection timed")):
             rows.append((what,) + slowdown(sock, kind, n))
+        # CPU sampling with Python stacks walked in BPF, at the default rate and at 999 Hz.
+        rows.append(("CPU-bound loop, top (stack walks) at 99 Hz",) + slowdown(sock, "cpu", 15000000, "top"))
+        fast_sock = os.path.join(tmp, "sock999")
+        fast = start_daemon(fast_sock, "--sample-hz", "999")
+        try:
+            rows.append(("CPU-bound loop, top (stack walks) at 999 Hz",) +
+                        slowdown(fast_sock, "cpu", 15000000, "top"))
+        finally:
+            fast.terminate()
+            fast.wait()
 
         # Attach latency and classify latency beyond the window, on a fresh target each time.
         attach, extra = [], []
@@ -118,6 +133,11 @@ def main():
                 what = what % (2 * 100000 / off / 1000)
             print("%-44s %8.3f %8.3f %8.2f%%  %+.1f%% .. %+.1f%%"
                   % (what, off, on, 100 * (ratio - 1), 100 * (lo - 1), 100 * (hi - 1)))
+        # Cost of one sample with a stack walk: the extra time over the samples taken.
+        for what, off, on, ratio, lo, hi in rows:
+            if "999 Hz" in what:
+                print("per-sample cost with stack walk (999 Hz)      %.1f us"
+                      % (1e6 * off * (ratio - 1) / (999 * on)))
         print("attach latency (request to probes live)      median %.1f ms, max %.1f ms"
               % (statistics.median(attach), max(attach)))
         print("classify latency beyond its window           median %.0f ms, max %.0f ms"
