@@ -11,14 +11,15 @@
 #include "export.h"
 
 static const char help[] =
-	"Usage: pyprobe record PID -o FILE [--seconds N] [--format folded|pprof|speedscope]\n"
+	"Usage: pyprobe record PID -o FILE [--seconds N] [--format folded|pprof|speedscope|svg]\n"
 	"Sample process PID's threads while they run on a CPU for N seconds and write\n"
 	"the Python stacks to FILE ('-' for standard output). If the process exits\n"
 	"early, the part recorded so far is written.\n\n"
 	"  -o, --output FILE   where to write the profile (required)\n"
 	"  -f, --format F      folded (flamegraph.pl, inferno; default), pprof\n"
 	"                      (gzip-compressed protobuf: go tool pprof, Pyroscope,\n"
-	"                      Parca) or speedscope (JSON for speedscope.app)\n"
+	"                      Parca), speedscope (JSON for speedscope.app) or svg\n"
+	"                      (a flame graph to open in a browser)\n"
 	"  -n, --seconds N     length of the recording (default 2, 0.1-3600)\n"
 	"  -h, --help          this help\n";
 
@@ -46,8 +47,10 @@ int cmd_record(const struct cli *cli, int argc, char **argv)
 			break;
 		case 'f':
 			format = optarg;
-			if (strcmp(format, "folded") && strcmp(format, "pprof") && strcmp(format, "speedscope")) {
-				fprintf(stderr, "pyprobe record: unknown format '%s' (folded, pprof, speedscope)\n", format);
+			if (strcmp(format, "folded") && strcmp(format, "pprof") && strcmp(format, "speedscope") &&
+			    strcmp(format, "svg")) {
+				fprintf(stderr, "pyprobe record: unknown format '%s' (folded, pprof, speedscope, svg)\n",
+					format);
 				return EXIT_USAGE;
 			}
 			break;
@@ -88,6 +91,8 @@ int cmd_record(const struct cli *cli, int argc, char **argv)
 				   (long long)(1e9 * json_number_value(json_object_get(r, "window_seconds"))));
 	else if (!strcmp(format, "speedscope"))
 		err = export_speedscope(f, prof, name);
+	else if (!strcmp(format, "svg"))
+		err = export_svg(f, prof, name);
 	else
 		err = export_folded(f, prof);
 	if (f != stdout && fclose(f))

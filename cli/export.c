@@ -262,3 +262,136 @@ out:
 	free(names);
 	return ret;
 }
+
+/* Flame graph: a tree of frames, children merged by frame index, widths by samples. */
+struct node {
+	long long frame, count;
+	struct node *child, *next;
+};
+
+static struct node *child_of(struct node *n, long long frame)
+{
+	struct node *c;
+
+	for (c = n->child; c; c = c->next)
+		if (c->frame == frame)
+			return c;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->frame = frame;
+	c->next = n->child;
+	n->child = c;
+	return c;
+}
+
+static void free_tree(struct node *n)
+{
+	while (n) {
+		struct node *next = n->next;
+
+		free_tree(n->child);
+		free(n);
+		n = next;
+	}
+}
+
+static int depth_of(const struct node *n)
+{
+	int d = 0;
+
+	for (const struct node *c = n->child; c; c = c->next) {
+		int x = depth_of(c);
+
+		if (x > d)
+			d = x;
+	}
+	return d + 1;
+}
+
+static void xml_text(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '<')
+			fputs("&lt;", f);
+		else if (*s == '>')
+			fputs("&gt;", f);
+		else if (*s == '&')
+			fputs("&amp;", f);
+		else if (*s == '"')
+			fputs("&quot;", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+#define SVG_W 1200.0
+#define ROW 17
+
+static void draw(FILE *f, json_t *frames, const struct node *n, double x, int level, int height, long long total)
+{
+	for (const struct node *c = n->child; c; c = c->next) {
+		double w = SVG_W * c->count / total;
+		json_t *fr = json_array_get(frames, c->frame);
+		const char *fn = str(fr, "function");
+		unsigned h = 2166136261u;
+		char label[256];
+		int y = height - (level + 1) * ROW;
+
+		for (const char *p = fn; *p; p++)
+			h = (h ^ (unsigned char)*p) * 16777619u;
+		snprintf(label, sizeof(label), "%s (%s:%lld) %lld samples, %.1f%%", fn, str(fr, "file"), num(fr, "line"),
+			 c->count, 100.0 * c->count / total);
+		fputs("<g><title>", f);
+		xml_text(f, label);
+		fprintf(f, "</title><rect x=\"%.2f\" y=\"%d\" width=\"%.2f\" height=\"%d\" fill=\"rgb(%u,%u,%u)\" "
+			   "rx=\"2\"/>", x, y, w > 0.5 ? w - 0.5 : w, ROW - 1, 205 + h % 50, 80 + (h >> 8) % 120,
+			(h >> 16) % 60);
+		if (w > 30) {
+			int chars = (int)(w / 7);
+
+			fprintf(f, "<text x=\"%.2f\" y=\"%d\">", x + 3, y + 12);
+			snprintf(label, sizeof(label), "%.*s", chars < 250 ? chars : 250, fn);
+			xml_text(f, label);
+			fputs("</text>", f);
+		}
+		fputs("</g>\n", f);
+		draw(f, frames, c, x, level + 1, height, total);
+		x += w;
+	}
+}
+
+int export_svg(FILE *f, json_t *profile, const char *title)
+{
+	json_t *frames = json_object_get(profile, "frames"), *stacks = json_object_get(profile, "stacks"), *s;
+	struct node root = { .frame = -1 };
+	int height, ok = 1;
+	size_t i;
+
+	json_array_foreach(stacks, i, s) {
+		json_t *ids = json_object_get(s, "frames");
+		struct node *n = &root;
+		long long count = num(s, "count");
+
+		root.count += count;
+		for (size_t k = json_array_size(ids); k-- > 0 && n;) {
+			n = child_of(n, json_integer_value(json_array_get(ids, k)));
+			if (n)
+				n->count += count;
+			else
+				ok = 0;
+		}
+	}
+	height = (depth_of(&root) + 2) * ROW + 10;
+	fprintf(f, "<?xml version=\"1.0\" standalone=\"no\"?>\n<svg version=\"1.1\" width=\"%.0f\" height=\"%d\" "
+		   "xmlns=\"http://www.w3.org/2000/svg\" font-family=\"Verdana\" font-size=\"12\">\n"
+		   "<rect width=\"100%%\" height=\"100%%\" fill=\"#f8f8f8\"/>\n<text x=\"%.0f\" y=\"16\" "
+		   "text-anchor=\"middle\" font-size=\"15\">", SVG_W, height, SVG_W / 2);
+	xml_text(f, title);
+	fprintf(f, " (%lld samples)</text>\n", root.count);
+	if (root.count)
+		draw(f, frames, &root, 0, 0, height - 4, root.count);
+	fputs("</svg>\n", f);
+	free_tree(root.child);
+	return ok ? 0 : -1;
+}

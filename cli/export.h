@@ -12,5 +12,7 @@
 int export_folded(FILE *f, json_t *profile);
 int export_speedscope(FILE *f, json_t *profile, const char *name);
 int export_pprof(FILE *f, json_t *profile, long long period_ns, long long duration_ns);
+/* A self-contained SVG flame graph (outermost frame at the bottom), with tooltips. */
+int export_svg(FILE *f, json_t *profile, const char *title);
 
 #endif

@@ -94,7 +94,7 @@ teardown() {
 	local sum
 	sum=$(awk '{ s += $NF } END { print s }' "$TEST_DIR/p.folded")
 	[ "$sum" -gt 50 ]
-	run_pyprobe -2 record "$WL_PID" --format svg -o "$TEST_DIR/x"
+	run_pyprobe -2 record "$WL_PID" --format png -o "$TEST_DIR/x"
 	run_pyprobe -2 record "$WL_PID"
 }
 
@@ -128,4 +128,12 @@ teardown() {
 	[[ $output == *"partial profile"* ]]
 	[ "$(awk '{ s += $NF } END { print s }' "$TEST_DIR/partial.folded")" -gt 20 ]
 	grep -q 'hot_loop' "$TEST_DIR/partial.folded"
+}
+
+@test "record --format svg draws a flame graph with the hot function" {
+	start_workload /usr/bin/python3 hot_function
+	run_pyprobe -0 record "$WL_PID" --seconds 1 --format svg -o "$TEST_DIR/p.svg"
+	/usr/bin/python3 -c 'import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])' "$TEST_DIR/p.svg"
+	grep -q '<title>hot_loop (.*hot_function.py:13)' "$TEST_DIR/p.svg"
+	grep -q '<title>&lt;module&gt;' "$TEST_DIR/p.svg"
 }
