@@ -89,6 +89,56 @@ struct py_offsets {
 	int unicode_length;        /* PyASCIIObject.length */
 	int unicode_ascii_size;    /* sizeof(PyASCIIObject): data of compact ASCII strings */
 	int unicode_compact_size;  /* sizeof(PyCompactUnicodeObject): data of compact non-ASCII strings */
+	/*
+	 * _Py_DebugOffsets (3.13+): the struct at offset 0 of _PyRuntime
+	 * (_PyRuntime.debug_offsets) that CPython fills with a static
+	 * initialiser of offsetof()/sizeof() values of its own build, so the
+	 * target (and its libpython file, section .PyRuntime) publishes them:
+	 * char cookie[8] = "xdebugpy" (no NUL), uint64 version =
+	 * PY_VERSION_HEX, uint64 free_threaded, then groups of uint64 values.
+	 * Each dbg_X is the byte position INSIDE that struct of the uint64
+	 * publishing the target's value of field X above (read it at
+	 * &_PyRuntime + dbg_X); -1 where there is none (3.6-3.12 have no
+	 * _Py_DebugOffsets).  The layout is only stable within a minor
+	 * version: check the cookie and that version's major/minor match the
+	 * row before reading, and read dbg_size bytes.  gen-pyoffsets.sh
+	 * checks every value stored in the libpython's .PyRuntime against the
+	 * row.  Not 1:1: dbg_gil_locked and dbg_gil_last_holder publish
+	 * offsetof(PyInterpreterState, _gil.locked / _gil.last_holder), i.e.
+	 * offsetof(PyInterpreterState, _gil) + gil_locked / gil_last_holder:
+	 * relative to an interpreter, in its OWN GIL (interp->_gil), which is
+	 * the one in use only if interp->ceval.gil == &interp->_gil (always
+	 * for the main interpreter; rt_gil is the main interpreter's _gil).
+	 */
+	int dbg_cookie;            /* cookie */
+	int dbg_version;           /* version (PY_VERSION_HEX) */
+	int dbg_size;              /* sizeof(_Py_DebugOffsets) (a size, not a position) */
+	int dbg_runtime_size;      /* runtime_state.size */
+	int dbg_rt_interp_head;    /* runtime_state.interpreters_head */
+	int dbg_interp_next, dbg_interp_id;
+	int dbg_interp_tstate_head; /* interpreter_state.threads_head */
+	int dbg_interp_gc, dbg_interp_ceval_gil;
+	int dbg_gil_locked;        /* interpreter_state.gil_runtime_state_locked (see above) */
+	int dbg_gil_last_holder;   /* interpreter_state.gil_runtime_state_holder (see above) */
+	int dbg_tstate_next, dbg_tstate_interp, dbg_tstate_current_frame,
+	    dbg_tstate_thread_id, dbg_tstate_native_thread_id;
+	int dbg_frame_back;        /* interpreter_frame.previous */
+	int dbg_frame_code;        /* interpreter_frame.executable */
+	int dbg_frame_instr;       /* interpreter_frame.instr_ptr */
+	int dbg_frame_owner;       /* interpreter_frame.owner */
+	int dbg_frame_size;        /* interpreter_frame.size */
+	int dbg_code_filename, dbg_code_name, dbg_code_qualname,
+	    dbg_code_linetable, dbg_code_firstlineno;
+	int dbg_code_code_adaptive; /* code_object.co_code_adaptive */
+	int dbg_code_size;         /* code_object.size */
+	int dbg_object_type;       /* pyobject.ob_type */
+	int dbg_type_name;         /* type_object.tp_name */
+	int dbg_tuple_item;        /* tuple_object.ob_item */
+	int dbg_bytes_sval;        /* bytes_object.ob_sval */
+	int dbg_var_size;          /* bytes_object.ob_size (offsetof(PyBytesObject, ob_base.ob_size)) */
+	int dbg_unicode_state, dbg_unicode_length; /* unicode_object.state, .length */
+	int dbg_unicode_ascii_size; /* unicode_object.asciiobject_size */
+	int dbg_gc_collecting;     /* gc.collecting */
 };
 
 const struct py_offsets *py_offsets__find(unsigned major, unsigned minor);
