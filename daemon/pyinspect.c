@@ -352,6 +352,51 @@ static void fill_gil_ranges(struct pyinfo *pi)
 }
 
 /*
+ * 3.13+: the interpreter publishes its own layout at the start of _PyRuntime
+ * (_Py_DebugOffsets). Read it from the target, check the cookie and the
+ * version, and let it override the compiled table: it describes this build,
+ * configure options included. Values are untrusted: each must be a plausible
+ * offset, or the whole block is ignored.
+ */
+#define DBG_FIELDS(X)                                                                              \
+	X(rt_interp_head) X(interp_next) X(interp_id) X(interp_tstate_head) X(interp_gc)            \
+	X(interp_ceval_gil) X(tstate_next) X(tstate_interp) X(tstate_current_frame)                 \
+	X(tstate_thread_id) X(tstate_native_thread_id) X(frame_back) X(frame_code) X(frame_instr)   \
+	X(frame_owner) X(code_filename) X(code_name) X(code_qualname) X(code_linetable)             \
+	X(code_firstlineno) X(code_code_adaptive) X(object_type) X(type_name) X(tuple_item)         \
+	X(bytes_sval) X(var_size) X(unicode_state) X(unicode_length) X(unicode_ascii_size)         \
+	X(gc_collecting)
+
+static void apply_debug_offsets(pid_t pid, struct pyinfo *pi)
+{
+	const struct py_offsets *o = pi->off;
+	uint8_t buf[4096];
+	uint64_t version = 0, v;
+	struct py_offsets n;
+
+	if (o->dbg_cookie < 0 || o->dbg_size <= 0 || o->dbg_size > (int)sizeof(buf) ||
+	    tmem_read(pid, pi->runtime_addr, buf, o->dbg_size) || memcmp(buf + o->dbg_cookie, "xdebugpy", 8))
+		return;
+	memcpy(&version, buf + o->dbg_version, sizeof(version));
+	if (((version >> 24) & 0xff) != pi->major || ((version >> 16) & 0xff) != pi->minor)
+		return;
+	n = *o;
+#define X(f)                                                                    \
+	if (o->dbg_##f >= 0) {                                                  \
+		memcpy(&v, buf + o->dbg_##f, sizeof(v));                         \
+		if (v >= (1u << 20))                                            \
+			return; /* not an offset into any of these structs */    \
+		n.f = (int)v;                                                    \
+	}
+	DBG_FIELDS(X)
+#undef X
+	/* The GC state's collecting flag is published relative to the GC state. */
+	pi->offsets = n;
+	pi->off = &pi->offsets;
+	pi->debug_offsets = true;
+}
+
+/*
  * Where the collector clone named name receives its generation (see the
  * bpf_cookie convention in events.h). From the DWARF and disassembly of each
  * build, checked live with bpftrace on every version (tools/gc-abi.md).
@@ -526,6 +571,8 @@ enum pyinspect_err pyinspect(pid_t pid, struct pyinfo *pi, char *msg, size_t msg
 		}
 		pi->runtime_addr = pi->load_bias + e.sym[S_RUNTIME].st_value;
 		pi->runtime_size = e.sym[S_RUNTIME].st_size;
+		apply_debug_offsets(pid, pi);
+		o = pi->off;
 		pi->gil_addr = pi->runtime_addr + o->rt_gil;
 		pi->interp_head_addr = pi->runtime_addr + o->rt_interp_head;
 		if (o->interp_ceval_gil >= 0) {

@@ -6,8 +6,7 @@
 #include <sys/types.h>
 #include <linux/types.h>
 #include "pyprobe/events.h"
-
-struct py_offsets;
+#include "pyoffsets.h"
 
 /* What target inspection found out about a CPython process. */
 struct pyinfo {
@@ -34,7 +33,9 @@ struct pyinfo {
 		uint64_t cookie;	/* where its generation argument is: PP_GC_GEN_* */
 	} gc_funcs[4];
 	int ngc_funcs;
-	const struct py_offsets *off;
+	const struct py_offsets *off;	/* points at offsets below, or the compiled table */
+	struct py_offsets offsets;	/* 3.13+: the table with the target's own _Py_DebugOffsets applied */
+	bool debug_offsets;		/* the target's _Py_DebugOffsets were read and used */
 	struct pp_target bpf;		/* what the BPF programs need */
 };
 

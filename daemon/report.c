@@ -26,9 +26,9 @@ static json_t *python_identity(const struct report_ctx *rc, const struct thread_
 
 json_t *report_python(const struct pyinfo *py)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:b}", "version", py->version, "build", py->build,
+	return json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:b, s:b}", "version", py->version, "build", py->build,
 			 "binary", py->elf_path, "exe", py->exe, "shared", py->shared, "pie", py->pie,
-			 "symbols", py->symtab, "usdt", py->usdt);
+			 "symbols", py->symtab, "usdt", py->usdt, "debug_offsets", py->debug_offsets);
 }
 
 static json_t *strings(const char (*lines)[VERDICT_LINE], int n)

@@ -16,13 +16,21 @@
 # against gdb's "ptype/o PyASCIIObject", must be the same in every version,
 # and are recorded in a comment of the generated file.
 #
+# 3.13+ publish offsets themselves: _PyRuntime starts with a _Py_DebugOffsets
+# that CPython fills with a static initialiser.  The dbg_* fields give the
+# position of each published value inside it; the values stored in the
+# libpython file (its initialised section holding _PyRuntime, .PyRuntime)
+# must equal the row's own (probe --dbg says which), and so must the
+# cookie, the version and free_threaded.
+#
 # Usage: tools/gen-pyoffsets.sh [VERSION|PREFIX]...
 #   VERSION  a pyenv version name, e.g. 3.8.18 ($(pyenv root)/versions/VERSION)
 #   PREFIX   an installation prefix (contains include/python3.N[m]/); must
 #            contain a '/'
 # Without arguments every $(pyenv root)/versions/3.N.P with N >= 6 is used.
 # Environment: CC (default gcc), NM (default nm), GDB (default gdb; the
-# DWARF check is skipped if it is not installed), PYENV_ROOT.
+# DWARF check is skipped if it is not installed), READELF (default readelf),
+# PYENV_ROOT.
 #
 # Output is deterministic: rows are sorted by minor version and the file is
 # only rewritten when its contents change.  Several builds of one minor
@@ -33,6 +41,7 @@ set -euo pipefail
 CC=${CC:-gcc}
 NM=${NM:-nm}
 GDB=${GDB:-gdb}
+READELF=${READELF:-readelf}
 
 topdir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 probe_src=$topdir/tools/pyoffsets-probe.c
@@ -191,6 +200,94 @@ dwarf_check()
 	note "$what: $n values (str state bitfields included) match the DWARF of $lib"
 }
 
+# Check the lines of "probe --dbg" (file $3; empty before 3.13) against the
+# _Py_DebugOffsets stored at the start of _PyRuntime in the initialised data
+# of $2, for the row $4:
+#   "<name> <pos> u64 <field|-> <add>": the uint64 at <pos> equals the row's
+#	<field> (0 for -) plus <add>;
+#   "<name> <pos> bytes <string>": the bytes at <pos> are <string>.
+# Every dbg_* field of the row that is >= 0, except dbg_size, must be
+# checked by one line.  Skipped with a note if there is no libpython or it
+# has no _PyRuntime symbol.
+pyruntime_check()
+{
+	local what=$1 lib=$2 dbgfile=$3 row=$4
+	local name pos kind ref add val want got symaddr ndx stype saddr soff ssize
+	local base size n=0
+	local -a words=()
+	local -A row_val=() checked=()
+
+	[ -s "$dbgfile" ] || return 0
+	if [ -z "$lib" ]; then
+		note "$what: no libpython found, _Py_DebugOffsets check skipped"
+		return
+	fi
+	while read -r name val; do
+		row_val[$name]=$val
+	done < <(grep -o '\.[a-z0-9_]* = -\{0,1\}[0-9]*' <<<"$row" | sed 's/^\.\([a-z0-9_]*\) = /\1 /')
+	size=${row_val[dbg_size]:-}
+	[[ $size =~ ^[1-9][0-9]*$ ]] ||
+		die "$what: probe --dbg has lines but the row has no dbg_size"
+
+	# Value and section index of _PyRuntime, then that section's type,
+	# address, file offset and size (hex): the file offset of _PyRuntime.
+	read -r symaddr ndx < <("$READELF" -s -W "$lib" |
+		awk '$8 == "_PyRuntime" && $7 ~ /^[0-9]+$/ { print $2, $7; exit }'; echo) || true
+	if [ -z "$symaddr" ]; then
+		note "$what: no _PyRuntime symbol in $lib, _Py_DebugOffsets check skipped"
+		return
+	fi
+	read -r stype saddr soff ssize < <("$READELF" -S -W "$lib" |
+		sed -n 's/^[[:space:]]*\[[[:space:]]*\([0-9]*\)\][[:space:]]*/\1 /p' |
+		awk -v n="$ndx" '$1 == n { print $3, $4, $5, $6; exit }'; echo) || true
+	[ "$stype" = PROGBITS ] ||
+		die "$what: _PyRuntime of $lib is in section $ndx of type ${stype:-?}, not initialised data"
+	base=$((16#$symaddr - 16#$saddr))
+	((base >= 0 && base + size <= 16#$ssize)) ||
+		die "$what: _Py_DebugOffsets ($size bytes) of $lib is not inside its section"
+	base=$((base + 16#$soff))
+	mapfile -t words < <(od -An -v -tu8 -w8 -j "$base" -N "$size" "$lib" | tr -d ' ')
+	[ "${#words[@]}" -eq $((size / 8)) ] ||
+		die "$what: cannot read $size bytes at offset $base of $lib"
+
+	while read -r name pos kind ref add; do
+		((pos >= 0 && pos % 8 == 0 && pos + 8 <= size)) ||
+			die "$what: $name at $pos is not a uint64 inside _Py_DebugOffsets"
+		case $kind in
+		bytes)
+			want=$(printf '%s' "$ref" | od -An -v -tx1 | tr -d ' \n')
+			got=$(od -An -v -tx1 -j $((base + pos)) -N ${#ref} "$lib" | tr -d ' \n')
+			[ "$got" = "$want" ] ||
+				die "$what: $name in $lib is bytes $got, not \"$ref\" ($want)"
+			;;
+		u64)
+			if [ "$ref" = - ]; then
+				want=$add
+			else
+				val=${row_val[$ref]:-}
+				[[ $val =~ ^[0-9]+$ ]] ||
+					die "$what: $name refers to row field $ref, which has no value"
+				want=$((val + add))
+			fi
+			got=${words[pos / 8]}
+			[ "$got" = "$want" ] ||
+				die "$what: _PyRuntime.debug_offsets in $lib publishes $name = $got at $pos, the row gives $want ($ref + $add)"
+			;;
+		*)
+			die "$what: bad line from probe --dbg: $name $pos $kind"
+			;;
+		esac
+		checked[$name]=1
+		n=$((n + 1))
+	done <"$dbgfile"
+	for name in "${!row_val[@]}"; do
+		[[ $name == dbg_* && $name != dbg_size ]] || continue
+		[ "${row_val[$name]}" -lt 0 ] || [ -n "${checked[$name]:-}" ] ||
+			die "$what: probe --dbg does not check $name"
+	done
+	note "$what: $n values of _PyRuntime.debug_offsets in $lib match the row"
+}
+
 # The comment lines describing the "<name> <lsb> <width>" lines of stdin.
 bits_comment()
 {
@@ -268,6 +365,8 @@ for arg in "${args[@]}"; do
 	[ "$(wc -l <"$tmp/bits-$n")" -eq 4 ] ||
 		die "probe --bits for $inc did not print 4 bitfields"
 	dwarf_check "$got" "$(lib_of "$prefix" "$minor")" "$tmp/bits-$n" <"$tmp/gdb-$n"
+	"$bin" --dbg >"$tmp/dbg-$n" || die "probe --dbg for $inc failed"
+	pyruntime_check "$got" "$(lib_of "$prefix" "$minor")" "$tmp/dbg-$n" "$row"
 
 	# struct py_offsets has no fields for the str state bits: the comment
 	# in the output is only right if every version agrees.
@@ -304,6 +403,11 @@ done
 	 * the field does not exist in that version.  The comment above a row
 	 * names the build(s) it was generated from and the layout-changing
 	 * configure options their pyconfig.h defines.
+	 *
+	 * The dbg_* values (3.13+) are positions inside the _Py_DebugOffsets at
+	 * the start of _PyRuntime; the values a row's libpython stores there
+	 * were checked against the row (see daemon/pyoffsets.h for the two
+	 * GIL fields, which are PyInterpreterState-relative).
 	 *
 	 * PyASCIIObject.state, the 32-bit word at unicode_state, has the same
 	 * bitfields in every row (bit 0 = least significant bit of the word as

@@ -26,6 +26,18 @@
  * and looking at which bits of the object changed (no bit numbering is
  * typed here either).  gen-pyoffsets.sh requires the same positions in
  * every version and in gdb's "ptype/o PyASCIIObject" over the DWARF.
+ *
+ * Run as "pyoffsets-probe --dbg" (3.13+; nothing for older versions) it
+ * prints, instead of the row, what the _Py_DebugOffsets at the start of
+ * _PyRuntime must hold in the interpreter's libpython file, one line per
+ * published value:
+ *
+ *	<name> <position> u64 <row field or -> <addend>
+ *	<name> <position> bytes <string>
+ *
+ * a uint64 equal to the row's value of that field (0 for -) plus the
+ * addend, or the bytes of the string.  gen-pyoffsets.sh reads them from
+ * the initialised .PyRuntime section and requires them to be equal.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -109,6 +121,25 @@ struct val {
 #define SIZE(type)	((struct val){ (long)sizeof(type), "sizeof(" #type ")" })
 #define CONST(x)	((struct val){ (long)(x), NULL })
 
+/*
+ * Position of a published value inside _Py_DebugOffsets (3.13+), which
+ * must come first in _PyRuntimeState so that a reader finds it at
+ * &_PyRuntime.  Older versions have no such struct: the member is dropped
+ * unexpanded.
+ */
+#if PY_VERSION_HEX >= 0x030D0000
+#define DBG(member)	OFF(_Py_DebugOffsets, member)
+#define DBG_SIZE	SIZE(_Py_DebugOffsets)
+_Static_assert(offsetof(_PyRuntimeState, debug_offsets) == 0,
+	       "_Py_DebugOffsets is not at the start of _PyRuntime");
+_Static_assert(sizeof(_Py_Debug_Cookie) - 1 ==
+	       sizeof(((_Py_DebugOffsets *)0)->cookie),
+	       "_Py_Debug_Cookie does not fill _Py_DebugOffsets.cookie");
+#else
+#define DBG(member)	NONE
+#define DBG_SIZE	NONE
+#endif
+
 #if PY_VERSION_HEX >= 0x03070000
 #define GIL_OFF(member)	OFF(struct _gil_runtime_state, member)
 /* The GC state: _PyRuntime.gc in 3.7/3.8, interp->gc from 3.9 on. */
@@ -135,15 +166,34 @@ static const char config[] = ""
 #endif
 	;
 
-static int gdb_mode;
+static int gdb_mode, dbg_mode;
 
 static void field(const char *name, struct val val, const char *sep)
 {
+	if (dbg_mode)
+		return;
 	if (!gdb_mode)
 		printf(".%s = %ld,%s", name, val.v, sep);
 	else if (val.gdb)
 		printf("%s %ld %s\n", name, val.v, val.gdb);
 }
+
+/*
+ * The field name = pos, the position inside _Py_DebugOffsets of a uint64
+ * that must hold the row's field "of" (NULL: 0) plus add; --dbg prints
+ * that requirement instead.
+ */
+static void published(const char *name, struct val pos, const char *of,
+		      long add, const char *sep)
+{
+	if (!dbg_mode)
+		field(name, pos, sep);
+	else if (pos.v >= 0)
+		printf("%s %ld u64 %s %ld\n", name, pos.v, of ? of : "-", add);
+}
+
+/* Published values with the same meaning as the row's field of. */
+#define SAME(name, member, of, sep)	published(name, DBG(member), of, 0, sep)
 
 /*
  * PyASCIIObject.state is a struct of unsigned int bitfields: offsetof() and
@@ -223,10 +273,12 @@ int main(int argc, char **argv)
 	struct val code_qualname = NONE, code_linetable;
 	struct val code_code = NONE, code_code_adaptive = NONE;
 	struct val code_ob_size = NONE;
+	long own_gil = 0;
 
 	if (argc == 2 && strcmp(argv[1], "--bits") == 0)
 		return unicode_bits();
 	gdb_mode = argc == 2 && strcmp(argv[1], "--gdb") == 0;
+	dbg_mode = argc == 2 && strcmp(argv[1], "--dbg") == 0;
 
 #if PY_VERSION_HEX >= 0x03070000
 	runtime_size = SIZE(_PyRuntimeState);
@@ -309,7 +361,28 @@ int main(int argc, char **argv)
 	code_linetable = OFF(PyCodeObject, co_lnotab);
 #endif
 
-	if (!gdb_mode) {
+#if PY_VERSION_HEX >= 0x030D0000
+	/*
+	 * _Py_DebugOffsets values that are not row fields but are checked:
+	 * the cookie, free_threaded (the row is for GIL builds) and
+	 * gil_runtime_state = offsetof(PyInterpreterState, _gil), to which
+	 * gil_runtime_state_locked/_holder add gil_locked/gil_last_holder.
+	 */
+	own_gil = offsetof(PyInterpreterState, _gil);
+	if (gdb_mode)
+		printf("interp_own_gil %ld &((PyInterpreterState *)0)->_gil\n",
+		       own_gil);
+	if (dbg_mode) {
+		printf("dbg_cookie %ld bytes %s\n",
+		       DBG(cookie).v, _Py_Debug_Cookie);
+		printf("free_threaded %ld u64 - %ld\n",
+		       DBG(free_threaded).v, (long)_Py_Debug_Free_Threaded);
+		printf("interp_own_gil %ld u64 - %ld\n",
+		       DBG(interpreter_state.gil_runtime_state).v, own_gil);
+	}
+#endif
+
+	if (!gdb_mode && !dbg_mode) {
 		printf("\t/* %s%s%s */\n", PY_VERSION,
 		       config[0] ? ":" : "", config);
 		printf("\t{\n\t\t");
@@ -378,8 +451,60 @@ int main(int argc, char **argv)
 	field("unicode_state", OFF(PyASCIIObject, state), " ");
 	field("unicode_length", OFF(PyASCIIObject, length), "\n\t\t");
 	field("unicode_ascii_size", SIZE(PyASCIIObject), " ");
-	field("unicode_compact_size", SIZE(PyCompactUnicodeObject), "\n");
-	if (!gdb_mode)
+	field("unicode_compact_size", SIZE(PyCompactUnicodeObject), "\n\t\t");
+	/* The cookie is checked above (bytes, not a uint64). */
+	field("dbg_cookie", DBG(cookie), " ");
+	published("dbg_version", DBG(version), NULL, PY_VERSION_HEX, " ");
+	field("dbg_size", DBG_SIZE, "\n\t\t");
+	SAME("dbg_runtime_size", runtime_state.size, "runtime_size", " ");
+	SAME("dbg_rt_interp_head", runtime_state.interpreters_head,
+	     "rt_interp_head", "\n\t\t");
+	SAME("dbg_interp_next", interpreter_state.next, "interp_next", " ");
+	SAME("dbg_interp_id", interpreter_state.id, "interp_id", "\n\t\t");
+	SAME("dbg_interp_tstate_head", interpreter_state.threads_head,
+	     "interp_tstate_head", " ");
+	SAME("dbg_interp_gc", interpreter_state.gc, "interp_gc", "\n\t\t");
+	SAME("dbg_interp_ceval_gil", interpreter_state.ceval_gil,
+	     "interp_ceval_gil", "\n\t\t");
+	/* Offsets in PyInterpreterState: its _gil plus the field. */
+	published("dbg_gil_locked", DBG(interpreter_state.gil_runtime_state_locked),
+		  "gil_locked", own_gil, " ");
+	published("dbg_gil_last_holder",
+		  DBG(interpreter_state.gil_runtime_state_holder),
+		  "gil_last_holder", own_gil, "\n\t\t");
+	SAME("dbg_tstate_next", thread_state.next, "tstate_next", " ");
+	SAME("dbg_tstate_interp", thread_state.interp, "tstate_interp", "\n\t\t");
+	SAME("dbg_tstate_current_frame", thread_state.current_frame,
+	     "tstate_current_frame", "\n\t\t");
+	SAME("dbg_tstate_thread_id", thread_state.thread_id,
+	     "tstate_thread_id", " ");
+	SAME("dbg_tstate_native_thread_id", thread_state.native_thread_id,
+	     "tstate_native_thread_id", "\n\t\t");
+	SAME("dbg_frame_back", interpreter_frame.previous, "frame_back", " ");
+	SAME("dbg_frame_code", interpreter_frame.executable, "frame_code", "\n\t\t");
+	SAME("dbg_frame_instr", interpreter_frame.instr_ptr, "frame_instr", " ");
+	SAME("dbg_frame_owner", interpreter_frame.owner, "frame_owner", " ");
+	SAME("dbg_frame_size", interpreter_frame.size, "frame_size", "\n\t\t");
+	SAME("dbg_code_filename", code_object.filename, "code_filename", " ");
+	SAME("dbg_code_name", code_object.name, "code_name", "\n\t\t");
+	SAME("dbg_code_qualname", code_object.qualname, "code_qualname", " ");
+	SAME("dbg_code_linetable", code_object.linetable, "code_linetable", "\n\t\t");
+	SAME("dbg_code_firstlineno", code_object.firstlineno,
+	     "code_firstlineno", "\n\t\t");
+	SAME("dbg_code_code_adaptive", code_object.co_code_adaptive,
+	     "code_code_adaptive", " ");
+	SAME("dbg_code_size", code_object.size, "code_size", "\n\t\t");
+	SAME("dbg_object_type", pyobject.ob_type, "object_type", " ");
+	SAME("dbg_type_name", type_object.tp_name, "type_name", "\n\t\t");
+	SAME("dbg_tuple_item", tuple_object.ob_item, "tuple_item", " ");
+	SAME("dbg_bytes_sval", bytes_object.ob_sval, "bytes_sval", " ");
+	SAME("dbg_var_size", bytes_object.ob_size, "var_size", "\n\t\t");
+	SAME("dbg_unicode_state", unicode_object.state, "unicode_state", " ");
+	SAME("dbg_unicode_length", unicode_object.length, "unicode_length", "\n\t\t");
+	SAME("dbg_unicode_ascii_size", unicode_object.asciiobject_size,
+	     "unicode_ascii_size", " ");
+	SAME("dbg_gc_collecting", gc.collecting, "gc_collecting", "\n");
+	if (!gdb_mode && !dbg_mode)
 		printf("\t},\n");
 
 	return ferror(stdout) ? 1 : 0;

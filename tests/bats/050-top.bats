@@ -137,3 +137,17 @@ teardown() {
 	grep -q '<title>hot_loop (.*hot_function.py:13)' "$TEST_DIR/p.svg"
 	grep -q '<title>&lt;module&gt;' "$TEST_DIR/p.svg"
 }
+
+@test "3.13+: the target's own _Py_DebugOffsets are read, checked and used" {
+	local py
+	for py in $(interpreters); do
+		start_workload "$py" hot_function
+		run_pyprobe -0 top "$WL_PID" --seconds 0.5 --json
+		stop_workload
+		case "$(json_get .python.version)" in
+		3.1[3-9].*) [ "$(json_get .python.debug_offsets)" = true ] ;;
+		*) [ "$(json_get .python.debug_offsets)" = false ] ;;
+		esac
+		[ "$(json_get '.profile.functions_by_self[0].function')" = hot_loop ]
+	done
+}
