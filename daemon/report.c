@@ -78,8 +78,8 @@ json_t *report_gc(const struct report_ctx *rc, const struct window *w)
 		      gc->sampled_seconds, "all", gc_gen(&gc->all, -1, timed, w->seconds), "generations", gens, "histogram", hist,
 		      "note", gc->rate_guard ? "exact timing stopped: collections/s went over max_rate; pauses are "
 					       "estimated from CPU samples" :
-		      gc->method == GC_METHOD_SAMPLED ? "no GC probes for this build: pauses are estimated from "
-							  "CPU samples" :
+		      gc->method == GC_METHOD_SAMPLED ? "pauses estimated from CPU samples; `pyprobe gc` times "
+							  "every collection" :
 		      gc->method == GC_METHOD_NONE ? "the collector's state was not found: no GC data" :
 		      "every collection timed; counts from the interpreter's own statistics");
 	return o;

@@ -122,6 +122,8 @@ static void remove_pending(struct service *svc, struct pending *p)
 		session__stacks(p->s, svc->ld, false);
 		profile__free(p->prof);
 	}
+	if (p->cmd == REQ_GC)
+		session__gc_exact(p->s, svc->ld, false);
 	snapshot__clear(&p->start);
 	free(p);
 }
@@ -324,6 +326,7 @@ static void do_classify(struct service *svc, struct client *c, const struct requ
 {
 	struct pending *p;
 	struct session *s;
+	int err = -ENOMEM;
 
 	if (authorise(c, r->pid))
 		return;
@@ -331,39 +334,53 @@ static void do_classify(struct service *svc, struct client *c, const struct requ
 	if (!s)
 		return;
 	p = calloc(1, sizeof(*p));
-	if (!p || session__snapshot(s, svc->ld, &p->start)) {
-		free(p);
-		if (s->refs == 0)
-			drop_session(svc, s);
-		reply_error(c, PP_ERR_INTERNAL, "out of memory");
-		return;
-	}
-	s->refs++;
+	if (!p)
+		goto fail;
 	p->cmd = r->cmd;
 	p->limit = r->limit;
+	p->s = s;
+	/* Probes first, then the start snapshot: the window sees everything it counts. */
+	if (r->cmd == REQ_GC)
+		session__gc_exact(s, svc->ld, true);
 	if (r->cmd == REQ_TOP || r->cmd == REQ_RECORD) {
-		int err = session__stacks(s, svc->ld, true);
-
-		p->prof = err ? NULL : profile__new();
+		err = session__stacks(s, svc->ld, true);
+		if (err)
+			goto fail_probes;
+		p->prof = profile__new();
 		if (!p->prof) {
-			if (!err)
-				session__stacks(s, svc->ld, false);
-			snapshot__clear(&p->start);
-			free(p);
-			if (s->refs == 0)
-				drop_session(svc, s);
-			reply_error(c, err == -ENOTSUP ? PP_ERR_UNSUPPORTED : PP_ERR_INTERNAL,
-				    "cannot sample Python stacks of process %d: %s", r->pid, strerror(err ? -err : ENOMEM));
-			return;
+			err = -ENOMEM;
+			session__stacks(s, svc->ld, false);
+			goto fail_probes;
 		}
 	}
+	if (session__snapshot(s, svc->ld, &p->start)) {
+		err = -ENOMEM;
+		if (p->prof) {
+			session__stacks(s, svc->ld, false);
+			profile__free(p->prof);
+		}
+		goto fail_probes;
+	}
+	s->refs++;
 	p->c = c;
-	p->s = s;
 	p->seconds = r->seconds;
 	p->deadline = p->start.ts + (uint64_t)(r->seconds * 1e9);
 	p->next = svc->pending;
 	svc->pending = p;
 	arm_timer(svc);
+	return;
+fail_probes:
+	if (r->cmd == REQ_GC)
+		session__gc_exact(s, svc->ld, false);
+	snapshot__clear(&p->start);
+	free(p);
+fail:
+	if (s->refs == 0)
+		drop_session(svc, s);
+	if (err == -ENOTSUP)
+		reply_error(c, PP_ERR_UNSUPPORTED, "cannot sample the Python stacks of process %d", r->pid);
+	else
+		reply_error(c, PP_ERR_INTERNAL, "cannot start the window on process %d: %s", r->pid, strerror(-err));
 }
 
 static void do_detach(struct service *svc, struct client *c, const struct request *r)

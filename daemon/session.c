@@ -100,6 +100,20 @@ void session__gc_pause(struct session *s, const struct gc_pause *p)
 	gc_log__add(&s->gc_log, p);
 }
 
+int session__gc_exact(struct session *s, struct loader *ld, bool on)
+{
+	if (!on) {
+		if (s->ngc_users && --s->ngc_users == 0 && !s->gc_rate_guard) {
+			gc_detach(s);
+			s->gc_method = s->py.bpf.gc_collecting_addr ? GC_METHOD_SAMPLED : GC_METHOD_NONE;
+		}
+		return 0;
+	}
+	if (s->ngc_users++ == 0 && !s->gc_rate_guard)
+		gc_attach(s, ld);
+	return 0;
+}
+
 void session__gc_rate_exceeded(struct session *s)
 {
 	if (s->gc_rate_guard)
@@ -147,7 +161,7 @@ struct session *session__new(struct loader *ld, pid_t pid, enum pyinspect_err *e
 		snprintf(msg, len, "cannot read the threads of process %d: %s", pid, strerror(-rc));
 		goto fail;
 	}
-	gc_attach(s, ld);
+	s->gc_method = s->py.bpf.gc_collecting_addr ? GC_METHOD_SAMPLED : GC_METHOD_NONE;
 	s->attached_ts = now_ns();
 	s->attach_ms = (s->attached_ts - t0) / 1e6;
 	return s;

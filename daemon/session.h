@@ -27,6 +27,7 @@ struct session {
 	int ngc_links;
 	enum gc_method gc_method;
 	bool gc_rate_guard;	/* exact timing stopped: too many collections/s */
+	unsigned int ngc_users;	/* open gc windows: the exact probes exist while > 0 */
 	struct gc_log gc_log;
 	/* CPU profiles: stack walking is on while nstack_users > 0. */
 	unsigned int nstack_users;
@@ -57,6 +58,12 @@ int session__stacks(struct session *s, struct loader *ld, bool on);
 int session__resolve_stack(struct session *s, const struct pp_stack_event *ev, struct pyframe *out, int max);
 /* The sampled native address: object and function. */
 void session__resolve_native(struct session *s, uint64_t ip, struct nativeloc *out);
+/*
+ * Start (on) or stop one user of exact GC timing. The probes are task-bound
+ * perf events, which cost every context switch of the target, so they exist
+ * only while a gc window is open.
+ */
+int session__gc_exact(struct session *s, struct loader *ld, bool on);
 /* A collection was timed. */
 void session__gc_pause(struct session *s, const struct gc_pause *p);
 /* The rate guard tripped: drop the exact GC probes, estimate from samples. */

@@ -98,8 +98,10 @@ def main():
         rows = []
         for kind, n, what in (("cpu", 15000000, "CPU-bound Python loop"),
                               ("switch", 100000, "two threads ping-ponging on one CPU (%.0fk sw/s)"),
-                              ("gc", 1500, "GC-heavy loop, every collection timed")):
+                              ):
             rows.append((what,) + slowdown(sock, kind, n))
+        # Exact GC timing (pyprobe gc: USDT or uprobes) on a GC-heavy loop.
+        rows.append(("GC-heavy loop, pyprobe gc (every collection timed)",) + slowdown(sock, "gc", 10000, "gc"))
         # CPU sampling with Python stacks walked in BPF, at the default rate and at 999 Hz.
         rows.append(("CPU-bound loop, top (stack walks) at 99 Hz",) + slowdown(sock, "cpu", 15000000, "top"))
         fast_sock = os.path.join(tmp, "sock999")
