@@ -60,3 +60,68 @@ int cli_parse_seconds(const char *cmd, const char *s, double *out)
 	*out = v;
 	return 0;
 }
+
+int cli_window_cmd(const struct cli *cli, int argc, char **argv, const char *help, bool with_limit,
+		   void (*human)(json_t *reply))
+{
+	static const struct option longopts[] = {
+		{ "seconds", required_argument, NULL, 'n' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	const char *cmd = argv[0];
+	double seconds = PP_CTL_DEFAULT_SECONDS;
+	bool json = false;
+	long limit = 20;
+	json_t *req, *r;
+	char *end;
+	pid_t pid;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, with_limit ? "n:l:jh" : "n:jh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			if (cli_parse_seconds(cmd, optarg, &seconds))
+				return EXIT_USAGE;
+			break;
+		case 'l':
+			limit = strtol(optarg, &end, 10);
+			if (!with_limit || *end || end == optarg || limit < 1 || limit > 1000) {
+				fprintf(stderr, "pyprobe %s: --limit must be an integer from 1 to 1000, not '%s'\n", cmd,
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			fputs(help, stdout);
+			return EXIT_OK;
+		default:
+			fprintf(stderr, "Try 'pyprobe %s --help'.\n", cmd);
+			return EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 1) {
+		fprintf(stderr, "pyprobe %s: expects exactly one PID\nTry 'pyprobe %s --help'.\n", cmd, cmd);
+		return EXIT_USAGE;
+	}
+	pid = cli_parse_pid(cmd, argv[optind]);
+	if (pid < 0)
+		return EXIT_USAGE;
+	req = json_pack("{s:i, s:s, s:i, s:f}", "v", PP_CTL_VERSION, "cmd", cmd, "pid", (int)pid, "seconds", seconds);
+	if (with_limit)
+		json_object_set_new(req, "limit", json_integer(limit));
+	r = cli_call(cli, req, (int)(seconds * 1000) + 30000, json, &rc);
+	if (!r)
+		return rc;
+	if (json)
+		cli_print_json(r);
+	else
+		human(r);
+	json_decref(r);
+	return EXIT_OK;
+}

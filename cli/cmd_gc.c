@@ -91,51 +91,5 @@ static void print_human(json_t *r)
 
 int cmd_gc(const struct cli *cli, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "seconds", required_argument, NULL, 'n' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	double seconds = PP_CTL_DEFAULT_SECONDS;
-	bool json = false;
-	json_t *r;
-	pid_t pid;
-	int c, rc;
-
-	while ((c = getopt_long(argc, argv, "n:jh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'n':
-			if (cli_parse_seconds("gc", optarg, &seconds))
-				return EXIT_USAGE;
-			break;
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			fputs(help, stdout);
-			return EXIT_OK;
-		default:
-			fputs("Try 'pyprobe gc --help'.\n", stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (argc - optind != 1) {
-		fprintf(stderr, "pyprobe gc: expects exactly one PID\nTry 'pyprobe gc --help'.\n");
-		return EXIT_USAGE;
-	}
-	pid = cli_parse_pid("gc", argv[optind]);
-	if (pid < 0)
-		return EXIT_USAGE;
-	r = cli_call(cli, json_pack("{s:i, s:s, s:i, s:f}", "v", PP_CTL_VERSION, "cmd", "gc", "pid", (int)pid,
-				    "seconds", seconds),
-		     (int)(seconds * 1000) + 30000, json, &rc);
-	if (!r)
-		return rc;
-	if (json)
-		cli_print_json(r);
-	else
-		print_human(r);
-	json_decref(r);
-	return EXIT_OK;
+	return cli_window_cmd(cli, argc, argv, help, false, print_human);
 }

@@ -2,19 +2,7 @@
 # SPDX-License-Identifier: MIT
 # The numbers behind the verdict: reply shape, and agreement with ground truth.
 
-load ../helpers
-
-setup_file() {
-	start_daemon
-}
-
-teardown_file() {
-	stop_daemon
-}
-
-teardown() {
-	stop_workload
-}
+load ../daemon_suite
 
 BUCKETS=(oncpu runqueue gil_wait lock_wait net_io file_io poll_wait sleep child_wait other)
 

@@ -2,19 +2,7 @@
 # SPDX-License-Identifier: MIT
 # GC pauses against the workload's own gc.callbacks timing, on every interpreter.
 
-load ../helpers
-
-setup_file() {
-	start_daemon
-}
-
-teardown_file() {
-	stop_daemon
-}
-
-teardown() {
-	stop_workload
-}
+load ../daemon_suite
 
 # gc_burst PYTHON CMD...: start gc_timed.py, open a window with `pyprobe CMD`,
 # fire the burst inside it; leaves the reply in $output and the workload's own

@@ -2,19 +2,7 @@
 # SPDX-License-Identifier: MIT
 # CPU sampling with Python stacks: the hot function and line, on every interpreter.
 
-load ../helpers
-
-setup_file() {
-	start_daemon
-}
-
-teardown_file() {
-	stop_daemon
-}
-
-teardown() {
-	stop_workload
-}
+load ../daemon_suite
 
 @test "the hot function and line come out on top, with file and name, on every interpreter" {
 	local py failed=() want_line cold_line
