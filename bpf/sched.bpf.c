@@ -119,6 +119,8 @@ static __always_inline struct pp_thread *get_thread(struct task_struct *t, __u32
  * it into an earlier, differently shaped check the verifier cannot connect).
  */
 #define forget(x) asm volatile("" : "+r"(x))
+#define PP_FORGET(x) forget(x)
+#include "pyprobe/runqueue.h"
 
 /* Close the interval of the current state at now, open new_state. */
 static __always_inline void transition(struct pp_thread *th, __u64 now, __u8 new_state, __u8 kind)
@@ -190,34 +192,6 @@ static __always_inline void switch_in(struct task_struct *next, struct pp_thread
 	transition(th, now, PP_B_ONCPU, 0);
 }
 
-/*
- * prev is switching out; since its previous switch-out it had one off-CPU
- * interval, whose run-queue waits the scheduler has now added to run_delay.
- */
-static __always_inline void settle_run_delay(struct task_struct *prev, struct pp_thread *th)
-{
-	__u64 run_delay = BPF_CORE_READ(prev, sched_info.run_delay), d = run_delay - th->run_delay;
-	__u64 st = th->off_state;
-
-	th->run_delay = run_delay;
-	th->off_state = PP_B_NONE;
-	if (st < PP_B_GIL_WAIT || st >= PP_NBUCKETS)
-		return;
-	forget(st);
-	if (st >= PP_NBUCKETS)	/* again, on the register the index uses */
-		return;
-	if ((__s64)d <= 0)
-		return;
-	if (d > th->off_ns)
-		d = th->off_ns;
-	if (d > th->ns[st])
-		d = th->ns[st];
-	th->ns[st] -= d;
-	th->ns[PP_B_RUNQUEUE] += d;
-	if (st == PP_B_GIL_WAIT && th->off_kind < PP_GIL_NKINDS && th->gil_ns[th->off_kind] >= d)
-		th->gil_ns[th->off_kind] -= d;
-}
-
 static __always_inline void switch_out(struct task_struct *prev, const struct pp_target *cfg, __u64 now)
 {
 	__u32 tid = BPF_CORE_READ(prev, pid);
@@ -227,7 +201,7 @@ static __always_inline void switch_out(struct task_struct *prev, const struct pp
 	if (!th)
 		return;
 	th->fsbase = BPF_CORE_READ(prev, thread.fsbase);
-	settle_run_delay(prev, th);
+	pp_settle_run_delay(th, BPF_CORE_READ(prev, sched_info.run_delay));
 	bucket = blocked_state(prev, cfg, &kind);
 	transition(th, now, bucket, kind);
 }

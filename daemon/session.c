@@ -11,6 +11,7 @@
 #include <bpf/libbpf.h>
 #include "loader.h"
 #include "procfs.h"
+#include "pyprobe/runqueue.h"
 #include "pyoffsets.h"
 #include "log.h"
 #include "tmem.h"
@@ -200,23 +201,11 @@ struct snap_ctx {
  */
 static void settle_run_delay(pid_t pid, uint32_t tid, struct pp_thread *th)
 {
-	uint8_t st = th->off_state;
-	uint64_t now_delay, d;
+	uint64_t now_delay;
 
-	if (th->state != PP_B_ONCPU || st < PP_B_GIL_WAIT || st >= PP_NBUCKETS ||
-	    procfs_task_run_delay(pid, tid, &now_delay) || now_delay <= th->run_delay)
-		return;
-	d = now_delay - th->run_delay;
-	if (d > th->off_ns)
-		d = th->off_ns;
-	if (d > th->ns[st])
-		d = th->ns[st];
-	th->ns[st] -= d;
-	th->ns[PP_B_RUNQUEUE] += d;
-	if (st == PP_B_GIL_WAIT && th->off_kind < PP_GIL_NKINDS && th->gil_ns[th->off_kind] >= d)
-		th->gil_ns[th->off_kind] -= d;
+	if (th->state == PP_B_ONCPU && procfs_task_run_delay(pid, tid, &now_delay) == 0)
+		pp_settle_run_delay(th, now_delay);
 }
-
 static void snap_one(void *ctx, uint32_t tid, const struct pp_thread *th, const struct pp_samples *smp)
 {
 	struct snap_ctx *sc = ctx;
