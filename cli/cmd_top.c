@@ -40,6 +40,9 @@ static void print_human(json_t *r)
 	       "%lld without Python frames\n", 100 * num(share, "gil"), 100 * num(share, "native"),
 	       100 * num(share, "kernel_io"), 100 * num(share, "gc"),
 	       json_integer_value(json_object_get(prof, "no_python_samples")));
+	printf("threads waited for the GIL %.2f s (%.0f%% of thread time)\n",
+	       num(json_object_get(r, "gil_wait"), "seconds"),
+	       100 * num(json_object_get(r, "gil_wait"), "share_of_thread_time"));
 	printf("\nfunctions by self samples:\n  %6s %6s  %s\n", "SELF%", "TOTAL%", "FUNCTION (FILE:LINE)");
 	json_array_foreach(json_object_get(prof, "functions_by_self"), i, row)
 		printf("  %6.1f %6.1f  %s (%s:%lld)\n", 100 * num(row, "self_share"), 100 * num(row, "total_share"),
@@ -50,9 +53,9 @@ static void print_human(json_t *r)
 		printf("  %6.1f  %s  %s (%s)\n", 100 * num(row, "share"),
 		       json_string_value(json_object_get(row, "symbol")) ?: "?", json_string_value(json_object_get(row, "object")),
 		       json_string_value(json_object_get(row, "kind")));
-	printf("\nlines by self samples:\n  %6s  %s\n", "SELF%", "FILE:LINE (FUNCTION)");
+	printf("\nlines by self samples:\n  %6s %6s  %s\n", "SELF%", "TOTAL%", "FILE:LINE (FUNCTION)");
 	json_array_foreach(json_object_get(prof, "lines"), i, row)
-		printf("  %6.1f  %s:%lld (%s)\n", 100 * num(row, "self_share"),
+		printf("  %6.1f %6.1f  %s:%lld (%s)\n", 100 * num(row, "self_share"), 100 * num(row, "total_share"),
 		       json_string_value(json_object_get(row, "file")), json_integer_value(json_object_get(row, "line")),
 		       json_string_value(json_object_get(row, "function")));
 }

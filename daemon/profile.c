@@ -342,9 +342,11 @@ json_t *profile__top(struct profile *p, int limit)
 		const struct line *l = &p->lines[li[i]];
 		const struct func *f = &p->funcs[l->func];
 
-		json_array_append_new(lines, json_pack("{s:s, s:s, s:i, s:I, s:f}", "function", f->name, "file",
-						       f->file, "line", l->line, "self", (json_int_t)l->self,
-						       "self_share", p->samples ? (double)l->self / p->samples : 0.0));
+		json_array_append_new(lines, json_pack("{s:s, s:s, s:i, s:I, s:I, s:f, s:f}", "function", f->name,
+						       "file", f->file, "line", l->line, "self", (json_int_t)l->self,
+						       "total", (json_int_t)l->total, "self_share",
+						       p->samples ? (double)l->self / p->samples : 0.0, "total_share",
+						       p->samples ? (double)l->total / p->samples : 0.0));
 	}
 	free(fi);
 	free(li);

@@ -178,9 +178,19 @@ static void finish_pending(struct service *svc, struct pending *p)
 		return;
 	}
 	if (p->cmd == REQ_TOP) {
-		body = json_pack("{s:i, s:f, s:f, s:o, s:i, s:o, s:s}", "pid", (int)rc.pid, "window_seconds", w.seconds,
-				 "requested_seconds", rc.requested_seconds, "python", report_python(&p->s->py),
-				 "sample_hz", (int)svc->o->sample_hz, "profile", profile__top(p->prof, p->limit),
+		/* CPU samples cannot see a thread waiting for the GIL: the scheduler data can. */
+		double all = 0, gil = 0;
+
+		for (size_t i = 0; i < w.n; i++) {
+			gil += w.t[i].sec[PP_B_GIL_WAIT];
+			for (int b = 0; b < PP_NBUCKETS; b++)
+				all += w.t[i].sec[b];
+		}
+		body = json_pack("{s:i, s:f, s:f, s:o, s:i, s:o, s:{s:f, s:f, s:s}, s:s}", "pid", (int)rc.pid,
+				 "window_seconds", w.seconds, "requested_seconds", rc.requested_seconds, "python",
+				 report_python(&p->s->py), "sample_hz", (int)svc->o->sample_hz, "profile",
+				 profile__top(p->prof, p->limit), "gil_wait", "seconds", gil, "share_of_thread_time",
+				 all > 0 ? gil / all : 0.0, "method", "futex waits inside the GIL, from sched_switch (exact)",
 				 "method", "perf cpu-clock samples of on-CPU threads; Python frames walked in BPF, "
 					   "code objects resolved from target memory (sampled)");
 	} else if (p->cmd == REQ_GC) {

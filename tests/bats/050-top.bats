@@ -139,3 +139,17 @@ load ../daemon_suite
 		[ "$(json_get '.profile.functions_by_self[0].function')" = hot_loop ]
 	done
 }
+
+@test "top: GIL waits from the scheduler, and no samples from other processes" {
+	start_workload /usr/bin/python3 gil_threads
+	run_pyprobe -0 top "$WL_PID" --seconds 1 --json
+	[ "$(json_get '.gil_wait.share_of_thread_time > 0.3')" = true ]
+	stop_workload
+	start_workload /usr/bin/python3 sleeping
+	/usr/bin/python3 "$WORKLOADS/hot_function.py" >/dev/null 3>&- &
+	local busy=$!
+	run_pyprobe -0 top "$WL_PID" --seconds 1 --json
+	kill "$busy"
+	[ "$(json_get '.profile.samples < 5')" = true ]
+	[ "$(json_get '[.profile.functions_by_self[].function] | index("hot_loop")')" = null ]
+}
