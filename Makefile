@@ -137,12 +137,19 @@ bench: all
 deps:
 	$(Q)tools/deps.sh
 
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+INSTALLED := $(PREFIX)/sbin/pyprobed $(PREFIX)/bin/pyprobe $(SYSTEMDUNITDIR)/pyprobed.service \
+	$(SYSTEMDUNITDIR)/pyprobed.socket
+
 install: all
 	install -D -m 0755 $(O)/pyprobed $(DESTDIR)$(PREFIX)/sbin/pyprobed
 	install -D -m 0755 $(O)/pyprobe $(DESTDIR)$(PREFIX)/bin/pyprobe
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|' systemd/pyprobed.service > $(DESTDIR)$(SYSTEMDUNITDIR)/pyprobed.service
+	install -m 0644 systemd/pyprobed.socket $(DESTDIR)$(SYSTEMDUNITDIR)/pyprobed.socket
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/sbin/pyprobed $(DESTDIR)$(PREFIX)/bin/pyprobe
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 
 clean:
 	$(call msg,CLEAN,$(O))

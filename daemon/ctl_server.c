@@ -39,6 +39,7 @@ struct ctl_server {
 	char path[108];
 	unsigned int max_clients, nclients;
 	unsigned long next_id;
+	bool activated;		/* the socket came from systemd: leave its file alone */
 	struct conn *conns;
 };
 
@@ -246,7 +247,7 @@ static void accept_event(struct watch *w, uint32_t events)
 	}
 }
 
-struct ctl_server *ctl_server__new(struct evloop *ev, const char *path, unsigned int max_clients,
+struct ctl_server *ctl_server__new(struct evloop *ev, int listen_fd, const char *path, unsigned int max_clients,
 				   const struct ctl_handlers *h)
 {
 	struct ctl_server *srv = calloc(1, sizeof(*srv));
@@ -264,6 +265,12 @@ struct ctl_server *ctl_server__new(struct evloop *ev, const char *path, unsigned
 	srv->ev = ev;
 	srv->h = *h;
 	srv->max_clients = max_clients;
+	if (listen_fd >= 0) {
+		/* systemd made, bound and owns the socket file. */
+		fd = listen_fd;
+		srv->activated = true;
+		goto serve;
+	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		err = -errno;
@@ -291,6 +298,7 @@ struct ctl_server *ctl_server__new(struct evloop *ev, const char *path, unsigned
 		err = -errno;
 		goto fail;
 	}
+serve:
 	srv->w.fd = fd;
 	srv->w.fn = accept_event;
 	err = evloop__add(ev, &srv->w, EPOLLIN);
@@ -313,7 +321,8 @@ void ctl_server__free(struct ctl_server *srv)
 		conn_close(srv->conns);
 	evloop__del(srv->ev, &srv->w);
 	close(srv->w.fd);
-	unlink(srv->path);
+	if (!srv->activated)
+		unlink(srv->path);
 	free(srv);
 }
 

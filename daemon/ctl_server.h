@@ -24,8 +24,12 @@ struct ctl_handlers {
 	void *ctx;
 };
 
-/* Bind path (replacing a stale socket), listen, and serve through ev. NULL+errno on error. */
-struct ctl_server *ctl_server__new(struct evloop *ev, const char *path, unsigned int max_clients,
+/*
+ * Serve through ev: on listen_fd when >= 0 (socket activation; path is only a
+ * name then), else bind path (replacing a stale socket) and listen. NULL+errno
+ * on error.
+ */
+struct ctl_server *ctl_server__new(struct evloop *ev, int listen_fd, const char *path, unsigned int max_clients,
 				   const struct ctl_handlers *h);
 void ctl_server__free(struct ctl_server *srv);
 

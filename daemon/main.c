@@ -8,11 +8,13 @@
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <sys/stat.h>
 #include "ctl_server.h"
 #include "evloop.h"
 #include "loader.h"
 #include "log.h"
+#include "notify.h"
 #include "opts.h"
 #include "service.h"
 
@@ -42,6 +44,15 @@ static void ringbuf_event(struct watch *w, uint32_t events)
 	struct loader *ld = ((struct rbwatch *)w)->ld;
 
 	loader__ringbuf_consume(ld);
+}
+
+/* systemd's watchdog: WATCHDOG=1 at half the interval, from the loop itself. */
+static void watchdog_event(struct watch *w, uint32_t events)
+{
+	uint64_t n;
+
+	if (read(w->fd, &n, sizeof(n)) > 0)
+		notify_send("WATCHDOG=1");
 }
 
 static unsigned int nclients(void *ctx)
@@ -81,8 +92,10 @@ int main(int argc, char **argv)
 	struct ctl_server *ctl = NULL;
 	struct sigwatch sw = { .w.fd = -1 };
 	struct rbwatch rb = { .w.fd = -1 };
+	struct watch wd = { .fd = -1, .fn = watchdog_event };
+	uint64_t wd_usec;
 	sigset_t mask;
-	int err;
+	int listen_fd, err;
 
 	err = opts__parse(&o, argc, argv);
 	if (err)
@@ -132,12 +145,13 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 
-	err = make_socket_dir(o.socket_path);
+	listen_fd = notify_listen_fd();
+	err = listen_fd >= 0 ? 0 : make_socket_dir(o.socket_path);
 	if (err) {
 		log_err("cannot create the directory of %s: %s", o.socket_path, strerror(-err));
 		goto cleanup;
 	}
-	ctl = ctl_server__new(ev, o.socket_path, o.max_clients,
+	ctl = ctl_server__new(ev, listen_fd, listen_fd >= 0 ? "(socket activation)" : o.socket_path, o.max_clients,
 			      &(struct ctl_handlers){ service__request, service__client_closed, svc });
 	if (!ctl) {
 		err = -errno;
@@ -152,12 +166,29 @@ int main(int argc, char **argv)
 		log_err("daemon: %s", strerror(-err));
 		goto cleanup;
 	}
-	log_info("pyprobed %s listening on %s", PYPROBE_VERSION, o.socket_path);
+	wd_usec = notify_watchdog_usec();
+	if (wd_usec) {
+		struct itimerspec its = { .it_interval.tv_nsec = (wd_usec / 2 % 1000000) * 1000,
+					  .it_interval.tv_sec = wd_usec / 2 / 1000000 };
+
+		its.it_value = its.it_interval;
+		wd.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+		if (wd.fd < 0 || timerfd_settime(wd.fd, 0, &its, NULL) || evloop__add(ev, &wd, EPOLLIN))
+			log_warn("watchdog timer: %s", strerror(errno));
+	}
+	log_info("pyprobed %s listening on %s", PYPROBE_VERSION,
+		 listen_fd >= 0 ? "a socket passed by systemd" : o.socket_path);
+	notify_send("READY=1\nSTATUS=waiting for requests");
 	err = evloop__run(ev);
+	notify_send("STOPPING=1");
 	if (err)
 		log_err("event loop: %s", strerror(-err));
 
 cleanup:
+	if (wd.fd >= 0) {
+		evloop__del(ev, &wd);
+		close(wd.fd);
+	}
 	ctl_server__free(ctl);
 	service__free(svc);
 	if (rb.w.fd >= 0)

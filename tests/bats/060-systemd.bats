@@ -1,0 +1,63 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# Running under systemd: unit files, socket activation, readiness notification, install.
+
+load ../helpers
+
+setup() {
+	TEST_DIR=$(mktemp -d /tmp/pyprobe-sd.XXXXXX)
+	chmod 755 "$TEST_DIR"
+}
+
+teardown() {
+	[ -n "${ACT_PID:-}" ] && kill "$ACT_PID" 2>/dev/null && wait "$ACT_PID" 2>/dev/null
+	rm -rf "$TEST_DIR"
+	true
+}
+
+@test "make install and uninstall honour DESTDIR and PREFIX; the units pass systemd-analyze verify" {
+	command -v systemd-analyze >/dev/null || { echo "systemd-analyze missing"; return 1; }
+	run make -s -C "$TOP" O="$BIN" install DESTDIR="$TEST_DIR/root" PREFIX=/opt/pp
+	[ "$status" -eq 0 ]
+	[ -x "$TEST_DIR/root/opt/pp/sbin/pyprobed" ]
+	[ -x "$TEST_DIR/root/opt/pp/bin/pyprobe" ]
+	grep -q '^ExecStart=/opt/pp/sbin/pyprobed --foreground$' "$TEST_DIR/root/opt/pp/lib/systemd/system/pyprobed.service"
+	# Verify needs ExecStart to exist: install for real under the test directory.
+	run make -s -C "$TOP" O="$BIN" install PREFIX="$TEST_DIR/prefix"
+	[ "$status" -eq 0 ]
+	run systemd-analyze verify "$TEST_DIR/prefix/lib/systemd/system/pyprobed.socket" \
+		"$TEST_DIR/prefix/lib/systemd/system/pyprobed.service"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output != *pyprobed* ]]	# no warnings about our units
+	run make -s -C "$TOP" O="$BIN" uninstall DESTDIR="$TEST_DIR/root" PREFIX=/opt/pp
+	[ "$status" -eq 0 ]
+	[ -z "$(find "$TEST_DIR/root" -type f)" ]
+}
+
+@test "socket activation: pyprobed serves a socket passed by LISTEN_FDS and notifies READY=1" {
+	need_root
+	command -v systemd-socket-activate >/dev/null || { echo "systemd-socket-activate missing"; return 1; }
+	local sock=$TEST_DIR/activated.sock notify=$TEST_DIR/notify.sock
+	# A notify socket like systemd's: the first datagram is written to a file.
+	/usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(60)
+open(sys.argv[2], "w").write(s.recv(4096).decode())
+' "$notify" "$TEST_DIR/notified" 3>&- &
+	for _ in $(seq 50); do [ -S "$notify" ] && break; sleep 0.05; done
+	systemd-socket-activate -l "$sock" -E NOTIFY_SOCKET="$notify" "$BIN/pyprobed" --foreground \
+		2>"$TEST_DIR/act.log" 3>&- &
+	ACT_PID=$!
+	for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.05; done
+	# The first connection starts the daemon, which accepts it on the inherited socket.
+	run timeout 30 "$BIN/pyprobe" --socket "$sock" status --json
+	cat "$TEST_DIR/act.log"
+	[ "$status" -eq 0 ]
+	[ "$(json_get .ok)" = true ]
+	for _ in $(seq 100); do [ -s "$TEST_DIR/notified" ] && break; sleep 0.05; done
+	grep -q '^READY=1' "$TEST_DIR/notified"
+	grep -q 'listening on a socket passed by systemd' "$TEST_DIR/act.log"
+}
