@@ -138,8 +138,9 @@ deps:
 	$(Q)tools/deps.sh
 
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+MANDIR ?= $(PREFIX)/share/man
 INSTALLED := $(PREFIX)/sbin/pyprobed $(PREFIX)/bin/pyprobe $(SYSTEMDUNITDIR)/pyprobed.service \
-	$(SYSTEMDUNITDIR)/pyprobed.socket
+	$(SYSTEMDUNITDIR)/pyprobed.socket $(MANDIR)/man8/pyprobe.8 $(MANDIR)/man8/pyprobed.8
 
 install: all
 	install -D -m 0755 $(O)/pyprobed $(DESTDIR)$(PREFIX)/sbin/pyprobed
@@ -147,6 +148,8 @@ install: all
 	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
 	sed 's|@SBINDIR@|$(PREFIX)/sbin|' systemd/pyprobed.service > $(DESTDIR)$(SYSTEMDUNITDIR)/pyprobed.service
 	install -m 0644 systemd/pyprobed.socket $(DESTDIR)$(SYSTEMDUNITDIR)/pyprobed.socket
+	install -D -m 0644 docs/man/pyprobe.8 $(DESTDIR)$(MANDIR)/man8/pyprobe.8
+	install -D -m 0644 docs/man/pyprobed.8 $(DESTDIR)$(MANDIR)/man8/pyprobed.8
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))

@@ -22,6 +22,18 @@ teardown() {
 	[ -x "$TEST_DIR/root/opt/pp/sbin/pyprobed" ]
 	[ -x "$TEST_DIR/root/opt/pp/bin/pyprobe" ]
 	grep -q '^ExecStart=/opt/pp/sbin/pyprobed --foreground$' "$TEST_DIR/root/opt/pp/lib/systemd/system/pyprobed.service"
+	# Man pages render without warnings and document every command and option.
+	for page in pyprobe pyprobed; do
+		run env MANWIDTH=80 man --warnings -l "$TEST_DIR/root/opt/pp/share/man/man8/$page.8"
+		[ "$status" -eq 0 ]
+		[[ $output == *OVERHEAD* ]]
+	done
+	run man -l "$TEST_DIR/root/opt/pp/share/man/man8/pyprobe.8"
+	for c in classify gc top record status list detach; do [[ $output == *"$c"* ]]; done
+	run man -l "$TEST_DIR/root/opt/pp/share/man/man8/pyprobed.8"
+	for o in --socket --foreground --verbose --sample-hz --max-clients --max-sessions --max-threads --gc-max-rate; do
+		[[ $output == *"$o"* ]] || { echo "pyprobed.8 misses $o"; return 1; }
+	done
 	# Verify needs ExecStart to exist: install for real under the test directory.
 	run make -s -C "$TOP" O="$BIN" install PREFIX="$TEST_DIR/prefix"
 	[ "$status" -eq 0 ]
