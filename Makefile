@@ -64,7 +64,7 @@ UNIT_TESTS := $(patsubst tests/unit/test_%.c,$(O)/tests/unit/test_%,$(wildcard t
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all check unit bats demo bench deps install uninstall clean vmlinux help
+.PHONY: all check unit bats demo bench deps install uninstall clean vmlinux help fuzz
 
 all: $(O)/pyprobed $(O)/pyprobe
 
@@ -127,6 +127,32 @@ check:
 	$(Q)rc=0; $(MAKE) --no-print-directory unit || rc=1; \
 	$(MAKE) --no-print-directory bats || rc=1; exit $$rc
 
+# Fuzzers (libFuzzer + ASan/UBSan, clang): each runs FUZZ_SECONDS from the committed
+# seed corpus; new inputs go to $(O)/fuzz, never into the tree.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := protocol linetable
+FUZZ_DEPS_protocol := daemon/protocol.c
+FUZZ_DEPS_linetable := daemon/pysym.c daemon/tmem.c daemon/pyoffsets.c
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE \
+	-Iinclude -Idaemon $(PC_CFLAGS)
+
+$(O)/fuzz:
+	$(Q)mkdir -p $@
+
+$(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_DEPS_$$*) | $(O)/fuzz
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) $(PC_LIBS) -o $@
+
+fuzz: $(addprefix $(O)/fuzz/fuzz_,$(FUZZ_TARGETS))
+	$(Q)set -e; for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(O)/fuzz/corpus-$$t; \
+		echo "fuzz $$t: $(FUZZ_SECONDS) s"; \
+		$(O)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			-artifact_prefix=$(O)/fuzz/crash-$$t- $(O)/fuzz/corpus-$$t tests/fuzz/corpus/$$t \
+			2>$(O)/fuzz/$$t.log || { tail -40 $(O)/fuzz/$$t.log; exit 1; }; \
+		grep -E '^stat::number_of_executed_units|^Done' $(O)/fuzz/$$t.log; \
+	done
+
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)O=$(O) tests/demo.sh
@@ -159,7 +185,7 @@ clean:
 	$(Q)rm -rf $(O)
 
 help:
-	@echo 'Targets: all (default) check unit bats demo bench deps install uninstall clean vmlinux'
+	@echo 'Targets: all (default) check unit bats demo bench deps install uninstall clean vmlinux fuzz'
 	@echo 'Variables: O=dir V=1 WERROR=1 VMLINUX_H=path CC CLANG BPFTOOL PREFIX DESTDIR EXTRA_CFLAGS'
 
 -include $(wildcard $(O)/daemon/*.d $(O)/cli/*.d $(O)/bpf/*.d $(O)/tests/unit/*.d)

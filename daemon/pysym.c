@@ -186,10 +186,20 @@ bad:
 	return -EFAULT;
 }
 
+/* Line arithmetic on untrusted tables: wrap instead of overflowing, report 0 when absurd. */
+static int64_t add_wrap(int64_t a, int64_t b)
+{
+	return (int64_t)((uint64_t)a + (uint64_t)b);
+}
+
+static int line_ok(int64_t line)
+{
+	return line < 0 || line > INT32_MAX ? 0 : (int)line;
+}
+
 int pysym_line_lnotab(const uint8_t *t, size_t n, int firstline, int64_t off)
 {
-	int line = firstline;
-	int64_t addr = 0;
+	int64_t line = firstline, addr = 0;
 
 	for (size_t i = 0; i + 1 < n; i += 2) {
 		addr += t[i];
@@ -197,13 +207,12 @@ int pysym_line_lnotab(const uint8_t *t, size_t n, int firstline, int64_t off)
 			break;
 		line += (int8_t)t[i + 1];
 	}
-	return line;
+	return line_ok(line);
 }
 
 int pysym_line_linetable310(const uint8_t *t, size_t n, int firstline, int64_t off)
 {
-	int line = firstline;
-	int64_t start = 0;
+	int64_t line = firstline, start = 0;
 
 	for (size_t i = 0; i + 1 < n; i += 2) {
 		int64_t end = start + t[i];
@@ -212,22 +221,27 @@ int pysym_line_linetable310(const uint8_t *t, size_t n, int firstline, int64_t o
 		if (ld != -128)
 			line += ld;
 		if (off >= start && off < end)
-			return ld == -128 ? 0 : line;
+			return ld == -128 ? 0 : line_ok(line);
 		start = end;
 	}
 	return 0;
 }
 
-/* Varints of the 3.11+ location table: 6-bit groups, 0x40 continues. */
-static int64_t varint(const uint8_t *t, size_t n, size_t *i)
+/*
+ * Varints of the 3.11+ location table: 6-bit groups, 0x40 continues. Garbage
+ * can make them as long as it likes: unsigned arithmetic, and no group past
+ * the 64th bit (found by tests/fuzz/fuzz_linetable.c).
+ */
+static uint64_t varint(const uint8_t *t, size_t n, size_t *i)
 {
-	int64_t v = 0;
+	uint64_t v = 0;
 	int shift = 0;
 
-	while (*i < n && shift < 63) {
+	while (*i < n) {
 		uint8_t b = t[(*i)++];
 
-		v |= (int64_t)(b & 0x3f) << shift;
+		if (shift < 64)
+			v |= (uint64_t)(b & 0x3f) << shift;
 		shift += 6;
 		if (!(b & 0x40))
 			break;
@@ -237,9 +251,9 @@ static int64_t varint(const uint8_t *t, size_t n, size_t *i)
 
 static int64_t svarint(const uint8_t *t, size_t n, size_t *i)
 {
-	int64_t v = varint(t, n, i);
+	uint64_t v = varint(t, n, i);
 
-	return (v & 1) ? -(v >> 1) : (v >> 1);
+	return (v & 1) ? -(int64_t)(v >> 1) : (int64_t)(v >> 1);
 }
 
 int pysym_line_locations(const uint8_t *t, size_t n, int firstline, int64_t unit)
@@ -256,20 +270,20 @@ int pysym_line_locations(const uint8_t *t, size_t n, int firstline, int64_t unit
 		if (code == 15) {
 			has_line = 0;
 		} else if (code == 14) {
-			line += svarint(t, n, &i);
+			line = add_wrap(line, svarint(t, n, &i));
 			varint(t, n, &i);
 			varint(t, n, &i);
 			varint(t, n, &i);
 		} else if (code == 13) {
-			line += svarint(t, n, &i);
+			line = add_wrap(line, svarint(t, n, &i));
 		} else if (code >= 10) {
-			line += code - 10;
+			line = add_wrap(line, code - 10);
 			i += 2;
 		} else {
 			i += 1;
 		}
 		if (unit >= start && unit < start + len)
-			return has_line ? (int)line : 0;
+			return has_line ? line_ok(line) : 0;
 		start += len;
 	}
 	return 0;
