@@ -130,9 +130,10 @@ check:
 # Fuzzers (libFuzzer + ASan/UBSan, clang): each runs FUZZ_SECONDS from the committed
 # seed corpus; new inputs go to $(O)/fuzz, never into the tree.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := protocol linetable
+FUZZ_TARGETS := protocol linetable elf
 FUZZ_DEPS_protocol := daemon/protocol.c
 FUZZ_DEPS_linetable := daemon/pysym.c daemon/tmem.c daemon/pyoffsets.c
+FUZZ_DEPS_elf := daemon/tmem.c daemon/pyoffsets.c
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE \
 	-Iinclude -Idaemon $(PC_CFLAGS)
 
@@ -143,9 +144,16 @@ $(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_DEPS_$$*) | $(O)/fuzz
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) $(PC_LIBS) -o $@
 
-fuzz: $(addprefix $(O)/fuzz/fuzz_,$(FUZZ_TARGETS))
+# The ELF seeds are built, not committed: an object file and a shared library.
+$(O)/fuzz/seed-elf: tests/fuzz/elf_seed.c | $(O)/fuzz
+	$(Q)mkdir -p $@
+	$(Q)$(CC) -c -g0 -o $@/seed.o $<
+	$(Q)$(CC) -shared -fPIC -g0 -o $@/seed.so $<
+
+fuzz: $(addprefix $(O)/fuzz/fuzz_,$(FUZZ_TARGETS)) $(O)/fuzz/seed-elf
 	$(Q)set -e; for t in $(FUZZ_TARGETS); do \
 		mkdir -p $(O)/fuzz/corpus-$$t; \
+		[ $$t != elf ] || cp $(O)/fuzz/seed-elf/* $(O)/fuzz/corpus-$$t/; \
 		echo "fuzz $$t: $(FUZZ_SECONDS) s"; \
 		$(O)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 			-artifact_prefix=$(O)/fuzz/crash-$$t- $(O)/fuzz/corpus-$$t tests/fuzz/corpus/$$t \
