@@ -80,7 +80,6 @@ static __always_inline void gc_begin(__s32 generation)
 static __always_inline bool rate_ok(__u32 tgid, __u32 tid, __u64 now)
 {
 	struct gc_rate *r = bpf_map_lookup_elem(&gc_rates, &tgid), zero = {};
-	struct pp_event *ev;
 	__u64 sec = now / 1000000000ULL;
 
 	if (!r) {
@@ -98,14 +97,7 @@ static __always_inline bool rate_ok(__u32 tgid, __u32 tid, __u64 now)
 	if (++r->count <= cfg_gc_max_rate)
 		return true;
 	r->tripped = 1;
-	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
-	if (ev) {
-		ev->type = PP_EV_GC_RATE;
-		ev->tgid = tgid;
-		ev->tid = tid;
-		ev->pad = 0;
-		bpf_ringbuf_submit(ev, 0);
-	}
+	emit_event(PP_EV_GC_RATE, tgid, tid);
 	return false;
 }
 

@@ -236,7 +236,6 @@ int BPF_PROG(handle_sched_exit, struct task_struct *p)
 {
 	__u32 tgid = BPF_CORE_READ(p, tgid), tid;
 	struct pp_thread *th;
-	struct pp_event *ev;
 
 	if (!bpf_map_lookup_elem(&targets, &tgid))
 		return 0;
@@ -244,16 +243,8 @@ int BPF_PROG(handle_sched_exit, struct task_struct *p)
 	th = bpf_map_lookup_elem(&threads, &tid);
 	if (th)
 		transition(th, bpf_ktime_get_ns(), PP_B_EXITED, 0);
-	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
-	if (!ev) {
+	if (!emit_event(PP_EV_THREAD_EXIT, tgid, tid))
 		__sync_fetch_and_add(&stat_events_lost, 1);
-		return 0;
-	}
-	ev->type = PP_EV_THREAD_EXIT;
-	ev->tgid = tgid;
-	ev->tid = tid;
-	ev->pad = 0;
-	bpf_ringbuf_submit(ev, 0);
 	return 0;
 }
 

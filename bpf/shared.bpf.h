@@ -19,4 +19,19 @@ struct {
 	__uint(max_entries, 1024 * 1024);	/* stacks are ~1 KiB at 99 Hz per CPU */
 } events SEC(".maps");
 
+/* A small record for the daemon (struct pp_event); false when the ring buffer is full. */
+static __always_inline bool emit_event(__u32 type, __u32 tgid, __u32 tid)
+{
+	struct pp_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+
+	if (!ev)
+		return false;
+	ev->type = type;
+	ev->tgid = tgid;
+	ev->tid = tid;
+	ev->pad = 0;
+	bpf_ringbuf_submit(ev, 0);
+	return true;
+}
+
 #endif

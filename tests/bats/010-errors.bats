@@ -2,16 +2,9 @@
 # SPDX-License-Identifier: MIT
 # Every way a request can fail gets its own clear error, and the daemon keeps serving.
 
-load ../helpers
+load ../daemon_suite
 
-setup_file() {
-	start_daemon
-}
-
-teardown_file() {
-	stop_daemon
-}
-
+# As daemon_suite's, plus the non-Python processes some tests start.
 teardown() {
 	stop_workload
 	[ -n "${OTHER_PID:-}" ] && kill "$OTHER_PID" 2>/dev/null
