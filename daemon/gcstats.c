@@ -14,8 +14,14 @@ int gc_log__add(struct gc_log *log, const struct gc_pause *p)
 		struct gc_pause *v;
 
 		if (log->n >= GC_LOG_MAX) {
-			log->dropped++;
-			return -ENOSPC;
+			/* A watched process is timed for days: keep the newest pauses. */
+			size_t drop = log->n / 4;
+
+			memmove(log->v, log->v + drop, (log->n - drop) * sizeof(*log->v));
+			log->n -= drop;
+			log->dropped += drop;
+			log->v[log->n++] = *p;
+			return 0;
 		}
 		v = realloc(log->v, cap * sizeof(*v));
 		if (!v)
@@ -84,7 +90,7 @@ static void summarize(struct gc_gen_window *g, uint64_t *d, size_t n)
 	g->max = n ? d[n - 1] / 1e9 : 0;
 }
 
-static int hist_bucket(uint64_t ns)
+int gc_hist_bucket(uint64_t ns)
 {
 	uint64_t us = ns / 1000;
 	int b = 0;
@@ -122,7 +128,7 @@ int gc_window__build(struct gc_window *gw, const struct gc_counts *a, const stru
 		if (p->start_ns < t0 || p->start_ns + p->duration_ns > t1)
 			continue;
 		d[GC_GENS][n[GC_GENS]++] = p->duration_ns;
-		gw->hist[hist_bucket(p->duration_ns)]++;
+		gw->hist[gc_hist_bucket(p->duration_ns)]++;
 		if (g >= 0 && g < GC_GENS) {
 			d[g][n[g]++] = p->duration_ns;
 			if (p->collected >= 0 && !(a->valid && b->valid))

@@ -28,7 +28,10 @@ struct gc_log {
 	uint64_t dropped;	/* over the cap */
 };
 
+/* Past GC_LOG_MAX pauses the oldest quarter is dropped (counted in dropped). */
 int gc_log__add(struct gc_log *log, const struct gc_pause *p);
+/* Histogram bucket of a pause: i covers [2^i, 2^(i+1)) us, 0 also below 1 us, the last is open. */
+int gc_hist_bucket(uint64_t ns);
 void gc_log__free(struct gc_log *log);
 
 enum gc_method { GC_METHOD_NONE, GC_METHOD_USDT, GC_METHOD_UPROBE, GC_METHOD_SAMPLED };

@@ -15,6 +15,7 @@
 #include "sched.skel.h"
 #include "sampler.skel.h"
 #include "gc.skel.h"
+#include "procs.skel.h"
 #include "log.h"
 #include "opts.h"
 #include "loader.h"
@@ -23,6 +24,7 @@ struct loader {
 	struct pp_sched *sched;
 	struct pp_sampler *sampler;
 	struct pp_gc *gc;
+	struct pp_procs *procs;
 	struct ring_buffer *rb;
 	struct bpf_link *iter;
 	struct bpf_link **perf_links;
@@ -32,7 +34,36 @@ struct loader {
 	unsigned int ntargets;
 	int nsampled;
 	bool attached;
+	bool watching;		/* watch rules exist: report every exec */
+	bool procs_attached;
 };
+
+/* Exec and fork events are wanted while there are targets or watch rules. */
+static int update_procs(struct loader *l)
+{
+	bool want = l->ntargets > 0 || l->watching;
+	int err;
+
+	l->procs->bss->watch_all = l->watching;
+	if (want == l->procs_attached)
+		return 0;
+	if (!want) {
+		pp_procs__detach(l->procs);
+		l->procs_attached = false;
+		return 0;
+	}
+	err = pp_procs__attach(l->procs);
+	if (err)
+		return err;
+	l->procs_attached = true;
+	return 0;
+}
+
+int loader__watch_procs(struct loader *l, bool on)
+{
+	l->watching = on;
+	return update_procs(l);
+}
 
 static void detach_all(struct loader *l)
 {
@@ -150,6 +181,19 @@ struct loader *loader__new(const struct opts *o, loader_event_fn fn, void *ctx)
 	if (err)
 		goto fail;
 
+	l->procs = pp_procs__open();
+	if (!l->procs) {
+		err = -errno;
+		goto fail;
+	}
+	err = bpf_map__reuse_fd(l->procs->maps.targets, bpf_map__fd(l->sched->maps.targets));
+	if (!err)
+		err = bpf_map__reuse_fd(l->procs->maps.events, bpf_map__fd(l->sched->maps.events));
+	if (!err)
+		err = pp_procs__load(l->procs);
+	if (err)
+		goto fail;
+
 	l->iter = bpf_program__attach_iter(l->sched->progs.handle_task_iter, NULL);
 	if (!l->iter) {
 		err = -errno;
@@ -176,6 +220,7 @@ void loader__free(struct loader *l)
 	ring_buffer__free(l->rb);
 	bpf_link__destroy(l->iter);
 	pp_gc__destroy(l->gc);
+	pp_procs__destroy(l->procs);
 	pp_sampler__destroy(l->sampler);
 	pp_sched__destroy(l->sched);
 	free(l->perf_links);
@@ -197,6 +242,9 @@ int loader__add_target(struct loader *l, uint32_t tgid, const struct pp_target *
 			return err;
 		}
 	}
+	err = update_procs(l);
+	if (err)
+		log_warn("cannot attach the exec/fork tracepoints: %s", strerror(-err));
 	return 0;
 }
 
@@ -237,6 +285,7 @@ int loader__remove_target(struct loader *l, uint32_t tgid)
 	l->ntargets--;
 	if (l->ntargets == 0 && l->attached)
 		detach_all(l);
+	update_procs(l);
 	delete_tgid_entries(bpf_map__fd(l->sched->maps.threads), bpf_map__fd(l->sampler->maps.samples), tgid);
 	bpf_map_delete_elem(bpf_map__fd(l->gc->maps.gc_rates), &tgid);
 	bpf_map_delete_elem(bpf_map__fd(l->sampler->maps.pystacks), &tgid);
@@ -357,4 +406,6 @@ void loader__stats(struct loader *l, struct loader_stats *st)
 	st->events_lost = l->sched->bss->stat_events_lost;
 	st->samples_full = l->sampler->bss->stat_samples_full;
 	st->gc_events_lost = l->gc->bss->stat_gc_events_lost;
+	st->proc_events_lost = l->procs->bss->stat_proc_events_lost;
+	st->watching = l->watching;
 }

@@ -50,6 +50,9 @@ struct bpf_link *loader__attach_gc_usdt(struct loader *l, pid_t pid, const char 
 struct bpf_link *loader__attach_gc_uprobe(struct loader *l, pid_t pid, const char *path, size_t offset,
 					  uint64_t cookie, bool ret);
 
+/* Watch rules exist (on): report every exec and the forks of targets. */
+int loader__watch_procs(struct loader *l, bool on);
+
 int loader__ringbuf_fd(struct loader *l);
 int loader__ringbuf_consume(struct loader *l);
 
@@ -58,7 +61,8 @@ struct loader_stats {
 	unsigned int ncpus_sampled;
 	unsigned int sample_hz;
 	int attached;
-	uint64_t threads_full, samples_full, events_lost, gc_events_lost;
+	uint64_t threads_full, samples_full, events_lost, gc_events_lost, proc_events_lost;
+	bool watching;
 };
 void loader__stats(struct loader *l, struct loader_stats *st);
 

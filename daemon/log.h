@@ -3,7 +3,7 @@
 #define PYPROBED_LOG_H
 #include <stdbool.h>
 
-enum log_level { LOG_ERR = 3, LOG_WARN = 4, LOG_INFO = 6, LOG_DEBUG = 7 };
+enum log_level { LOG_ERR = 3, LOG_WARN = 4, LOG_NOTICE = 5, LOG_INFO = 6, LOG_DEBUG = 7 };
 
 /* Route libbpf's messages through us; debug output only with verbose. */
 void log_init(bool verbose);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* pyprobed: connects the modules and runs the loop. */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,10 +11,13 @@
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <sys/stat.h>
+#include "config.h"
 #include "ctl_server.h"
 #include "evloop.h"
 #include "loader.h"
 #include "log.h"
+#include "metrics.h"
+#include "monitor.h"
 #include "notify.h"
 #include "opts.h"
 #include "service.h"
@@ -21,17 +25,80 @@
 struct sigwatch {
 	struct watch w;
 	struct evloop *ev;
+	struct opts *o;
+	struct monitor *mon;
+	int argc;
+	char **argv;
 };
+
+/* --check-config: what the daemon would run with. */
+static int check_config(const struct opts *o, const struct rules *rules)
+{
+
+	printf("config %s: ok\n", o->config_path);
+	printf("sample-hz = %u\nmax-clients = %u\nmax-sessions = %u\nmax-threads = %u\ngc-max-rate = %u\n",
+	       o->sample_hz, o->max_clients, o->max_sessions, o->max_threads, o->gc_max_rate);
+	printf("window = %u\ngc-timing = %s\nrescan = %u\n", o->window, o->gc_exact ? "exact" : "sampled", o->rescan);
+	if (o->metrics_port)
+		printf(strchr(o->metrics_addr, ':') ? "metrics = [%s]:%u\n" : "metrics = %s:%u\n", o->metrics_addr,
+		       o->metrics_port);
+	else
+		printf("metrics = off\n");
+	printf("metrics-threads = %s\n", o->metrics_threads ? "yes" : "no");
+	for (size_t i = 0; i < rules->n; i++)
+		printf("watch = %s %s   (line %d)\n", rule_kind_name(rules->v[i].kind), rules->v[i].arg, rules->v[i].line);
+	if (!rules->n)
+		printf("no watch rules: processes are observed on request only\n");
+	return 0;
+}
+
+/*
+ * SIGHUP: read the file again over the command line's options. A file with
+ * any error changes nothing; settings that need a restart are reported.
+ */
+static void reload(struct sigwatch *sw)
+{
+	struct opts n, *o = sw->o;
+	struct rules rules = {};
+	char err[4096];
+
+	notify_send("RELOADING=1");
+	optind = 0;
+	opterr = 0;
+	if (opts__parse(&n, sw->argc, sw->argv) ||
+	    config__load(o->config_path, o->config_given, &n, &rules, err, sizeof(err))) {
+		log_err("reload: config not changed:\n%s", err);
+		rules__free(&rules);
+		notify_send("READY=1");
+		return;
+	}
+	if (n.sample_hz != o->sample_hz || n.max_clients != o->max_clients || n.max_sessions != o->max_sessions ||
+	    n.max_threads != o->max_threads || n.gc_max_rate != o->gc_max_rate || n.metrics_port != o->metrics_port ||
+	    strcmp(n.metrics_addr, o->metrics_addr))
+		log_warn("reload: sample-hz, max-*, gc-max-rate and metrics take effect at the next restart");
+	o->window = n.window;
+	o->gc_exact = n.gc_exact;
+	o->rescan = n.rescan;
+	o->metrics_threads = n.metrics_threads;
+	log_info("reloaded %s: %zu watch rule%s", o->config_path, rules.n, rules.n == 1 ? "" : "s");
+	monitor__settings_changed(sw->mon);
+	monitor__set_rules(sw->mon, &rules);
+	notify_send("READY=1");
+}
 
 static void signal_event(struct watch *w, uint32_t events)
 {
 	struct sigwatch *sw = (struct sigwatch *)w;
 	struct signalfd_siginfo si;
 
-	if (read(w->fd, &si, sizeof(si)) == sizeof(si)) {
-		log_info("signal %u: shutting down", si.ssi_signo);
-		evloop__stop(sw->ev);
+	if (read(w->fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	if (si.ssi_signo == SIGHUP) {
+		reload(sw);
+		return;
 	}
+	log_info("signal %u: shutting down", si.ssi_signo);
+	evloop__stop(sw->ev);
 }
 
 struct rbwatch {
@@ -90,16 +157,30 @@ int main(int argc, char **argv)
 	struct service *svc = NULL;
 	struct loader *ld = NULL;
 	struct ctl_server *ctl = NULL;
-	struct sigwatch sw = { .w.fd = -1 };
+	struct monitor *mon = NULL;
+	struct metrics *mx = NULL;
+	struct rules rules = {};
+	struct sigwatch sw = { .w.fd = -1, .argc = argc, .argv = argv, .o = &o };
 	struct rbwatch rb = { .w.fd = -1 };
 	struct watch wd = { .fd = -1, .fn = watchdog_event };
 	uint64_t wd_usec;
 	sigset_t mask;
+	char cfg_err[4096];
 	int listen_fd, err;
 
 	err = opts__parse(&o, argc, argv);
 	if (err)
 		return err > 0 ? 0 : 2;
+	if (config__load(o.config_path, o.config_given, &o, &rules, cfg_err, sizeof(cfg_err))) {
+		fprintf(stderr, "pyprobed: bad config file:\n%s\n", cfg_err);
+		rules__free(&rules);
+		return 2;
+	}
+	if (o.check_config) {
+		err = check_config(&o, &rules);
+		rules__free(&rules);
+		return err;
+	}
 	log_init(o.verbose);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -112,6 +193,7 @@ int main(int argc, char **argv)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	sw.w.fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	sw.w.fn = signal_event;
@@ -161,6 +243,23 @@ int main(int argc, char **argv)
 	}
 	service__set_nclients_fn(svc, nclients, ctl);
 
+	mon = monitor__new(ev, svc, ld, &o);
+	if (!mon) {
+		err = -errno;
+		log_err("monitor: %s", strerror(-err));
+		goto cleanup;
+	}
+	service__set_monitor(svc, mon);
+	sw.mon = mon;
+	if (o.metrics_port) {
+		mx = metrics__new(ev, &o, mon, svc, ld);
+		if (!mx) {
+			err = -errno;
+			log_err("cannot serve metrics on %s port %u: %s", o.metrics_addr, o.metrics_port, strerror(-err));
+			goto cleanup;
+		}
+	}
+
 	if (!o.foreground && daemon(0, 0)) {
 		err = -errno;
 		log_err("daemon: %s", strerror(-err));
@@ -178,6 +277,12 @@ int main(int argc, char **argv)
 	}
 	log_info("pyprobed %s listening on %s", PYPROBE_VERSION,
 		 listen_fd >= 0 ? "a socket passed by systemd" : o.socket_path);
+	if (mx)
+		log_info("metrics on http://%s%s%s:%u/metrics", strchr(o.metrics_addr, ':') ? "[" : "", o.metrics_addr,
+			 strchr(o.metrics_addr, ':') ? "]" : "", o.metrics_port);
+	if (rules.n)
+		log_info("%s: %zu watch rule%s", o.config_path, rules.n, rules.n == 1 ? "" : "s");
+	monitor__set_rules(mon, &rules);
 	notify_send("READY=1\nSTATUS=waiting for requests");
 	err = evloop__run(ev);
 	notify_send("STOPPING=1");
@@ -189,6 +294,11 @@ cleanup:
 		evloop__del(ev, &wd);
 		close(wd.fd);
 	}
+	metrics__free(mx);
+	monitor__free(mon);
+	if (svc)
+		service__set_monitor(svc, NULL);
+	rules__free(&rules);
 	ctl_server__free(ctl);
 	service__free(svc);
 	if (rb.w.fd >= 0)

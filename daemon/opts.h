@@ -2,9 +2,30 @@
 #ifndef PYPROBED_OPTS_H
 #define PYPROBED_OPTS_H
 #include <stdbool.h>
+#include <stdint.h>
+
+#define PP_DEFAULT_CONFIG "/etc/pyprobe/pyprobed.conf"
+
+/* Settings a command-line option and the config file can both give: the option wins. */
+enum opt_key {
+	OPT_SAMPLE_HZ,
+	OPT_MAX_CLIENTS,
+	OPT_MAX_SESSIONS,
+	OPT_MAX_THREADS,
+	OPT_GC_MAX_RATE,
+	OPT_WINDOW,
+	OPT_GC_TIMING,
+	OPT_METRICS,
+	OPT_METRICS_THREADS,
+	OPT_RESCAN,
+	OPT_NKEYS
+};
 
 struct opts {
 	const char *socket_path;
+	const char *config_path;
+	bool config_given;	/* --config: the file must exist */
+	bool check_config;	/* --check-config: parse, report, exit */
 	bool foreground;
 	bool verbose;
 	unsigned int sample_hz;		/* CPU sampler rate per CPU */
@@ -12,12 +33,29 @@ struct opts {
 	unsigned int max_sessions;
 	unsigned int max_threads;	/* BPF thread map size */
 	unsigned int gc_max_rate;	/* exact GC tracing stops above this many collections/s */
+	/* Watched processes (config file rules). */
+	unsigned int window;		/* seconds per rolling window */
+	bool gc_exact;			/* time every collection of watched processes */
+	unsigned int rescan;		/* seconds between /proc scans for new matches, 0 = never */
+	/* Prometheus exposition: off when metrics_port is 0. */
+	char metrics_addr[64];		/* IPv4 or IPv6 literal */
+	unsigned int metrics_port;
+	bool metrics_threads;		/* per-thread series */
+	uint32_t from_cmdline;		/* bit (1 << enum opt_key): given as an option */
 };
 
 /*
- * Parse argv into o. Returns 0 to run, 1 when --help/--version was handled
- * (exit 0), or -EINVAL after printing the problem (exit 2).
+ * Parse argv into o (defaults first). Returns 0 to run, 1 when --help/--version
+ * was handled (exit 0), or -EINVAL after printing the problem (exit 2).
  */
 int opts__parse(struct opts *o, int argc, char **argv);
+/*
+ * Set one setting from text (an option's argument or a config value). Returns
+ * 0, or -EINVAL with the reason in err.
+ */
+int opts__set(struct opts *o, enum opt_key key, const char *value, char *err, size_t len);
+/* The key of a long option / config key name, or -1. */
+int opts__key(const char *name);
+const char *opts__key_name(enum opt_key key);
 
 #endif

@@ -17,6 +17,7 @@
 #include "ctl_server.h"
 #include "loader.h"
 #include "log.h"
+#include "monitor.h"
 #include "opts.h"
 #include "procfs.h"
 #include "profile.h"
@@ -42,6 +43,7 @@ struct service {
 	struct evloop *ev;
 	const struct opts *o;
 	struct loader *ld;
+	struct monitor *mon;
 	struct watch timer;
 	struct session *sessions;
 	unsigned int nsessions;
@@ -90,7 +92,7 @@ static struct session *find_session(struct service *svc, pid_t pid)
 
 static void session_event(struct watch *w, uint32_t events);
 
-static void drop_session(struct service *svc, struct session *s)
+static void drop_session(struct service *svc, struct session *s, const char *why)
 {
 	struct session **pp = &svc->sessions;
 
@@ -100,14 +102,16 @@ static void drop_session(struct service *svc, struct session *s)
 		*pp = s->next;
 	svc->nsessions--;
 	evloop__del(svc->ev, &s->w);
-	log_debug("detached from %d", s->pid);
+	if (svc->mon)
+		monitor__session_gone(svc->mon, s, why);
+	log_debug("detached from %d: %s", s->pid, why);
 	session__free(s, svc->ld);
 }
 
 static void unref_session(struct service *svc, struct session *s)
 {
 	if (--s->refs == 0)
-		drop_session(svc, s);
+		drop_session(svc, s, "no window open");
 }
 
 static void remove_pending(struct service *svc, struct pending *p)
@@ -230,11 +234,12 @@ static void timer_event(struct watch *w, uint32_t events)
 	arm_timer(svc);
 }
 
-/* The target exited: every window on it ends with an error naming how much was seen. */
-static void session_event(struct watch *w, uint32_t events)
+/*
+ * The target exited or executed another program: every window on it ends
+ * with an error naming how much was seen (a recording keeps what it has).
+ */
+static void end_session(struct service *svc, struct session *s, const char *what)
 {
-	struct session *s = (struct session *)w;
-	struct service *svc = s->owner;
 	uint64_t now = now_ns();
 	char msg[256];
 
@@ -248,12 +253,19 @@ static void session_event(struct watch *w, uint32_t events)
 			finish_record(svc, p, true);
 			continue;
 		}
-		snprintf(msg, sizeof(msg), "process %d exited during the window: observed %.2f s of %.2f s", s->pid,
-			 (now - p->start.ts) / 1e9, p->seconds);
+		snprintf(msg, sizeof(msg), "process %d %s during the window: observed %.2f s of %.2f s", s->pid,
+			 what, (now - p->start.ts) / 1e9, p->seconds);
 		fail_pending(svc, p, PP_ERR_EXITED, msg);
 	}
-	drop_session(svc, s);
+	drop_session(svc, s, what);
 	arm_timer(svc);
+}
+
+static void session_event(struct watch *w, uint32_t events)
+{
+	struct session *s = (struct session *)w;
+
+	end_session(s->owner, s, "exited");
 }
 
 static const char *pyi_code(enum pyinspect_err e)
@@ -296,33 +308,36 @@ static int authorise(struct client *c, pid_t pid)
 	return 0;
 }
 
-static struct session *get_session(struct service *svc, struct client *c, pid_t pid)
+/* The session on pid, made if there is none. NULL with an error code and message. */
+static struct session *open_session(struct service *svc, pid_t pid, const char **code, char *msg, size_t len)
 {
 	struct session *s = find_session(svc, pid);
 	enum pyinspect_err err;
-	char msg[512];
 
 	if (s && s->start_time == procfs_start_time(pid))
 		return s;
 	if (s) {
 		/* The PID was reused; the pidfd will report the old one's exit. */
-		reply_error(c, PP_ERR_EXITED, "process %d was replaced by a new process; try again", pid);
+		*code = PP_ERR_EXITED;
+		snprintf(msg, len, "process %d was replaced by a new process; try again", pid);
 		return NULL;
 	}
 	if (svc->nsessions >= svc->o->max_sessions) {
-		reply_error(c, PP_ERR_LIMIT, "already observing %u processes (--max-sessions)", svc->nsessions);
+		*code = PP_ERR_LIMIT;
+		snprintf(msg, len, "already observing %u processes (max-sessions)", svc->nsessions);
 		return NULL;
 	}
-	s = session__new(svc->ld, pid, &err, msg, sizeof(msg));
+	s = session__new(svc->ld, pid, &err, msg, len);
 	if (!s) {
-		reply_error(c, pyi_code(err), "%s", msg);
+		*code = pyi_code(err);
 		return NULL;
 	}
 	s->w.fn = session_event;
 	s->owner = svc;
 	if (evloop__add(svc->ev, &s->w, EPOLLIN)) {
 		session__free(s, svc->ld);
-		reply_error(c, PP_ERR_INTERNAL, "cannot watch process %d", pid);
+		*code = PP_ERR_INTERNAL;
+		snprintf(msg, len, "cannot watch process %d", pid);
 		return NULL;
 	}
 	s->next = svc->sessions;
@@ -330,6 +345,32 @@ static struct session *get_session(struct service *svc, struct client *c, pid_t 
 	svc->nsessions++;
 	log_info("attached to %d (CPython %s, %s) in %.1f ms", pid, s->py.version, s->py.build, s->attach_ms);
 	return s;
+}
+
+static struct session *get_session(struct service *svc, struct client *c, pid_t pid)
+{
+	const char *code = PP_ERR_INTERNAL;
+	struct session *s;
+	char msg[512];
+
+	s = open_session(svc, pid, &code, msg, sizeof(msg));
+	if (!s)
+		ctl_server__reply(c, protocol_error(code, msg));
+	return s;
+}
+
+struct session *service__acquire(struct service *svc, pid_t pid, const char **code, char *msg, size_t len)
+{
+	struct session *s = open_session(svc, pid, code, msg, len);
+
+	if (s)
+		s->refs++;
+	return s;
+}
+
+void service__release(struct service *svc, struct session *s)
+{
+	unref_session(svc, s);
 }
 
 static void do_classify(struct service *svc, struct client *c, const struct request *r)
@@ -386,7 +427,7 @@ fail_probes:
 	free(p);
 fail:
 	if (s->refs == 0)
-		drop_session(svc, s);
+		drop_session(svc, s, "no window open");
 	if (err == -ENOTSUP)
 		reply_error(c, PP_ERR_UNSUPPORTED, "cannot sample the Python stacks of process %d", r->pid);
 	else
@@ -411,7 +452,7 @@ static void do_detach(struct service *svc, struct client *c, const struct reques
 		if (p->s == s)
 			fail_pending(svc, p, PP_ERR_DETACHED, msg);
 	}
-	drop_session(svc, s);
+	drop_session(svc, s, "detached on request");
 	arm_timer(svc);
 	ctl_server__reply(c, protocol_ok(json_pack("{s:i}", "pid", (int)r->pid)));
 }
@@ -425,9 +466,9 @@ static void do_status(struct service *svc, struct client *c)
 	for (struct pending *p = svc->pending; p; p = p->next)
 		pending++;
 	ctl_server__reply(c, protocol_ok(json_pack(
-		"{s:s, s:i, s:f, s:i, s:i, s:i, s:I, s:{s:b, s:i, s:i, s:I, s:I, s:I}}",
+		"{s:s, s:i, s:f, s:i, s:i, s:i, s:i, s:I, s:{s:b, s:i, s:i, s:I, s:I, s:I}}",
 		"version", PYPROBE_VERSION, "pid", (int)getpid(), "uptime_seconds", (now_ns() - svc->started) / 1e9,
-		"sessions", (int)svc->nsessions, "pending", (int)pending,
+		"sessions", (int)svc->nsessions, "watched", (int)monitor__nwatched(svc->mon), "pending", (int)pending,
 		"clients", svc->nclients ? (int)svc->nclients(svc->nclients_ctx) : 0,
 		"requests", (json_int_t)svc->requests,
 		"bpf", "attached", st.attached, "sample_hz", (int)st.sample_hz, "cpus_sampled", (int)st.ncpus_sampled,
@@ -443,9 +484,13 @@ static void do_list(struct service *svc, struct client *c)
 	for (struct session *s = svc->sessions; s; s = s->next) {
 		if (c->uid != 0 && procfs_owned_by(s->pid, c->uid))
 			continue;	/* others' processes are not theirs to know about */
-		json_array_append_new(a, json_pack("{s:i, s:o, s:f, s:i}", "pid", (int)s->pid, "python",
+		json_t *w = svc->mon ? monitor__describe(svc->mon, s) : NULL;
+
+		/* The monitor's own reference is not a request. */
+		json_array_append_new(a, json_pack("{s:i, s:o, s:f, s:i, s:o}", "pid", (int)s->pid, "python",
 						   report_python(&s->py), "attached_seconds",
-						   (now - s->attached_ts) / 1e9, "requests", (int)s->refs));
+						   (now - s->attached_ts) / 1e9, "requests", (int)s->refs - (w != NULL),
+						   "watch", w ? w : json_null()));
 	}
 	ctl_server__reply(c, protocol_ok(json_pack("{s:o}", "sessions", a)));
 }
@@ -525,6 +570,18 @@ int service__ringbuf_event(void *ctx, void *data, size_t size)
 	if (size < sizeof(*ev))
 		return 0;
 	s = find_session(svc, ev->tgid);
+	if (ev->type == PP_EV_EXEC) {
+		if (s)
+			end_session(svc, s, "executed a new program");
+		if (svc->mon)
+			monitor__exec(svc->mon, ev->tgid);
+		return 0;
+	}
+	if (ev->type == PP_EV_FORK) {
+		if (svc->mon)
+			monitor__fork(svc->mon, ev->tgid);
+		return 0;
+	}
 	if (!s)
 		return 0;
 	switch (ev->type) {
@@ -578,6 +635,22 @@ void service__set_loader(struct service *svc, struct loader *ld)
 	svc->ld = ld;
 }
 
+void service__set_monitor(struct service *svc, struct monitor *m)
+{
+	svc->mon = m;
+}
+
+void service__stats(struct service *svc, struct service_stats *st)
+{
+	st->sessions = svc->nsessions;
+	st->pending = 0;
+	for (struct pending *p = svc->pending; p; p = p->next)
+		st->pending++;
+	st->clients = svc->nclients ? svc->nclients(svc->nclients_ctx) : 0;
+	st->requests = svc->requests;
+	st->uptime = (now_ns() - svc->started) / 1e9;
+}
+
 void service__set_nclients_fn(struct service *svc, unsigned int (*fn)(void *), void *ctx)
 {
 	svc->nclients = fn;
@@ -591,7 +664,7 @@ void service__free(struct service *svc)
 	while (svc->pending)
 		remove_pending(svc, svc->pending);
 	while (svc->sessions)
-		drop_session(svc, svc->sessions);
+		drop_session(svc, svc->sessions, "shutting down");
 	evloop__del(svc->ev, &svc->timer);
 	close(svc->timer.fd);
 	free(svc);

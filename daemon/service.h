@@ -2,12 +2,15 @@
 #ifndef PYPROBED_SERVICE_H
 #define PYPROBED_SERVICE_H
 #include <stddef.h>
+#include <sys/types.h>
 
 struct evloop;
 struct loader;
 struct opts;
 struct client;
 struct service;
+struct session;
+struct monitor;
 
 /* Requests in, replies out: sessions, pending windows and their timer. */
 struct service *service__new(struct evloop *ev, const struct opts *o);
@@ -19,5 +22,21 @@ void service__set_nclients_fn(struct service *svc, unsigned int (*fn)(void *), v
 void service__request(void *svc, struct client *c, const char *line, size_t len);
 void service__client_closed(void *svc, struct client *c);
 int service__ringbuf_event(void *svc, void *data, size_t size);
+
+/* Watched processes: the monitor is told about exec/fork events and dropped sessions. */
+void service__set_monitor(struct service *svc, struct monitor *m);
+/*
+ * A session on pid with a reference held, as a request gets one. NULL with
+ * *code (PP_ERR_*) and a message on failure. Give it back with service__release.
+ */
+struct session *service__acquire(struct service *svc, pid_t pid, const char **code, char *msg, size_t len);
+void service__release(struct service *svc, struct session *s);
+
+struct service_stats {
+	unsigned int sessions, pending, clients;
+	unsigned long requests;
+	double uptime;
+};
+void service__stats(struct service *svc, struct service_stats *st);
 
 #endif

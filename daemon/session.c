@@ -98,6 +98,9 @@ static void read_gc_counts(const struct session *s, struct gc_counts *c)
 
 void session__gc_pause(struct session *s, const struct gc_pause *p)
 {
+	s->gc_hist[gc_hist_bucket(p->duration_ns)]++;
+	s->gc_timed++;
+	s->gc_pause_sum += p->duration_ns / 1e9;
 	gc_log__add(&s->gc_log, p);
 }
 

@@ -29,6 +29,10 @@ struct session {
 	bool gc_rate_guard;	/* exact timing stopped: too many collections/s */
 	unsigned int ngc_users;	/* open gc windows: the exact probes exist while > 0 */
 	struct gc_log gc_log;
+	/* Every timed pause since attach, for the metrics histogram. */
+	uint64_t gc_hist[GC_HIST_BUCKETS];
+	uint64_t gc_timed;
+	double gc_pause_sum;
 	/* CPU profiles: stack walking is on while nstack_users > 0. */
 	unsigned int nstack_users;
 	struct pysym *sym;

@@ -133,6 +133,8 @@ enum pp_event_type {
 	PP_EV_GC = 2,		/* struct pp_gc_event: one collection */
 	PP_EV_GC_RATE = 3,	/* struct pp_event: too many collections/s, exact tracing stopped */
 	PP_EV_STACK = 4,	/* struct pp_stack_event */
+	PP_EV_EXEC = 5,		/* struct pp_event: tgid executed a new program */
+	PP_EV_FORK = 6,		/* struct pp_event: tgid forked by target tid (its tgid) */
 };
 
 /* Every record starts with type, tgid, tid. */
