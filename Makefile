@@ -60,6 +60,7 @@ UNIT_DEPS_classify := daemon/classify.c daemon/gcstats.c
 UNIT_DEPS_protocol := daemon/protocol.c
 UNIT_DEPS_gcstats := daemon/gcstats.c
 UNIT_DEPS_pysym := daemon/pysym.c daemon/tmem.c daemon/pyoffsets.c
+UNIT_DEPS_config := daemon/config.c daemon/opts.c daemon/rules.c
 UNIT_TESTS := $(patsubst tests/unit/test_%.c,$(O)/tests/unit/test_%,$(wildcard tests/unit/test_*.c))
 
 .DELETE_ON_ERROR:

@@ -63,7 +63,6 @@ static void reload(struct sigwatch *sw)
 	char err[4096];
 
 	notify_send("RELOADING=1");
-	optind = 0;
 	opterr = 0;
 	if (opts__parse(&n, sw->argc, sw->argv) ||
 	    config__load(o->config_path, o->config_given, &n, &rules, err, sizeof(err))) {

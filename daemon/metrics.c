@@ -95,7 +95,7 @@ static const struct {
 	const char *name, *type, *help;
 } fam[P_NPASSES] = {
 	[P_INFO] = { "pyprobe_process_info", "gauge", "A watched CPython process: its interpreter and executable." },
-	[P_OBSERVED] = { "pyprobe_process_observed_seconds", "counter", "Time since pyprobed attached." },
+	[P_OBSERVED] = { "pyprobe_process_observed_seconds_total", "counter", "Time since pyprobed attached." },
 	[P_THREADS] = { "pyprobe_process_threads", "gauge", "Threads seen doing anything since attach." },
 	[P_SECONDS] = { "pyprobe_thread_seconds_total", "counter",
 			"Thread-seconds by scheduler state, summed over the process's threads (exact)." },

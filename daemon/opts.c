@@ -218,6 +218,7 @@ int opts__parse(struct opts *o, int argc, char **argv)
 	int c;
 
 	defaults(o);
+	optind = 0;	/* a full restart of getopt: SIGHUP parses argv again */
 	while ((c = getopt_long(argc, argv, "s:c:fvhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':

@@ -81,7 +81,11 @@ int rule__parse(struct rule *r, const char *text, char *err, size_t len)
 		snprintf(err, len, "watch value too long");
 		return -EINVAL;
 	}
-	r->arg = strdup(arg);
+	/* A quoted value keeps its blanks. */
+	if (strlen(arg) >= 2 && arg[0] == '"' && arg[strlen(arg) - 1] == '"')
+		r->arg = strndup(arg + 1, strlen(arg) - 2);
+	else
+		r->arg = strdup(arg);
 	if (!r->arg) {
 		snprintf(err, len, "out of memory");
 		return -ENOMEM;

@@ -43,6 +43,8 @@ start_daemon() {
 	chmod 755 "$TEST_DIR"
 	SOCK=$TEST_DIR/pyprobed.sock
 	DAEMON_LOG=$TEST_DIR/pyprobed.log
+	# The machine's /etc/pyprobe/pyprobed.conf must not change what a test sees.
+	[[ " $* " == *" --config "* ]] || { : >"$TEST_DIR/empty.conf" && set -- --config "$TEST_DIR/empty.conf" "$@"; }
 	"$BIN/pyprobed" --foreground --socket "$SOCK" "$@" 2>"$DAEMON_LOG" 3>&- &
 	DAEMON_PID=$!
 	for _ in $(seq 100); do
