@@ -174,8 +174,12 @@ deps:
 
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 MANDIR ?= $(PREFIX)/share/man
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+# The daemon reads /etc/pyprobe/pyprobed.conf unless told otherwise (--config).
+SYSCONFDIR ?= /etc
 INSTALLED := $(PREFIX)/sbin/pyprobed $(PREFIX)/bin/pyprobe $(SYSTEMDUNITDIR)/pyprobed.service \
-	$(SYSTEMDUNITDIR)/pyprobed.socket $(MANDIR)/man8/pyprobe.8 $(MANDIR)/man8/pyprobed.8
+	$(SYSTEMDUNITDIR)/pyprobed.socket $(MANDIR)/man8/pyprobe.8 $(MANDIR)/man8/pyprobed.8 \
+	$(MANDIR)/man5/pyprobed.conf.5 $(COMPLETIONDIR)/pyprobe $(COMPLETIONDIR)/pyprobed
 
 install: all
 	install -D -m 0755 $(O)/pyprobed $(DESTDIR)$(PREFIX)/sbin/pyprobed
@@ -185,9 +189,23 @@ install: all
 	install -m 0644 systemd/pyprobed.socket $(DESTDIR)$(SYSTEMDUNITDIR)/pyprobed.socket
 	install -D -m 0644 docs/man/pyprobe.8 $(DESTDIR)$(MANDIR)/man8/pyprobe.8
 	install -D -m 0644 docs/man/pyprobed.8 $(DESTDIR)$(MANDIR)/man8/pyprobed.8
+	install -D -m 0644 docs/man/pyprobed.conf.5 $(DESTDIR)$(MANDIR)/man5/pyprobed.conf.5
+	install -D -m 0644 cli/pyprobe.bash-completion $(DESTDIR)$(COMPLETIONDIR)/pyprobe
+	ln -sf pyprobe $(DESTDIR)$(COMPLETIONDIR)/pyprobed
+	@# The default config only where there is none: never overwrite an administrator's.
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/pyprobe/pyprobed.conf ]; then \
+		echo "keeping $(DESTDIR)$(SYSCONFDIR)/pyprobe/pyprobed.conf"; \
+	else \
+		install -D -m 0644 systemd/pyprobed.conf $(DESTDIR)$(SYSCONFDIR)/pyprobe/pyprobed.conf; \
+	fi
 
+# The config goes only if it is still the default.
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	@if cmp -s systemd/pyprobed.conf $(DESTDIR)$(SYSCONFDIR)/pyprobe/pyprobed.conf; then \
+		rm -f $(DESTDIR)$(SYSCONFDIR)/pyprobe/pyprobed.conf; \
+		rmdir $(DESTDIR)$(SYSCONFDIR)/pyprobe 2>/dev/null || true; \
+	fi
 
 clean:
 	$(call msg,CLEAN,$(O))
@@ -195,6 +213,6 @@ clean:
 
 help:
 	@echo 'Targets: all (default) check unit bats demo bench deps install uninstall clean vmlinux fuzz'
-	@echo 'Variables: O=dir V=1 WERROR=1 VMLINUX_H=path CC CLANG BPFTOOL PREFIX DESTDIR EXTRA_CFLAGS'
+	@echo 'Variables: O=dir V=1 WERROR=1 VMLINUX_H=path CC CLANG BPFTOOL PREFIX DESTDIR SYSCONFDIR EXTRA_CFLAGS'
 
 -include $(wildcard $(O)/daemon/*.d $(O)/cli/*.d $(O)/bpf/*.d $(O)/tests/unit/*.d)

@@ -125,8 +125,8 @@ json_t *report_classify(const struct report_ctx *rc, const struct window *w, con
 	}
 	json_object_set_new(root, "totals", json_pack("{s:o, s:o, s:f, s:s}", "seconds", buckets(t->sec),
 		"share", share, "thread_seconds", t->all,
-		"method", "sched_switch/sched_wakeup tracepoints; blocked time attributed by the system call "
-			  "and its first argument (exact)"));
+		"method", "sched_switch tracepoint and the scheduler's run_delay; blocked time attributed by "
+			  "the system call and its first argument (exact)"));
 	json_object_set_new(root, "gil", json_pack("{s:f, s:f, s:f, s:I, s:I, s:i, s:f, s:s}",
 		"wait_seconds", t->sec[PP_B_GIL_WAIT], "acquire_seconds", t->gil_sec[PP_GIL_ACQUIRE],
 		"handoff_seconds", t->gil_sec[PP_GIL_HANDOFF], "acquire_waits", (json_int_t)t->gil_cnt[PP_GIL_ACQUIRE],

@@ -31,11 +31,32 @@ teardown() {
 	run man -l "$TEST_DIR/root/opt/pp/share/man/man8/pyprobe.8"
 	for c in classify gc top record status list detach; do [[ $output == *"$c"* ]]; done
 	run man -l "$TEST_DIR/root/opt/pp/share/man/man8/pyprobed.8"
-	for o in --socket --foreground --verbose --sample-hz --max-clients --max-sessions --max-threads --gc-max-rate; do
+	for o in --socket --config --check-config --foreground --verbose --sample-hz --max-clients --max-sessions \
+		--max-threads --gc-max-rate --window --gc-timing --metrics --metrics-threads --rescan SIGHUP; do
 		[[ $output == *"$o"* ]] || { echo "pyprobed.8 misses $o"; return 1; }
 	done
+	# pyprobed.conf(5): every key, the rule kinds, the metrics, OVERHEAD.
+	run env MANWIDTH=200 man --warnings -l "$TEST_DIR/root/opt/pp/share/man/man5/pyprobed.conf.5"
+	[ "$status" -eq 0 ]
+	for k in sample-hz window gc-timing rescan metrics metrics-threads max-clients max-sessions max-threads \
+		gc-max-rate "watch = unit" "watch = exe" "watch = cmdline" OVERHEAD pyprobe_gil_wait_seconds_total; do
+		[[ $output == *"$k"* ]] || { echo "pyprobed.conf.5 misses $k"; return 1; }
+	done
+	# The default config is valid, and a second install keeps an edited one.
+	"$TEST_DIR/root/opt/pp/sbin/pyprobed" --config "$TEST_DIR/root/etc/pyprobe/pyprobed.conf" --check-config
+	echo 'window = 5' >>"$TEST_DIR/root/etc/pyprobe/pyprobed.conf"
+	run make -s -C "$TOP" O="$BIN" install DESTDIR="$TEST_DIR/root" PREFIX=/opt/pp
+	[ "$status" -eq 0 ]
+	grep -q '^window = 5$' "$TEST_DIR/root/etc/pyprobe/pyprobed.conf"
+	# Bash completion is installed for both commands and completes subcommands.
+	[ -L "$TEST_DIR/root/opt/pp/share/bash-completion/completions/pyprobed" ]
+	run bash -c 'source "$1"; COMP_WORDS=(pyprobe re); COMP_CWORD=1; _pyprobe; echo "${COMPREPLY[@]}"
+		COMP_WORDS=(pyprobed --gc-timing e); COMP_CWORD=2; _pyprobed; echo "${COMPREPLY[@]}"' _ \
+		"$TEST_DIR/root/opt/pp/share/bash-completion/completions/pyprobe"
+	[ "${lines[0]}" = record ]
+	[ "${lines[1]}" = exact ]
 	# Verify needs ExecStart to exist: install for real under the test directory.
-	run make -s -C "$TOP" O="$BIN" install PREFIX="$TEST_DIR/prefix"
+	run make -s -C "$TOP" O="$BIN" install PREFIX="$TEST_DIR/prefix" SYSCONFDIR="$TEST_DIR/etc"
 	[ "$status" -eq 0 ]
 	run systemd-analyze verify "$TEST_DIR/prefix/lib/systemd/system/pyprobed.socket" \
 		"$TEST_DIR/prefix/lib/systemd/system/pyprobed.service"
@@ -44,7 +65,12 @@ teardown() {
 	[[ $output != *pyprobed* ]]	# no warnings about our units
 	run make -s -C "$TOP" O="$BIN" uninstall DESTDIR="$TEST_DIR/root" PREFIX=/opt/pp
 	[ "$status" -eq 0 ]
-	[ -z "$(find "$TEST_DIR/root" -type f)" ]
+	# Only the edited config is left.
+	[ "$(find "$TEST_DIR/root" -type f)" = "$TEST_DIR/root/etc/pyprobe/pyprobed.conf" ]
+	rm "$TEST_DIR/root/etc/pyprobe/pyprobed.conf"
+	run make -s -C "$TOP" O="$BIN" install DESTDIR="$TEST_DIR/root" PREFIX=/opt/pp
+	run make -s -C "$TOP" O="$BIN" uninstall DESTDIR="$TEST_DIR/root" PREFIX=/opt/pp
+	[ -z "$(find "$TEST_DIR/root" -type f -o -type l)" ]
 }
 
 @test "socket activation: pyprobed serves a socket passed by LISTEN_FDS and notifies READY=1" {
