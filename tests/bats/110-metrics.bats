@@ -14,7 +14,8 @@ setup_file() {
 	TOKEN=pyprobe-metrics-$$
 	CONF=$(mktemp /tmp/pyprobe-metrics.XXXXXX.conf)
 	PORT=$(free_port)
-	printf 'window = 1\nmetrics = %s\nwatch = cmdline *%s*\n' "$PORT" "$TOKEN" >"$CONF"
+	# gc-timing exact: every collection timed, so the pause histogram fills.
+	printf 'window = 1\nmetrics = %s\ngc-timing = exact\nwatch = cmdline *%s*\n' "$PORT" "$TOKEN" >"$CONF"
 	start_daemon --config "$CONF"
 	# Two watched processes: GIL contention (threads) and collector work.
 	start_workload "$PY" gil_threads "$TOKEN"
@@ -74,8 +75,19 @@ metric() {
 	sleep 1.2
 	run -0 scrape
 	[ "$(metric pyprobe_gc_collections_total "pid=\"$GC_PID\",rule=\"cmdline:*$TOKEN*\",generation=\"0\"")" -gt "$gc0" ]
-	# The GC pause histogram is there; its buckets are cumulative.
-	[[ $output == *"pyprobe_gc_pause_seconds_bucket{pid=\"$GC_PID\",rule=\"cmdline:*$TOKEN*\",le=\"+Inf\"}"* ]]
+	# The GC pause histogram: cumulative buckets ending in +Inf == _count, a positive _sum, and
+	# (gc-timing exact, USDT) as many timed pauses as collections since attach, give or take the ones
+	# that ran across the attach or this scrape.
+	local buckets count sum
+	buckets=$(grep "^pyprobe_gc_pause_seconds_bucket{pid=\"$GC_PID\"" <<<"$output" | awk '{ print $2 }')
+	count=$(metric pyprobe_gc_pause_seconds_count "pid=\"$GC_PID\"")
+	sum=$(metric pyprobe_gc_pause_seconds_sum "pid=\"$GC_PID\"")
+	echo "# pauses $count, $sum s" >&3
+	[ "$count" -gt 10 ]
+	awk 'NR > 1 && $1 < prev { exit 1 } { prev = $1 }' <<<"$buckets"
+	[ "$(tail -n1 <<<"$buckets")" = "$count" ]
+	awk -v s="$sum" 'BEGIN { exit !(s > 0) }'
+
 }
 
 @test "HTTP: 404 elsewhere, 405 for POST, HEAD without a body, loopback only by default" {
