@@ -35,6 +35,7 @@ struct watched {
 	enum wstate state;
 	char rule[NAME_LEN];
 	int tries;
+	bool limit_warned;	/* max-sessions was reached when it matched */
 	uint64_t next_ts;	/* PROBING: next attempt; ACTIVE: end of the window */
 	struct session *s;
 	bool gc_exact;		/* holds one user of the session's exact GC probes */
@@ -173,8 +174,15 @@ static void probe(struct monitor *m, struct watched *e, uint64_t now)
 		e->next_ts = now + ms(backoff_ms[e->tries++]);
 		return;
 	}
-	if (!strcmp(code, PP_ERR_LIMIT) || !strcmp(code, PP_ERR_INTERNAL) || !strcmp(code, PP_ERR_PERMISSION) ||
-	    !strcmp(code, PP_ERR_UNSUPPORTED))
+	/* Full: try again later, when a session may have ended. */
+	if (!strcmp(code, PP_ERR_LIMIT)) {
+		if (!e->limit_warned)
+			log_warn("process %d matches %s but cannot be watched yet: %s", e->pid, e->rule, msg);
+		e->limit_warned = true;
+		e->next_ts = now + ms(10000);
+		return;
+	}
+	if (!strcmp(code, PP_ERR_INTERNAL) || !strcmp(code, PP_ERR_PERMISSION) || !strcmp(code, PP_ERR_UNSUPPORTED))
 		log_warn("process %d matches %s but cannot be watched: %s", e->pid, e->rule, msg);
 	ignore(e, msg);
 }
@@ -394,12 +402,17 @@ void monitor__settings_changed(struct monitor *m)
 void monitor__exec(struct monitor *m, pid_t pid)
 {
 	struct watched *e = find_pid(m, pid);
+	struct procinfo pi;
 
 	/* A new program: whatever was decided about the old one no longer holds. */
 	if (e) {
 		release(m, e);
 		unlink_entry(m, e);
 	}
+	/* Every exec on the machine comes here: only matches are kept. */
+	if (procinfo__read(pid, &pi) || rules__match(&m->rules, &pi) < 0)
+		return;
+	/* Give the dynamic loader and the interpreter's start-up a moment. */
 	consider(m, pid, ms(200));
 	arm(m);
 }

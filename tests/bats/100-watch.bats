@@ -224,3 +224,21 @@ make_unit_cgroup() {
 	not_observed "$WL_PID"
 	grep -q "process $WL_PID (cmdline:\*$TOKEN\*): stopped watching: detached on request" "$DAEMON_LOG"
 }
+
+@test "past max-sessions a match waits its turn, with one warning" {
+	printf 'window = 1\nmax-sessions = 1\nwatch = cmdline *%s*\n' "$TOKEN" >"$CONF"
+	start_daemon --config "$CONF"
+	start_workload "$PY" sleeping "$TOKEN-1"
+	local first=$WL_PID
+	EXTRA_PIDS+=("$first")
+	wait_for watched "$first"
+	start_workload "$PY" sleeping "$TOKEN-2"
+	wait_for grep -q "process $WL_PID matches cmdline:\*$TOKEN\*.* cannot be watched yet: already observing 1" \
+		"$DAEMON_LOG"
+	not_observed "$WL_PID"
+	kill "$first"
+	wait_for not_observed "$first"
+	for _ in $(seq 3); do wait_for watched "$WL_PID" && break; done	# retried every 10 s
+	watched "$WL_PID"
+	[ "$(grep -c "process $WL_PID matches" "$DAEMON_LOG")" = 1 ]
+}
