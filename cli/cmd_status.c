@@ -25,9 +25,11 @@ int cmd_status(const struct cli *cli, int argc, char **argv)
 		printf("pyprobed %s (pid %lld), up %.0f s\n", json_string_value(json_object_get(r, "version")),
 		       json_integer_value(json_object_get(r, "pid")),
 		       json_number_value(json_object_get(r, "uptime_seconds")));
-		printf("observing %lld process(es), %lld window(s) open, %lld client(s), %lld request(s) served\n",
-		       json_integer_value(json_object_get(r, "sessions")), json_integer_value(json_object_get(r, "pending")),
-		       json_integer_value(json_object_get(r, "clients")), json_integer_value(json_object_get(r, "requests")));
+		printf("observing %lld process(es) (%lld watched by rules), %lld window(s) open, %lld client(s), "
+		       "%lld request(s) served\n",
+		       json_integer_value(json_object_get(r, "sessions")), json_integer_value(json_object_get(r, "watched")),
+		       json_integer_value(json_object_get(r, "pending")), json_integer_value(json_object_get(r, "clients")),
+		       json_integer_value(json_object_get(r, "requests")));
 		printf("probes %s; CPU sampling %lld Hz on %lld CPU(s)\n",
 		       json_is_true(json_object_get(bpf, "attached")) ? "attached" : "idle (attached on demand)",
 		       json_integer_value(json_object_get(bpf, "sample_hz")),

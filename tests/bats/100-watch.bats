@@ -94,6 +94,8 @@ not_observed() {
 	not_observed "$!"
 	run_pyprobe -0 list
 	[[ $output == *"cpu-bound-python"*"cmdline:*$TOKEN*"* ]]
+	run_pyprobe -0 status
+	[[ $output == *"observing 2 process(es) (2 watched by rules)"* ]]
 	# Gone processes are dropped.
 	kill "$early"
 	wait_for not_observed "$early"
