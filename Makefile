@@ -131,9 +131,10 @@ check:
 # Fuzzers (libFuzzer + ASan/UBSan, clang): each runs FUZZ_SECONDS from the committed
 # seed corpus; new inputs go to $(O)/fuzz, never into the tree.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := protocol linetable elf
+FUZZ_TARGETS := protocol linetable elf targetmem
 FUZZ_DEPS_protocol := daemon/protocol.c
 FUZZ_DEPS_linetable := daemon/pysym.c daemon/tmem.c daemon/pyoffsets.c
+FUZZ_DEPS_targetmem := daemon/pysym.c daemon/pythreads.c daemon/tmem.c daemon/pyoffsets.c
 FUZZ_DEPS_elf := daemon/tmem.c daemon/pyoffsets.c
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE \
 	-Iinclude -Idaemon $(PC_CFLAGS)
