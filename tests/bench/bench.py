@@ -1,13 +1,31 @@
 # SPDX-License-Identifier: MIT
 """make bench: pyprobe's overhead, measured side by side in one run.
 
-Each target runs the same fixed work unobserved and observed (a classify
-window open on it for the whole run) in ROUNDS pairs, the order alternating;
-the slowdown is the median of the per-pair ratios, with their range to show
-the noise. Ratios only: absolute numbers depend on the machine.
+Target slowdown: each target (target.py) runs the same fixed work unobserved
+and observed in ROUNDS pairs, the order alternating; the slowdown is the median
+of the per-pair ratios, with their range to show the noise. Observed means:
+
+  classify       a classify window open on it for the whole run (the default use)
+  top            a top window: CPU samples walk the Python stack in BPF
+  gc             a gc window: every collection timed by USDT probes or uprobes
+  watched        its command line matches a watch rule (window = 1, gc-timing =
+                 sampled): picked up at exec, classified every second
+  watched-exact  the same with gc-timing = exact (GC probes attached all the time)
+
+Daemon cost: a fresh daemon watches N moderately active processes (N = 0, 1,
+10; window = 10, metrics on, scraped with curl every 3 s) for WATCH_SECONDS;
+its CPU time (utime + stime) as % of one CPU, its RSS, and the scrape latency.
+
+Then attach latency and classify latency beyond the window. Ratios only:
+absolute numbers depend on the machine. Nothing here is asserted.
+
+Environment: ROUNDS (default 9), WATCH_SECONDS (30), TARGETS and MODES
+(comma-separated subsets, for quick runs), PYTHON (/usr/bin/python3), O.
 """
 import json
 import os
+import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -17,7 +35,26 @@ import time
 BIN = os.environ.get("O", os.path.join(os.path.dirname(__file__), "..", "..", ".output"))
 PY = os.environ.get("PYTHON", "/usr/bin/python3")
 ROUNDS = int(os.environ.get("ROUNDS", "9"))
+WATCH_SECONDS = float(os.environ.get("WATCH_SECONDS", "30"))
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+# Tokens in a target's argv that the bench daemons' watch rules match.
+TOKEN = {"watched": "PYPROBE_BENCH_WATCHED", "watched-exact": "PYPROBE_BENCH_EXACT"}
+FLEET_TOKEN = "PYPROBE_BENCH_FLEET"
+
+TARGETS = [  # kind, work, description, modes skipped
+    ("cpu", 15000000, "CPU-bound Python loop", ("gc", "watched-exact")),
+    ("switch", 100000, "threads ping-ponging on one CPU", ()),
+    ("sock", 100000, "TCP loopback echo, 64 B, one CPU", ()),
+    ("gc", 10000, "GC-heavy loop", ()),
+]
+# GC probes cost per collection and per context switch of the target: the CPU
+# loop has neither, so gc and watched-exact are not measured on it.
+MODES = ["classify", "top", "gc", "watched", "watched-exact"]
+
+
+def log(msg):
+    print("bench: " + msg, file=sys.stderr, flush=True)
 
 
 def pyprobe(sock, *args, check=True):
@@ -28,128 +65,303 @@ def pyprobe(sock, *args, check=True):
     return r.stdout
 
 
-def run_target(sock, kind, n, observed, cmd="classify"):
-    p = subprocess.Popen([PY, os.path.join(HERE, "target.py"), kind, str(n)],
-                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert p.stdout.readline().strip() == "ready"
-    client = None
-    if observed:
-        client = subprocess.Popen([os.path.join(BIN, "pyprobe"), "--socket", sock, cmd,
-                                   str(p.pid), "--seconds", "600", "--json"],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(200):
-            sessions = json.loads(pyprobe(sock, "list", "--json"))["sessions"]
-            if any(s["pid"] == p.pid for s in sessions):
-                break
-            time.sleep(0.01)
-        else:
-            raise RuntimeError("never attached")
-    p.stdin.write("go\n")
-    p.stdin.flush()
-    elapsed = float(p.stdout.readline())
-    p.wait()
-    if client:
-        client.kill()
-        client.wait()
-    return elapsed
+def sessions(sock):
+    return json.loads(pyprobe(sock, "list", "--json"))["sessions"]
 
 
-def slowdown(sock, kind, n, cmd="classify"):
-    """Paired runs, order alternating; returns (median off, median on, median ratio, min, max)."""
-    off, on, ratios = [], [], []
-    for i in range(ROUNDS):
-        if i % 2:
-            b = run_target(sock, kind, n, True, cmd)
-            a = run_target(sock, kind, n, False)
-        else:
-            a = run_target(sock, kind, n, False)
-            b = run_target(sock, kind, n, True, cmd)
-        off.append(a)
-        on.append(b)
-        ratios.append(b / a)
-    return (statistics.median(off), statistics.median(on), statistics.median(ratios), min(ratios),
-            max(ratios))
+def wait_for(pred, timeout, what):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return
+        time.sleep(0.01)
+    raise RuntimeError("timed out waiting for " + what)
 
 
-def rss_kb(pid):
+class Daemon:
+    def __init__(self, tmp, name, conf_lines=(), args=()):
+        self.sock = os.path.join(tmp, name + ".sock")
+        self.conf = os.path.join(tmp, name + ".conf")
+        self.log = os.path.join(tmp, name + ".log")
+        with open(self.conf, "w") as f:
+            f.write("".join(line + "\n" for line in conf_lines))
+        with open(self.log, "w") as err:
+            self.p = subprocess.Popen([os.path.join(BIN, "pyprobed"), "--foreground", "--socket",
+                                       self.sock, "--config", self.conf] + list(args), stderr=err)
+        wait_for(lambda: os.path.exists(self.sock) or self.p.poll() is not None, 10, "daemon socket")
+        if self.p.poll() is not None:
+            raise RuntimeError("pyprobed %s exited: %s" % (name, open(self.log).read()))
+        self.pid = self.p.pid
+
+    def idle(self):
+        """No process observed (the previous target's session is gone)."""
+        wait_for(lambda: not sessions(self.sock), 10, "daemon to drop its sessions")
+
+    def stop(self):
+        self.p.terminate()
+        self.p.wait()
+
+
+class Bench:
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.daemons = {}
+        self.echo = None
+        self.echo_port = None
+
+    def start(self):
+        # One daemon serves the request modes and "watched"; "watched-exact"
+        # needs gc-timing = exact, a daemon-wide setting.
+        main = Daemon(self.tmp, "main", ["window = 1", "watch = cmdline *%s*" % TOKEN["watched"]])
+        self.daemons = {"main": main}
+        if "watched-exact" in MODES:
+            self.daemons["exact"] = Daemon(self.tmp, "exact", [
+                "window = 1", "gc-timing = exact", "watch = cmdline *%s*" % TOKEN["watched-exact"]])
+        if "sock" in [t[0] for t in TARGETS]:
+            self.echo = subprocess.Popen([PY, os.path.join(HERE, "target.py"), "echo"],
+                                         stdout=subprocess.PIPE, text=True)
+            self.echo_port = int(self.echo.stdout.readline())
+        return main
+
+    def stop(self):
+        if self.echo:
+            self.echo.kill()
+            self.echo.wait()
+        for d in self.daemons.values():
+            d.stop()
+
+    def daemon_for(self, mode):
+        return self.daemons["exact" if mode == "watched-exact" else "main"]
+
+    def run_target(self, kind, n, mode, sock=None):
+        """One timed run; mode None = unobserved. Returns the elapsed seconds."""
+        for d in self.daemons.values():
+            d.idle()
+        argv = [PY, os.path.join(HERE, "target.py"), kind, str(n)]
+        if kind == "sock":
+            argv.append(str(self.echo_port))
+        if mode in TOKEN:
+            argv.append(TOKEN[mode])
+        p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert p.stdout.readline().strip() == "ready"
+        client = None
+        if mode in TOKEN:
+            sock = self.daemon_for(mode).sock
+            wait_for(lambda: any(s["pid"] == p.pid and s.get("watch") for s in sessions(sock)),
+                     20, "watch rule to pick up %d" % p.pid)
+        elif mode:
+            sock = sock or self.daemons["main"].sock
+            client = subprocess.Popen([os.path.join(BIN, "pyprobe"), "--socket", sock, mode,
+                                       str(p.pid), "--seconds", "600", "--json"],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            wait_for(lambda: any(s["pid"] == p.pid and s["requests"] > 0 for s in sessions(sock)),
+                     5, "%s window on %d" % (mode, p.pid))
+        p.stdin.write("go\n")
+        p.stdin.flush()
+        elapsed, collections = p.stdout.readline().split()
+        p.wait()
+        if client:
+            client.kill()
+            client.wait()
+        return float(elapsed), int(collections)
+
+    def slowdown(self, kind, n, mode, sock=None):
+        """Paired runs, order alternating; returns a row: median off and on
+        seconds, median ratio with its range, collections/s of the off runs."""
+        off, on, ratios, gcs = [], [], [], []
+        for i in range(ROUNDS):
+            if i % 2:
+                b, _ = self.run_target(kind, n, mode, sock)
+                a, c = self.run_target(kind, n, None)
+            else:
+                a, c = self.run_target(kind, n, None)
+                b, _ = self.run_target(kind, n, mode, sock)
+            off.append(a)
+            on.append(b)
+            ratios.append(b / a)
+            gcs.append(c / a)
+        return {"kind": kind, "n": n, "mode": mode, "off": statistics.median(off),
+                "on": statistics.median(on), "ratio": statistics.median(ratios), "lo": min(ratios),
+                "hi": max(ratios), "gc_rate": statistics.median(gcs)}
+
+
+def proc_status_kb(pid, field="VmRSS"):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     return 0
 
 
-def start_daemon(sock, *args):
-    d = subprocess.Popen([os.path.join(BIN, "pyprobed"), "--foreground", "--socket", sock] + list(args),
-                         stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        if os.path.exists(sock):
-            break
-        time.sleep(0.05)
-    return d
+def cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def scrape(port):
+    r = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code} %{time_total} %{size_download}",
+                        "http://127.0.0.1:%d/metrics" % port], capture_output=True, text=True, timeout=30)
+    code, secs, size = r.stdout.split()
+    if code != "200":
+        raise RuntimeError("metrics scrape: HTTP %s %s" % (code, r.stderr))
+    return float(secs), int(size)
+
+
+def daemon_cost(tmp, n):
+    """A fresh daemon watching n worker processes for WATCH_SECONDS, scraped every 3 s."""
+    port = free_port()
+    d = Daemon(tmp, "fleet%d" % n, ["window = 10", "metrics = %d" % port,
+                                    "watch = cmdline *%s*" % FLEET_TOKEN])
+    workers = []
+    try:
+        for _ in range(n):
+            w = subprocess.Popen([PY, os.path.join(HERE, "target.py"), "worker", FLEET_TOKEN],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            assert w.stdout.readline().strip() == "ready"
+            workers.append(w)
+        pids = {w.pid for w in workers}
+        wait_for(lambda: pids <= {s["pid"] for s in sessions(d.sock) if s.get("watch")}, 30,
+                 "%d watched workers" % n)
+        time.sleep(2)
+        c0, t0 = cpu_seconds(d.pid), time.monotonic()
+        lat, size = [], 0
+        while time.monotonic() - t0 < WATCH_SECONDS:
+            secs, size = scrape(port)
+            lat.append(secs)
+            time.sleep(max(0.0, min(3.0, WATCH_SECONDS - (time.monotonic() - t0))))
+        c1, t1 = cpu_seconds(d.pid), time.monotonic()
+        rss = proc_status_kb(d.pid)
+        watched = [s for s in sessions(d.sock) if s.get("watch")]
+        windows = min([s["watch"]["windows"] for s in watched] or [0])
+        if len(watched) != n:
+            raise RuntimeError("fleet%d: %d watched at the end" % (n, len(watched)))
+        return {"n": n, "cpu_pct": 100 * (c1 - c0) / (t1 - t0), "rss_kb": rss,
+                "scrape_ms": [1000 * x for x in lat], "scrape_bytes": size, "windows": windows}
+    finally:
+        for w in workers:
+            w.kill()
+            w.wait()
+        d.stop()
+
+
+def others():
+    """pyprobed processes of other users of this machine (noise)."""
+    r = subprocess.run(["pgrep", "-x", "pyprobed"], capture_output=True, text=True)
+    return len(r.stdout.split())
+
+
+def rate(row, what):
+    if row["kind"] == "switch":
+        return "%s (%.0fk switches/s)" % (what, 2 * row["n"] / row["off"] / 1000)
+    if row["kind"] == "sock":
+        return "%s (%.0fk round trips/s)" % (what, row["n"] / row["off"] / 1000)
+    if row["kind"] == "gc":
+        return "%s (%.0f collections/s)" % (what, row["gc_rate"])
+    return what
 
 
 def main():
+    global TARGETS, MODES
+    if os.environ.get("TARGETS"):
+        TARGETS = [t for t in TARGETS if t[0] in os.environ["TARGETS"].split(",")]
+    if os.environ.get("MODES"):
+        MODES = [m for m in MODES if m in os.environ["MODES"].split(",")]
     tmp = tempfile.mkdtemp(prefix="pyprobe-bench.")
-    sock = os.path.join(tmp, "sock")
-    daemon = start_daemon(sock)
+    started = time.monotonic()
+    others_before = others()
+    bench = Bench(tmp)
     try:
-        rss_idle = rss_kb(daemon.pid)
-        rows = []
-        for kind, n, what in (("cpu", 15000000, "CPU-bound Python loop"),
-                              ("switch", 100000, "two threads ping-ponging on one CPU (%.0fk sw/s)"),
-                              ):
-            rows.append((what,) + slowdown(sock, kind, n))
-        # Exact GC timing (pyprobe gc: USDT or uprobes) on a GC-heavy loop.
-        rows.append(("GC-heavy loop, pyprobe gc (every collection timed)",) + slowdown(sock, "gc", 10000, "gc"))
-        # CPU sampling with Python stacks walked in BPF, at the default rate and at 999 Hz.
-        rows.append(("CPU-bound loop, top (stack walks) at 99 Hz",) + slowdown(sock, "cpu", 15000000, "top"))
-        fast_sock = os.path.join(tmp, "sock999")
-        fast = start_daemon(fast_sock, "--sample-hz", "999")
-        try:
-            rows.append(("CPU-bound loop, top (stack walks) at 999 Hz",) +
-                        slowdown(fast_sock, "cpu", 15000000, "top"))
-        finally:
-            fast.terminate()
-            fast.wait()
+        main_d = bench.start()
+        rss_idle = proc_status_kb(main_d.pid)
+        rows = []  # (description, row)
+        for kind, n, what, skip in TARGETS:
+            for mode in MODES:
+                if mode in skip:
+                    continue
+                log("%s under %s (%d pairs)" % (kind, mode, ROUNDS))
+                rows.append((what, bench.slowdown(kind, n, mode)))
+        fast_row = None
+        if "top" in MODES and "cpu" in [t[0] for t in TARGETS]:
+            log("cpu under top at 999 Hz (%d pairs)" % ROUNDS)
+            fast = Daemon(tmp, "fast", args=["--sample-hz", "999"])
+            try:
+                fast_row = bench.slowdown("cpu", TARGETS[0][1], "top", fast.sock)
+                fast_row["mode"] = "top 999 Hz"
+                rows.append((TARGETS[0][2], fast_row))
+            finally:
+                fast.stop()
 
         # Attach latency and classify latency beyond the window, on a fresh target each time.
+        log("attach and classify latency (%d runs)" % ROUNDS)
         attach, extra = [], []
+        rss_busy = 0
         for _ in range(ROUNDS):
             p = subprocess.Popen([PY, os.path.join(HERE, "..", "workloads", "sleeping.py")],
                                  stdout=subprocess.PIPE, text=True)
             p.stdout.readline()
             t0 = time.perf_counter()
-            reply = json.loads(pyprobe(sock, "classify", str(p.pid), "--seconds", "0.5", "--json"))
+            reply = json.loads(pyprobe(main_d.sock, "classify", str(p.pid), "--seconds", "0.5", "--json"))
             extra.append(time.perf_counter() - t0 - reply["requested_seconds"])
             attach.append(reply["attach_ms"])
-            rss_busy = rss_kb(daemon.pid)
+            rss_busy = max(rss_busy, proc_status_kb(main_d.pid))
             p.kill()
             p.wait()
+        rss_after = proc_status_kb(main_d.pid)
+        bench.stop()
+        bench = None
 
-        print("pyprobe overhead (%s; %d alternating off/on pairs; observed = classify window open)"
-              % (PY, ROUNDS))
-        print("%-44s %8s %8s %9s  %s" % ("target", "off (s)", "on (s)", "slowdown", "pair range"))
-        for what, off, on, ratio, lo, hi in rows:
-            if "sw/s" in what:
-                what = what % (2 * 100000 / off / 1000)
-            print("%-44s %8.3f %8.3f %8.2f%%  %+.1f%% .. %+.1f%%"
-                  % (what, off, on, 100 * (ratio - 1), 100 * (lo - 1), 100 * (hi - 1)))
-        # Cost of one sample with a stack walk: the extra time over the samples taken.
-        for what, off, on, ratio, lo, hi in rows:
-            if "999 Hz" in what:
-                print("per-sample cost with stack walk (999 Hz)      %.1f us"
-                      % (1e6 * off * (ratio - 1) / (999 * on)))
-        print("attach latency (request to probes live)      median %.1f ms, max %.1f ms"
+        fleet = []
+        for n in (0, 1, 10):
+            log("daemon cost watching %d process(es) for %.0f s" % (n, WATCH_SECONDS))
+            fleet.append(daemon_cost(tmp, n))
+        others_after = others()
+
+        print()
+        print("pyprobe overhead: %s, %d alternating off/on pairs per row, %d CPUs, %s"
+              % (PY, ROUNDS, os.cpu_count(), time.strftime("%Y-%m-%d")))
+        print("%-52s %7s %7s %9s  %s" % ("target / observed by", "off (s)", "on (s)", "slowdown",
+                                               "pair range"))
+        last = None
+        for what, r in rows:
+            if what != last:
+                # the rate of the first row's unobserved runs names the target
+                print(rate(r, what))
+            last = what
+            print("  %-50s %7.3f %7.3f %8.1f%%  %+.0f%% .. %+.0f%%"
+                  % (r["mode"], r["off"], r["on"], 100 * (r["ratio"] - 1),
+                     100 * (r["lo"] - 1), 100 * (r["hi"] - 1)))
+        if fast_row:
+            print("per-sample cost with stack walk (999 Hz)       %.1f us"
+                  % (1e6 * fast_row["off"] * (fast_row["ratio"] - 1) / (999 * fast_row["on"])))
+        print("attach latency (request to probes live)        median %.1f ms, max %.1f ms"
               % (statistics.median(attach), max(attach)))
-        print("classify latency beyond its window           median %.0f ms, max %.0f ms"
+        print("classify latency beyond its window             median %.0f ms, max %.0f ms"
               % (1000 * statistics.median(extra), 1000 * max(extra)))
-        print("daemon RSS                                   idle %.1f MB, after observing %.1f MB"
-              % (rss_idle / 1024, rss_busy / 1024))
+        print("daemon RSS, on request                         idle %.1f MB, observing %.1f MB, after %.1f MB"
+              % (rss_idle / 1024, rss_busy / 1024, rss_after / 1024))
+        print("daemon watching N processes for %.0f s (window 10, metrics scraped every 3 s):"
+              % WATCH_SECONDS)
+        print("  %3s %14s %8s %23s %10s %8s" % ("N", "CPU (% of one)", "RSS (MB)", "scrape median/max (ms)",
+                                               "scrape kB", "windows"))
+        for f in fleet:
+            print("  %3d %14.2f %8.1f %15.1f / %5.1f %10.1f %8d"
+                  % (f["n"], f["cpu_pct"], f["rss_kb"] / 1024, statistics.median(f["scrape_ms"]),
+                     max(f["scrape_ms"]), f["scrape_bytes"] / 1024, f["windows"]))
+        print("other pyprobed processes on the machine: %d at start, %d at the end; runtime %.0f s"
+              % (others_before, others_after, time.monotonic() - started))
     finally:
-        daemon.terminate()
-        daemon.wait()
-        os.rmdir(tmp) if os.path.isdir(tmp) and not os.listdir(tmp) else None
+        if bench:
+            bench.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
