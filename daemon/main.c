@@ -102,14 +102,12 @@ static void signal_event(struct watch *w, uint32_t events)
 
 struct rbwatch {
 	struct watch w;
-	struct loader *ld;
+	struct service *svc;
 };
 
 static void ringbuf_event(struct watch *w, uint32_t events)
 {
-	struct loader *ld = ((struct rbwatch *)w)->ld;
-
-	loader__ringbuf_consume(ld);
+	service__pump(((struct rbwatch *)w)->svc);
 }
 
 /* systemd's watchdog: WATCHDOG=1 at half the interval, from the loop itself. */
@@ -219,7 +217,7 @@ int main(int argc, char **argv)
 	service__set_loader(svc, ld);
 	rb.w.fd = loader__ringbuf_fd(ld);
 	rb.w.fn = ringbuf_event;
-	rb.ld = ld;
+	rb.svc = svc;
 	if (evloop__add(ev, &rb.w, EPOLLIN)) {
 		err = -errno;
 		log_err("ring buffer: %s", strerror(-err));

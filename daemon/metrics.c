@@ -4,8 +4,9 @@
  * that serves it. Values are cumulative since the daemon attached to each
  * watched process, read when scraped; the verdict is the last full window's.
  * The server answers one request per connection and closes it; it holds at
- * most MAX_CONNS connections, dropping the oldest for a new one, so a silent
- * client cannot keep it busy.
+ * most MAX_CONNS connections, dropping the oldest for a new one, and closes
+ * any older than CONN_TIMEOUT, so silent clients cannot keep it busy. A page
+ * is rendered at most once per CACHE_NS: scraping in a loop costs little.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include "pyprobe/buckets.h"
 #include "evloop.h"
 #include "loader.h"
@@ -29,6 +31,8 @@
 #define MAX_CONNS 16
 #define MAX_REQUEST 8192
 #define MAX_THREAD_SERIES 256	/* per process */
+#define CONN_TIMEOUT_NS (10 * 1000000000ULL)
+#define CACHE_NS 1000000000ULL
 
 struct mconn {
 	struct watch w;
@@ -38,6 +42,7 @@ struct mconn {
 	char *out;
 	size_t outlen, outoff;
 	unsigned long seq;	/* age: the lowest goes first */
+	uint64_t born;		/* CLOCK_MONOTONIC ns */
 	struct mconn *next;
 };
 
@@ -51,19 +56,67 @@ struct metrics {
 	struct mconn *conns;
 	unsigned int nconns;
 	unsigned long seq, scrapes;
+	struct watch timer;	/* 1 s ticks while there are connections or accept is paused */
+	bool paused;		/* out of file descriptors: the listener rests a tick */
+	char *page;		/* the last rendering */
+	size_t page_len;
+	uint64_t page_ts;
 };
 
-/* Label values escape backslash, double quote and newline. */
-static void put_escaped(FILE *f, const char *s)
+/* Length of the valid UTF-8 sequence at s, 0 if there is none. */
+static int utf8_len(const unsigned char *s)
 {
-	for (; *s; s++) {
+	int n;
+	uint32_t c;
+
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0)
+		n = 2, c = s[0] & 0x1f;
+	else if ((s[0] & 0xf0) == 0xe0)
+		n = 3, c = s[0] & 0x0f;
+	else if ((s[0] & 0xf8) == 0xf0)
+		n = 4, c = s[0] & 0x07;
+	else
+		return 0;
+	for (int i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates and values past Unicode are invalid too. */
+	if ((n == 2 && c < 0x80) || (n == 3 && c < 0x800) || (n == 4 && c < 0x10000) || c > 0x10ffff ||
+	    (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/*
+ * Label values: backslash, double quote and newline escaped; bytes that are
+ * not UTF-8 (thread names and paths are the target's to choose) become U+FFFD,
+ * or one bad value would make the whole page unreadable.
+ */
+static void put_escaped(FILE *f, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
+	while (*s) {
+		int n = utf8_len(s);
+
+		if (!n) {
+			fputs("\xef\xbf\xbd", f);
+			s++;
+			continue;
+		}
 		if (*s == '\\' || *s == '"')
 			fputc('\\', f);
 		if (*s == '\n') {
 			fputs("\\n", f);
+			s++;
 			continue;
 		}
-		fputc(*s, f);
+		fwrite(s, 1, n, f);
+		s += n;
 	}
 }
 
@@ -77,7 +130,7 @@ static void proc_sample(FILE *f, const char *name, const struct watched_view *v,
 {
 	fprintf(f, "%s{pid=\"%d\",rule=\"", name, v->s->pid);
 	put_escaped(f, v->rule);
-	fprintf(f, "\"%s%s} %.9g\n", extra ? "," : "", extra ? extra : "", value);
+	fprintf(f, "\"%s%s} %.15g\n", extra ? "," : "", extra ? extra : "", value);
 }
 
 struct render {
@@ -136,7 +189,7 @@ static void thread_series(FILE *f, const struct watched_view *v)
 			put_escaped(f, v->rule);
 			fprintf(f, "\",tid=\"%u\",thread=\"", t->tid);
 			put_escaped(f, t->name);
-			fprintf(f, "\",state=\"%s\"} %.9g\n", pp_bucket_names[b], t->sec[b]);
+			fprintf(f, "\",state=\"%s\"} %.15g\n", pp_bucket_names[b], t->sec[b]);
 		}
 	}
 }
@@ -331,7 +384,6 @@ char *metrics__render(struct metrics *mx, size_t *len)
 	f = open_memstream(&buf, len);
 	if (!f)
 		return NULL;
-	mx->scrapes++;
 	daemon_metrics(f, mx);
 	for (int p = 0; p < P_NPASSES; p++) {
 		if (p == P_THREAD_SECONDS && !mx->o->metrics_threads)
@@ -368,9 +420,45 @@ static void conn_free(struct mconn *c)
 		*pp = c->next;
 	mx->nconns--;
 	evloop__del(mx->ev, &c->w);
+	/*
+	 * Closing with unread input makes the kernel send a reset, which can cut
+	 * the response short at the client: say we are done, drop what came in.
+	 */
+	shutdown(c->w.fd, SHUT_WR);
+	for (int i = 0; i < 16 && read(c->w.fd, c->in, sizeof(c->in)) > 0; i++)
+		;
 	close(c->w.fd);
 	free(c->out);
 	free(c);
+}
+
+static void tick(struct metrics *mx, bool on)
+{
+	struct itimerspec its = {};
+
+	if (on) {
+		its.it_value.tv_sec = 1;
+		its.it_interval.tv_sec = 1;
+	}
+	timerfd_settime(mx->timer.fd, 0, &its, NULL);
+}
+
+static void timer_event(struct watch *w, uint32_t events)
+{
+	struct metrics *mx = (struct metrics *)((char *)w - offsetof(struct metrics, timer));
+	uint64_t n, now = now_ns();
+
+	if (read(w->fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		return;
+	for (struct mconn *c = mx->conns, *next; c; c = next) {
+		next = c->next;
+		if (now - c->born > CONN_TIMEOUT_NS)
+			conn_free(c);
+	}
+	if (mx->paused && evloop__mod(mx->ev, &mx->w, EPOLLIN) == 0)
+		mx->paused = false;
+	if (!mx->nconns && !mx->paused)
+		tick(mx, false);
 }
 
 static void respond(struct mconn *c, int status, const char *reason, const char *type, const char *body,
@@ -407,6 +495,7 @@ static void handle_request(struct mconn *c)
 	char *body;
 	bool head;
 
+
 	if (sscanf(c->in, "%15s %255s HTTP/1.%*c", method, target) != 2) {
 		respond(c, 400, "Bad Request", text, "bad request\n", 12);
 		return;
@@ -426,14 +515,20 @@ static void handle_request(struct mconn *c)
 		respond(c, 404, "Not Found", text, "not found: try /metrics\n", 24);
 		return;
 	}
-	body = metrics__render(c->mx, &len);
-	if (!body) {
-		respond(c, 500, "Internal Server Error", text, "out of memory\n", 14);
-		return;
+	c->mx->scrapes++;
+	if (!c->mx->page || now_ns() - c->mx->page_ts > CACHE_NS) {
+		body = metrics__render(c->mx, &len);
+		if (!body) {
+			respond(c, 500, "Internal Server Error", text, "out of memory\n", 14);
+			return;
+		}
+		free(c->mx->page);
+		c->mx->page = body;
+		c->mx->page_len = len;
+		c->mx->page_ts = now_ns();
 	}
 	/* HEAD: the headers name the length a GET would get, without the body. */
-	respond(c, 200, "OK", prom, head ? NULL : body, len);
-	free(body);
+	respond(c, 200, "OK", prom, head ? NULL : c->mx->page, c->mx->page_len);
 }
 
 static void conn_event(struct watch *w, uint32_t events)
@@ -486,7 +581,17 @@ static void accept_event(struct watch *w, uint32_t events)
 	struct mconn *c, *oldest;
 	int fd;
 
-	while ((fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+	for (;;) {
+		fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			/* Level-triggered: out of fds, rest a tick instead of spinning. */
+			if ((errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) &&
+			    evloop__mod(mx->ev, &mx->w, 0) == 0) {
+				mx->paused = true;
+				tick(mx, true);
+			}
+			return;
+		}
 		if (mx->nconns >= MAX_CONNS) {
 			oldest = mx->conns;
 			for (struct mconn *o = mx->conns; o; o = o->next)
@@ -503,6 +608,7 @@ static void accept_event(struct watch *w, uint32_t events)
 		c->w.fn = conn_event;
 		c->mx = mx;
 		c->seq = ++mx->seq;
+		c->born = now_ns();
 		if (evloop__add(mx->ev, &c->w, EPOLLIN | EPOLLRDHUP)) {
 			close(fd);
 			free(c);
@@ -510,7 +616,8 @@ static void accept_event(struct watch *w, uint32_t events)
 		}
 		c->next = mx->conns;
 		mx->conns = c;
-		mx->nconns++;
+		if (mx->nconns++ == 0)
+			tick(mx, true);
 	}
 }
 
@@ -544,6 +651,16 @@ struct metrics *metrics__new(struct evloop *ev, const struct opts *o, struct mon
 		errno = EINVAL;
 		return NULL;
 	}
+	mx->timer.fn = timer_event;
+	mx->timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (mx->timer.fd < 0 || evloop__add(ev, &mx->timer, EPOLLIN)) {
+		err = errno;
+		if (mx->timer.fd >= 0)
+			close(mx->timer.fd);
+		free(mx);
+		errno = err;
+		return NULL;
+	}
 	mx->w.fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	mx->w.fn = accept_event;
 	if (mx->w.fd < 0)
@@ -556,6 +673,8 @@ fail:
 	err = errno;
 	if (mx->w.fd >= 0)
 		close(mx->w.fd);
+	evloop__del(ev, &mx->timer);
+	close(mx->timer.fd);
 	free(mx);
 	errno = err;
 	return NULL;
@@ -569,5 +688,8 @@ void metrics__free(struct metrics *mx)
 		conn_free(mx->conns);
 	evloop__del(mx->ev, &mx->w);
 	close(mx->w.fd);
+	evloop__del(mx->ev, &mx->timer);
+	close(mx->timer.fd);
+	free(mx->page);
 	free(mx);
 }

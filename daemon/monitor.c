@@ -58,7 +58,11 @@ struct monitor {
 	struct watched *list;
 	unsigned int nactive;
 	uint64_t next_scan;
+	uint64_t next_sweep;	/* forget ignored processes that are gone, rescans or not */
+	unsigned int kinds;	/* RULE_KIND_BIT of every rule: what /proc reads are needed */
 };
+
+#define SWEEP_NS (30 * 1000000000ULL)
 
 static uint64_t ms(uint64_t n)
 {
@@ -78,9 +82,12 @@ static void arm(struct monitor *m)
 	struct itimerspec its = {};
 	uint64_t next = m->rules.n && m->o->rescan ? m->next_scan : UINT64_MAX;
 
-	for (struct watched *e = m->list; e; e = e->next)
+	for (struct watched *e = m->list; e; e = e->next) {
 		if (e->state != W_IGNORED && e->next_ts < next)
 			next = e->next_ts;
+		if (e->state == W_IGNORED && m->next_sweep < next)
+			next = m->next_sweep;
+	}
 	if (next != UINT64_MAX) {
 		if (!next)
 			next = 1;
@@ -150,7 +157,7 @@ static void probe(struct monitor *m, struct watched *e, uint64_t now)
 	char msg[512];
 	int r;
 
-	if (procinfo__read(e->pid, &pi) || procfs_start_time(e->pid) != e->start_time) {
+	if (procinfo__read(e->pid, &pi, m->kinds) || procfs_start_time(e->pid) != e->start_time) {
 		unlink_entry(m, e);	/* gone */
 		return;
 	}
@@ -167,6 +174,11 @@ static void probe(struct monitor *m, struct watched *e, uint64_t now)
 	}
 	if (!strcmp(code, PP_ERR_NO_PROCESS)) {
 		unlink_entry(m, e);
+		return;
+	}
+	/* The PID's previous process still has a session, about to be dropped. */
+	if (!strcmp(code, PP_ERR_EXITED)) {
+		e->next_ts = now + ms(1000);
 		return;
 	}
 	/* A process that just executed Python has not mapped libpython yet: try again. */
@@ -231,16 +243,21 @@ static void scan(struct monitor *m)
 
 		if (*end || pid <= 0 || find_pid(m, pid))
 			continue;
-		if (procinfo__read(pid, &pi) == 0 && rules__match(&m->rules, &pi) >= 0)
+		if (procinfo__read(pid, &pi, m->kinds) == 0 && rules__match(&m->rules, &pi) >= 0)
 			consider(m, pid, 0);
 	}
 	closedir(dir);
-	/* Forget ignored processes that are gone. */
+}
+
+/* Forget ignored processes that are gone. */
+static void sweep(struct monitor *m)
+{
 	for (struct watched *e = m->list, *next; e; e = next) {
 		next = e->next;
 		if (e->state == W_IGNORED && procfs_start_time(e->pid) != e->start_time)
 			unlink_entry(m, e);
 	}
+	m->next_sweep = now_ns() + SWEEP_NS;
 }
 
 static void log_label(struct watched *e, const struct verdict *v)
@@ -307,6 +324,8 @@ static void timer_event(struct watch *w, uint32_t events)
 		scan(m);
 		m->next_scan = now + (uint64_t)m->o->rescan * 1000000000ULL;
 	}
+	if (now >= m->next_sweep)
+		sweep(m);
 	for (struct watched *e = m->list, *next; e; e = next) {
 		next = e->next;	/* probe may free e */
 		if (e->next_ts > now)
@@ -366,9 +385,12 @@ void monitor__set_rules(struct monitor *m, struct rules *rules)
 	rules__free(&m->rules);
 	m->rules = *rules;
 	memset(rules, 0, sizeof(*rules));
+	m->kinds = 0;
+	for (size_t i = 0; i < m->rules.n; i++)
+		m->kinds |= RULE_KIND_BIT(m->rules.v[i].kind);
 	for (struct watched *e = m->list, *next; e; e = next) {
 		next = e->next;
-		if (e->state == W_ACTIVE && procinfo__read(e->pid, &pi) == 0 &&
+		if (e->state == W_ACTIVE && procinfo__read(e->pid, &pi, m->kinds) == 0 &&
 		    (r = rules__match(&m->rules, &pi)) >= 0) {
 			rule__name(&m->rules.v[r], name, sizeof(name));
 			if (strcmp(name, e->rule))
@@ -383,14 +405,22 @@ void monitor__set_rules(struct monitor *m, struct rules *rules)
 	}
 	loader__watch_procs(m->ld, m->rules.n > 0);
 	scan(m);
+	sweep(m);
 	m->next_scan = now_ns() + (uint64_t)m->o->rescan * 1000000000ULL;
 	arm(m);
 }
 
 void monitor__settings_changed(struct monitor *m)
 {
+	uint64_t soon = now_ns() + (uint64_t)m->o->window * 1000000000ULL;
+
 	for (struct watched *e = m->list; e; e = e->next) {
-		if (e->state != W_ACTIVE || !e->s || e->gc_exact == m->o->gc_exact)
+		if (e->state != W_ACTIVE || !e->s)
+			continue;
+		/* A shorter window applies to the one running now. */
+		if (e->next_ts > soon)
+			e->next_ts = soon;
+		if (e->gc_exact == m->o->gc_exact)
 			continue;
 		e->gc_exact = m->o->gc_exact;
 		session__gc_exact(e->s, m->ld, e->gc_exact);
@@ -410,7 +440,7 @@ void monitor__exec(struct monitor *m, pid_t pid)
 		unlink_entry(m, e);
 	}
 	/* Every exec on the machine comes here: only matches are kept. */
-	if (procinfo__read(pid, &pi) || rules__match(&m->rules, &pi) < 0)
+	if (procinfo__read(pid, &pi, m->kinds) || rules__match(&m->rules, &pi) < 0)
 		return;
 	/* Give the dynamic loader and the interpreter's start-up a moment. */
 	consider(m, pid, ms(200));
@@ -422,13 +452,13 @@ void monitor__fork(struct monitor *m, pid_t pid)
 	struct procinfo pi;
 
 	/* A forked worker is the same interpreter, already initialised. */
-	if (procinfo__read(pid, &pi) == 0 && rules__match(&m->rules, &pi) >= 0) {
+	if (procinfo__read(pid, &pi, m->kinds) == 0 && rules__match(&m->rules, &pi) >= 0) {
 		consider(m, pid, ms(50));
 		arm(m);
 	}
 }
 
-void monitor__session_gone(struct monitor *m, struct session *s, const char *why)
+void monitor__session_gone(struct monitor *m, struct session *s, const char *why, bool exited)
 {
 	for (struct watched *e = m->list; e; e = e->next) {
 		if (e->s != s)
@@ -437,7 +467,7 @@ void monitor__session_gone(struct monitor *m, struct session *s, const char *why
 		e->s = NULL;
 		m->nactive--;
 		snapshot__clear(&e->prev);
-		if (procfs_start_time(e->pid) == e->start_time)
+		if (!exited && procfs_start_time(e->pid) == e->start_time)
 			e->state = W_IGNORED;	/* detached on request: leave it alone */
 		else
 			unlink_entry(m, e);

@@ -32,8 +32,11 @@ void monitor__settings_changed(struct monitor *m);
 /* pid executed a program or was forked by a target (ring buffer events). */
 void monitor__exec(struct monitor *m, pid_t pid);
 void monitor__fork(struct monitor *m, pid_t pid);
-/* The service is dropping s (exit, exec, detach): forget it. why: for the log. */
-void monitor__session_gone(struct monitor *m, struct session *s, const char *why);
+/*
+ * The service is dropping s (exit, exec, detach): forget it. why: for the
+ * log; exited: the process is gone (else it is left alone until it execs).
+ */
+void monitor__session_gone(struct monitor *m, struct session *s, const char *why, bool exited);
 /* For `list`: the watch state of s, or NULL when s is not watched. */
 json_t *monitor__describe(const struct monitor *m, const struct session *s);
 

@@ -293,9 +293,9 @@ int pysym__resolve(struct pysym *ps, uint64_t code, uint64_t instr, struct pyfra
 {
 	const struct py_offsets *o = ps->o;
 	struct entry *e = &ps->cache[(code >> 4) & (CACHE_SIZE - 1)];
-	uint64_t fptr = 0;
+	uint64_t fptr = 0, base, units;
 	int32_t first = 0;
-	int64_t idx;
+	int64_t lasti;
 	int minor = ps->py->minor;
 
 	memset(out, 0, sizeof(*out));
@@ -314,13 +314,21 @@ int pysym__resolve(struct pysym *ps, uint64_t code, uint64_t instr, struct pyfra
 	out->file = e->file;
 	out->func = e->func;
 	out->firstline = e->firstline;
-	if (minor <= 9) {
-		out->line = pysym_line_lnotab(e->table, e->ntable, e->firstline, (int64_t)instr);
-	} else if (minor == 10) {
-		out->line = pysym_line_linetable310(e->table, e->ntable, e->firstline, 2 * (int64_t)instr);
+	if (minor <= 10) {
+		/* f_lasti is an int: the sampler sign-extends it; anything wider is not one. */
+		lasti = (int32_t)instr;
+		out->line = minor <= 9 ? pysym_line_lnotab(e->table, e->ntable, e->firstline, lasti) :
+			    pysym_line_linetable310(e->table, e->ntable, e->firstline, 2 * lasti);
 	} else {
-		idx = ((int64_t)instr - (int64_t)(code + o->code_code_adaptive)) / 2;
-		out->line = pysym_line_locations(e->table, e->ntable, e->firstline, idx < 0 ? 0 : idx);
+		/*
+		 * Code units from co_code_adaptive to the instruction pointer. Both are
+		 * untrusted 64-bit values: unsigned arithmetic (the difference of two
+		 * addresses overflows int64_t, found by tests/bats/090-hostile.bats),
+		 * and an instruction before the code counts as its first unit.
+		 */
+		base = code + (uint64_t)o->code_code_adaptive;
+		units = instr >= base ? (instr - base) / 2 : 0;
+		out->line = pysym_line_locations(e->table, e->ntable, e->firstline, (int64_t)units);
 	}
 	return 0;
 }

@@ -65,18 +65,6 @@ int rule__parse(struct rule *r, const char *text, char *err, size_t len)
 		snprintf(err, len, "unknown watch kind '%.*s' (unit, exe or cmdline)", (int)klen, text);
 		return -EINVAL;
 	}
-	if (!*arg) {
-		snprintf(err, len, "watch %s needs a value", rule_kind_name(r->kind));
-		return -EINVAL;
-	}
-	if (r->kind == RULE_UNIT && !valid_unit(arg)) {
-		snprintf(err, len, "'%s' is not a systemd .service, .scope or .slice unit name", arg);
-		return -EINVAL;
-	}
-	if (r->kind == RULE_EXE && *arg != '/') {
-		snprintf(err, len, "watch exe needs an absolute path (or a glob starting with /), not '%s'", arg);
-		return -EINVAL;
-	}
 	if (strlen(arg) >= PATH_MAX) {
 		snprintf(err, len, "watch value too long");
 		return -EINVAL;
@@ -90,7 +78,17 @@ int rule__parse(struct rule *r, const char *text, char *err, size_t len)
 		snprintf(err, len, "out of memory");
 		return -ENOMEM;
 	}
-	return 0;
+	if (!*r->arg)
+		snprintf(err, len, "watch %s needs a value", rule_kind_name(r->kind));
+	else if (r->kind == RULE_UNIT && !valid_unit(r->arg))
+		snprintf(err, len, "'%s' is not a systemd .service, .scope or .slice unit name", r->arg);
+	else if (r->kind == RULE_EXE && *r->arg != '/')
+		snprintf(err, len, "watch exe needs an absolute path (or a glob starting with /), not '%s'", r->arg);
+	else
+		return 0;
+	free(r->arg);
+	r->arg = NULL;
+	return -EINVAL;
 }
 
 int rules__add(struct rules *rs, const struct rule *r)
@@ -140,25 +138,30 @@ static ssize_t read_small(pid_t pid, const char *name, char *buf, size_t len)
 	return total;
 }
 
-int procinfo__read(pid_t pid, struct procinfo *pi)
+int procinfo__read(pid_t pid, struct procinfo *pi, unsigned int kinds)
 {
 	char path[64];
 	ssize_t n;
 
-	memset(pi, 0, sizeof(*pi));
 	pi->pid = pid;
-	n = read_small(pid, "cmdline", pi->cmdline, sizeof(pi->cmdline));
-	if (n < 0)
-		return n;
-	/* Arguments are NUL-separated; the last one ends with a NUL too. */
-	for (ssize_t i = 0; i < n; i++)
-		if (pi->cmdline[i] == 0)
-			pi->cmdline[i] = ' ';
-	while (n > 0 && pi->cmdline[n - 1] == ' ')
-		pi->cmdline[--n] = 0;
+	pi->exe[0] = pi->cmdline[0] = pi->cgroup[0] = 0;
+	/* The cgroup first: the cheapest, and it says "gone" as well as any. */
 	n = read_small(pid, "cgroup", pi->cgroup, sizeof(pi->cgroup));
 	if (n < 0)
 		return n;
+	if (kinds & RULE_KIND_BIT(RULE_CMDLINE)) {
+		n = read_small(pid, "cmdline", pi->cmdline, sizeof(pi->cmdline));
+		if (n < 0)
+			return n;
+		/* Arguments are NUL-separated; the last one ends with a NUL too. */
+		for (ssize_t i = 0; i < n; i++)
+			if (pi->cmdline[i] == 0)
+				pi->cmdline[i] = ' ';
+		while (n > 0 && pi->cmdline[n - 1] == ' ')
+			pi->cmdline[--n] = 0;
+	}
+	if (!(kinds & RULE_KIND_BIT(RULE_EXE)))
+		return 0;
 	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
 	n = readlink(path, pi->exe, sizeof(pi->exe) - 1);
 	if (n < 0) {
@@ -173,7 +176,13 @@ int procinfo__read(pid_t pid, struct procinfo *pi)
 	return 0;
 }
 
-/* Does a path component of any hierarchy line of /proc/PID/cgroup equal unit? */
+/*
+ * Does the process belong to unit, the way systemd decides it: in a cgroup
+ * path of /proc/PID/cgroup (any hierarchy line), the slices come first and
+ * the first component that is not a slice is the unit owning the process.
+ * So "web.service" does not match a user's web.service nested under
+ * user@1000.service, and "batch.slice" matches every unit inside it.
+ */
 static bool in_unit(const char *cgroup, const char *unit)
 {
 	size_t ulen = strlen(unit);
@@ -195,6 +204,9 @@ static bool in_unit(const char *cgroup, const char *unit)
 				q = end;
 			if ((size_t)(q - p) == ulen && !memcmp(p, unit, ulen))
 				return true;
+			/* Past the owning unit: nothing deeper names the process's unit. */
+			if (q > p && !(q - p > 6 && !memcmp(q - 6, ".slice", 6)))
+				break;
 			p = q < end ? q : NULL;
 		}
 		line = *end ? end + 1 : end;

@@ -9,10 +9,13 @@
 
 /* Which processes to watch continuously (config file "watch = KIND ARG"). */
 enum rule_kind {
-	RULE_UNIT,	/* every process in the systemd unit's (or slice's) cgroup */
+	RULE_UNIT,	/* every process the systemd unit (or every unit of the slice) owns */
 	RULE_EXE,	/* /proc/PID/exe equals the path, or matches it as a glob */
 	RULE_CMDLINE,	/* the command line, arguments joined by spaces, matches the glob */
 };
+
+#define RULE_KIND_BIT(k) (1u << (k))
+#define RULE_ALL_KINDS (RULE_KIND_BIT(RULE_UNIT) | RULE_KIND_BIT(RULE_EXE) | RULE_KIND_BIT(RULE_CMDLINE))
 
 struct rule {
 	enum rule_kind kind;
@@ -41,8 +44,12 @@ void rules__free(struct rules *rs);
 /* "unit:web.service": a label for logs and metrics, into buf. */
 const char *rule__name(const struct rule *r, char *buf, size_t len);
 
-/* Fill pi from /proc. Returns 0 or -errno (-ENOENT: gone). */
-int procinfo__read(pid_t pid, struct procinfo *pi);
+/*
+ * Fill pi from /proc, only what rules of the kinds in the mask need (reading
+ * cmdline takes the target's mmap lock, which a process stuck in a page fault
+ * holds). Returns 0 or -errno (-ENOENT: gone).
+ */
+int procinfo__read(pid_t pid, struct procinfo *pi, unsigned int kinds);
 /* Index of the first rule matching pi, or -1. Pure. */
 int rules__match(const struct rules *rs, const struct procinfo *pi);
 

@@ -52,6 +52,13 @@ struct service {
 	unsigned long requests;
 	unsigned int (*nclients)(void *);
 	void *nclients_ctx;
+	/*
+	 * Exec events wait here until the ring buffer callback has returned:
+	 * handling one ends sessions and windows, which may consume the ring
+	 * buffer again, and libbpf moves past a record only after its callback.
+	 */
+	uint32_t *execs;
+	size_t nexecs, cap_execs;
 };
 
 static void reply_error(struct client *c, const char *code, const char *fmt, ...)
@@ -92,7 +99,7 @@ static struct session *find_session(struct service *svc, pid_t pid)
 
 static void session_event(struct watch *w, uint32_t events);
 
-static void drop_session(struct service *svc, struct session *s, const char *why)
+static void drop_session(struct service *svc, struct session *s, const char *why, bool exited)
 {
 	struct session **pp = &svc->sessions;
 
@@ -103,7 +110,7 @@ static void drop_session(struct service *svc, struct session *s, const char *why
 	svc->nsessions--;
 	evloop__del(svc->ev, &s->w);
 	if (svc->mon)
-		monitor__session_gone(svc->mon, s, why);
+		monitor__session_gone(svc->mon, s, why, exited);
 	log_debug("detached from %d: %s", s->pid, why);
 	session__free(s, svc->ld);
 }
@@ -111,7 +118,7 @@ static void drop_session(struct service *svc, struct session *s, const char *why
 static void unref_session(struct service *svc, struct session *s)
 {
 	if (--s->refs == 0)
-		drop_session(svc, s, "no window open");
+		drop_session(svc, s, "no window open", false);
 }
 
 static void remove_pending(struct service *svc, struct pending *p)
@@ -221,7 +228,7 @@ static void timer_event(struct watch *w, uint32_t events)
 	if (read(w->fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 		log_warn("timerfd read: %s", strerror(errno));
 	/* Events already in the ring buffer belong to the windows ending now. */
-	loader__ringbuf_consume(svc->ld);
+	service__pump(svc);
 	for (p = svc->pending; p; p = next) {
 		struct session *s = p->s;
 
@@ -238,10 +245,16 @@ static void timer_event(struct watch *w, uint32_t events)
  * The target exited or executed another program: every window on it ends
  * with an error naming how much was seen (a recording keeps what it has).
  */
-static void end_session(struct service *svc, struct session *s, const char *what)
+static void end_session(struct service *svc, struct session *s, const char *what, bool exited)
 {
 	uint64_t now = now_ns();
 	char msg[256];
+
+	/*
+	 * The stacks still in the ring buffer belong to the recordings ending
+	 * here; exec events it holds are only queued (service__pump runs them).
+	 */
+	loader__ringbuf_consume(svc->ld);
 
 	for (struct pending *p = svc->pending, *next; p; p = next) {
 		next = p->next;
@@ -249,7 +262,6 @@ static void end_session(struct service *svc, struct session *s, const char *what
 			continue;
 		if (p->cmd == REQ_RECORD) {
 			/* A profile of the part that ran is still a valid profile. */
-			loader__ringbuf_consume(svc->ld);
 			finish_record(svc, p, true);
 			continue;
 		}
@@ -257,15 +269,48 @@ static void end_session(struct service *svc, struct session *s, const char *what
 			 what, (now - p->start.ts) / 1e9, p->seconds);
 		fail_pending(svc, p, PP_ERR_EXITED, msg);
 	}
-	drop_session(svc, s, what);
+	drop_session(svc, s, what, exited);
 	arm_timer(svc);
 }
 
 static void session_event(struct watch *w, uint32_t events)
 {
 	struct session *s = (struct session *)w;
+	struct service *svc = s->owner;
 
-	end_session(s->owner, s, "exited");
+	end_session(svc, s, "exited", true);
+	service__pump(svc);
+}
+
+void service__pump(struct service *svc)
+{
+	loader__ringbuf_consume(svc->ld);
+	/* Handling one may consume more events and queue more execs: take them from the front. */
+	for (size_t i = 0; i < svc->nexecs; i++) {
+		uint32_t tgid = svc->execs[i];
+		struct session *s = find_session(svc, tgid);
+
+		if (s)
+			end_session(svc, s, "executed a new program", false);
+		if (svc->mon)
+			monitor__exec(svc->mon, tgid);
+	}
+	svc->nexecs = 0;
+}
+
+static void queue_exec(struct service *svc, uint32_t tgid)
+{
+	if (svc->nexecs == svc->cap_execs) {
+		size_t cap = svc->cap_execs ? svc->cap_execs * 2 : 64;
+		uint32_t *v;
+
+		/* Beyond that, a missed exec is caught by the next rescan. */
+		if (cap > 65536 || !(v = realloc(svc->execs, cap * sizeof(*v))))
+			return;
+		svc->execs = v;
+		svc->cap_execs = cap;
+	}
+	svc->execs[svc->nexecs++] = tgid;
 }
 
 static const char *pyi_code(enum pyinspect_err e)
@@ -427,7 +472,7 @@ fail_probes:
 	free(p);
 fail:
 	if (s->refs == 0)
-		drop_session(svc, s, "no window open");
+		drop_session(svc, s, "no window open", false);
 	if (err == -ENOTSUP)
 		reply_error(c, PP_ERR_UNSUPPORTED, "cannot sample the Python stacks of process %d", r->pid);
 	else
@@ -452,7 +497,7 @@ static void do_detach(struct service *svc, struct client *c, const struct reques
 		if (p->s == s)
 			fail_pending(svc, p, PP_ERR_DETACHED, msg);
 	}
-	drop_session(svc, s, "detached on request");
+	drop_session(svc, s, "detached on request", false);
 	arm_timer(svc);
 	ctl_server__reply(c, protocol_ok(json_pack("{s:i}", "pid", (int)r->pid)));
 }
@@ -571,10 +616,7 @@ int service__ringbuf_event(void *ctx, void *data, size_t size)
 		return 0;
 	s = find_session(svc, ev->tgid);
 	if (ev->type == PP_EV_EXEC) {
-		if (s)
-			end_session(svc, s, "executed a new program");
-		if (svc->mon)
-			monitor__exec(svc->mon, ev->tgid);
+		queue_exec(svc, ev->tgid);
 		return 0;
 	}
 	if (ev->type == PP_EV_FORK) {
@@ -664,8 +706,9 @@ void service__free(struct service *svc)
 	while (svc->pending)
 		remove_pending(svc, svc->pending);
 	while (svc->sessions)
-		drop_session(svc, svc->sessions, "shutting down");
+		drop_session(svc, svc->sessions, "shutting down", false);
 	evloop__del(svc->ev, &svc->timer);
 	close(svc->timer.fd);
+	free(svc->execs);
 	free(svc);
 }

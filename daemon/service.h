@@ -22,6 +22,8 @@ void service__set_nclients_fn(struct service *svc, unsigned int (*fn)(void *), v
 void service__request(void *svc, struct client *c, const char *line, size_t len);
 void service__client_closed(void *svc, struct client *c);
 int service__ringbuf_event(void *svc, void *data, size_t size);
+/* Read the ring buffer and act on what it said; never from inside its callback. */
+void service__pump(struct service *svc);
 
 /* Watched processes: the monitor is told about exec/fork events and dropped sessions. */
 void service__set_monitor(struct service *svc, struct monitor *m);

@@ -155,3 +155,25 @@ daemon_still_serves() {
 	run_pyprobe -0 list --json
 	[ "$(json_get '.sessions | length')" = 0 ]
 }
+
+@test "target executes another program during a window: target-exited saying so; a recording keeps what it had" {
+	local prog='import os, sys, time
+end = time.time() + 1.5
+while time.time() < end:
+    sum(range(1000))
+os.execv("/bin/sleep", ["sleep", "30"])'
+	/usr/bin/python3 -c "$prog" 3>&- &
+	OTHER_PID=$!
+	sleep 0.3
+	run_pyprobe -1 classify "$OTHER_PID" --seconds 10 --json
+	[ "$(json_get .error.code)" = target-exited ]
+	[[ $(json_get .error.message) == *"executed a new program during the window"* ]]
+	kill "$OTHER_PID"
+	/usr/bin/python3 -c "$prog" 3>&- &
+	OTHER_PID=$!
+	sleep 0.3
+	run_pyprobe -0 record "$OTHER_PID" --seconds 10 -o "$TEST_DIR/exec.folded"
+	[ -s "$TEST_DIR/exec.folded" ]
+	grep -q '<module>' "$TEST_DIR/exec.folded"
+	daemon_still_serves
+}

@@ -155,3 +155,26 @@ metric() {
 	PROM_PID=
 	rm -rf "$dir"
 }
+
+@test "a thread name that is not UTF-8 does not spoil the page" {
+	# prctl(PR_SET_NAME) with bytes the target chose: invalid UTF-8, a quote, a backslash;
+	# at once, before the daemon attaches (it takes the name when it first sees the thread).
+	/usr/bin/python3 -c '
+import ctypes, time
+ctypes.CDLL(None).prctl(15, b"bad\xff\"x\\\\", 0, 0, 0)
+end = time.time() + 60
+while time.time() < end:
+    sum(range(1000))' "$TOKEN-utf8" 3>&- &
+	local pid=$!
+	for _ in $(seq 50); do
+		scrape | grep -q "pyprobe_thread_state_seconds_total{pid=\"$pid\"" && break
+		sleep 0.3
+	done
+	sleep 1.1	# past the page cache
+	run -0 scrape
+	kill "$pid"
+	grep -q "pid=\"$pid\"" <<<"$output"
+	promtool check metrics <<<"$output"
+	# Exposition escapes: the quote as \", each backslash as \\; the bad byte as U+FFFD.
+	grep -qF "thread=\"bad"$'\xef\xbf\xbd''\"x\\\\",' <<<"$output"
+}

@@ -41,6 +41,15 @@ static void settings_and_rules(void)
 	CHECK_STR(o.metrics_addr, "127.0.0.1");
 	CHECK(!o.metrics_threads, "metrics-threads no");
 	CHECK_INT(r.n, 3);
+	/* A quoted exe path keeps its blanks and is still checked. */
+	{
+		struct rule q = {};
+
+		CHECK_INT(rule__parse(&q, "exe \"/opt/My App/python\"", err, sizeof(err)), 0);
+		CHECK_STR(q.arg ? q.arg : "", "/opt/My App/python");
+		free(q.arg);
+		CHECK(rule__parse(&q, "exe \"relative path\"", err, sizeof(err)) != 0, "relative");
+	}
 	if (r.n == 3) {
 		CHECK_INT(r.v[0].kind, RULE_UNIT);
 		CHECK_STR(r.v[0].arg, "web.service");
@@ -156,6 +165,12 @@ static void matching(void)
 	CHECK_INT(rules__match(&r, &pi), -1);
 	pi = proc("/usr/bin/x", "x", "0::/batch.slice/job-1.service\n");
 	CHECK_INT(rules__match(&r, &pi), 1);
+	/* A user's own web.service under user@.service is not the system's web.service. */
+	pi = proc("/usr/bin/x", "x", "0::/user.slice/user-1000.slice/user@1000.service/app.slice/web.service\n");
+	CHECK_INT(rules__match(&r, &pi), -1);
+	/* Nor is a container's (the unit is the first component that is not a slice). */
+	pi = proc("/usr/bin/x", "x", "0::/docker/abc/system.slice/web.service\n");
+	CHECK_INT(rules__match(&r, &pi), -1);
 	pi = proc("/opt/app/bin/python3.12", "python3.12 app.py", "0::/\n");
 	CHECK_INT(rules__match(&r, &pi), 2);
 	pi = proc("/opt/app/bin/sub/python3", "python3", "0::/\n");	/* FNM_PATHNAME: * stops at / */
