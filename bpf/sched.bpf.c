@@ -201,6 +201,9 @@ static __always_inline void switch_out(struct task_struct *prev, const struct pp
 	if (!th)
 		return;
 	th->fsbase = BPF_CORE_READ(prev, thread.fsbase);
+	/* Threads name themselves after they start (prctl, pthread_setname_np): look again now and then. */
+	if ((th->cnt[PP_B_ONCPU] & 63) == 1)
+		BPF_CORE_READ_STR_INTO(&th->comm, prev, comm);
 	pp_settle_run_delay(th, BPF_CORE_READ(prev, sched_info.run_delay));
 	bucket = blocked_state(prev, cfg, &kind);
 	transition(th, now, bucket, kind);
