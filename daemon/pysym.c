@@ -28,11 +28,22 @@ struct entry {
 	size_t ntable;
 };
 
+/*
+ * Names of evicted entries outlive them: a stack's frames are resolved one
+ * after the other, and two code objects of one stack may share a cache slot,
+ * so the second would free the first's names while the caller still holds
+ * them (found by tests/bats/090-hostile.bats under ASan). Each call evicts at
+ * most one entry; names are freed RETIRED / 2 evictions later.
+ */
+#define RETIRED (4 * PP_MAX_FRAMES)
+
 struct pysym {
 	pid_t pid;
 	const struct pyinfo *py;
 	const struct py_offsets *o;
 	uint64_t code_type;	/* PyCode_Type, learned from the first code object */
+	char *retired[RETIRED];
+	unsigned int nretired;
 	struct entry cache[CACHE_SIZE];
 };
 
@@ -56,12 +67,29 @@ static void entry_clear(struct entry *e)
 	memset(e, 0, sizeof(*e));
 }
 
+/* Evict e; its names stay valid for RETIRED / 2 more evictions. */
+static void entry_retire(struct pysym *ps, struct entry *e)
+{
+	char *names[2] = { e->file, e->func };
+
+	for (int i = 0; i < 2; i++) {
+		char **slot = &ps->retired[ps->nretired++ % RETIRED];
+
+		free(*slot);
+		*slot = names[i];
+	}
+	e->file = e->func = NULL;
+	entry_clear(e);
+}
+
 void pysym__free(struct pysym *ps)
 {
 	if (!ps)
 		return;
 	for (int i = 0; i < CACHE_SIZE; i++)
 		entry_clear(&ps->cache[i]);
+	for (int i = 0; i < RETIRED; i++)
+		free(ps->retired[i]);
 	free(ps);
 }
 
@@ -163,7 +191,7 @@ static int fill(struct pysym *ps, struct entry *e, uint64_t code)
 	uint64_t name = 0, table = 0;
 	int32_t first = 0;
 
-	entry_clear(e);
+	entry_retire(ps, e);
 	e->code = code;
 	if (ps->py->minor >= 13 && !is_code(ps, code)) {
 		e->notcode = 1;

@@ -7,7 +7,10 @@
 struct pyinfo;
 struct pysym;
 
-/* A resolved Python frame. Strings belong to the pysym cache. */
+/*
+ * A resolved Python frame. Strings belong to the pysym cache and stay valid
+ * for at least 2 * PP_MAX_FRAMES further pysym__resolve calls: a whole stack.
+ */
 struct pyframe {
 	const char *file;
 	const char *func;	/* qualified name where the version has it */
