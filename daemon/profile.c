@@ -17,6 +17,7 @@ struct func {
 	int firstline;
 	uint64_t self, total;
 	uint32_t mark;		/* last sample that counted it in total */
+	uint64_t hash;
 };
 
 struct line {
@@ -24,6 +25,7 @@ struct line {
 	int line;
 	uint64_t self, total;
 	uint32_t mark;
+	uint64_t hash;
 };
 
 /* A distinct stack: line ids, innermost first. */
@@ -37,6 +39,19 @@ struct native {
 	char *symbol, *object;
 	const char *kind;	/* static strings from nativesym */
 	uint64_t count;
+	uint64_t hash;
+};
+
+/*
+ * Functions, lines and native leaves are found through hash indexes: a
+ * target decides how many there are and how alike their names are, and a
+ * linear search costing 64 frames x 20000 names per sample kept the daemon
+ * busy for good (tests/bats/090-hostile.bats). Open addressing, at most half
+ * full; a slot holds an entry's position + 1, 0 is empty.
+ */
+struct index {
+	uint32_t *slot;
+	size_t cap;		/* a power of two, or 0 */
 };
 
 struct profile {
@@ -49,6 +64,7 @@ struct profile {
 	size_t nfuncs, capfuncs;
 	struct line *lines;
 	size_t nlines, caplines;
+	struct index funcs_idx, lines_idx, natives_idx;
 	uint64_t samples, python, gil, nogil, unknown, kernel_io, gc, no_python;
 	uint32_t sample_id;
 };
@@ -76,21 +92,27 @@ void profile__free(struct profile *p)
 	free(p->stacks);
 	free(p->funcs);
 	free(p->lines);
+	free(p->funcs_idx.slot);
+	free(p->lines_idx.slot);
+	free(p->natives_idx.slot);
 	free(p);
 }
 
-/* Linear interning is enough for the few hundred functions a window sees; cap it. */
+/* Bounds on what one window keeps: a target chooses how many functions it has. */
 #define MAX_FUNCS 20000
 #define MAX_LINES 50000
 #define MAX_STACKS 100000
 
+#define FNV_OFFSET 1469598103934665603ULL
+#define FNV_PRIME 1099511628211ULL
+
 static uint64_t hash_ids(const uint32_t *ids, uint32_t n)
 {
-	uint64_t h = 1469598103934665603ULL;
+	uint64_t h = FNV_OFFSET;
 
 	for (uint32_t i = 0; i < n; i++) {
 		h ^= ids[i];
-		h *= 1099511628211ULL;
+		h *= FNV_PRIME;
 	}
 	return h | 1;	/* 0 marks an empty slot */
 }
@@ -144,13 +166,81 @@ static int stack_add(struct profile *p, const uint32_t *ids, uint32_t n)
 	return 0;
 }
 
+static uint64_t hash_bytes(uint64_t h, const void *data, size_t n)
+{
+	const unsigned char *b = data;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= FNV_PRIME;
+	}
+	return h;
+}
+
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+	return hash_bytes(h, s, strlen(s) + 1);
+}
+
+static void index_put(uint32_t *slot, size_t cap, uint64_t hash, size_t pos)
+{
+	size_t k;
+
+	for (k = hash & (cap - 1); slot[k]; k = (k + 1) & (cap - 1))
+		;
+	slot[k] = pos + 1;
+}
+
+/* Make room in ix for one entry more than the n there are: rebuilt, from hash_of, when it grows. */
+static int index_fit(struct index *ix, size_t n, const struct profile *p,
+		     uint64_t (*hash_of)(const struct profile *p, size_t i))
+{
+	size_t cap = 256;
+	uint32_t *v;
+
+	if (ix->cap && (n + 1) * 2 <= ix->cap)
+		return 0;
+	while ((n + 1) * 2 > cap)
+		cap *= 2;
+	v = calloc(cap, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		index_put(v, cap, hash_of(p, i), i);
+	free(ix->slot);
+	ix->slot = v;
+	ix->cap = cap;
+	return 0;
+}
+
+static uint64_t func_hash(const struct profile *p, size_t i)
+{
+	return p->funcs[i].hash;
+}
+
+static uint64_t line_hash(const struct profile *p, size_t i)
+{
+	return p->lines[i].hash;
+}
+
+static uint64_t native_hash(const struct profile *p, size_t i)
+{
+	return p->natives[i].hash;
+}
+
 static long func_id(struct profile *p, const struct pyframe *f)
 {
-	for (size_t i = p->nfuncs; i-- > 0;) {
-		struct func *x = &p->funcs[i];
+	uint64_t h = hash_bytes(hash_str(hash_str(FNV_OFFSET, f->file), f->func), &f->firstline,
+				sizeof(f->firstline));
+	const struct index *ix = &p->funcs_idx;
+	int err;
 
-		if (x->firstline == f->firstline && !strcmp(x->name, f->func) && !strcmp(x->file, f->file))
-			return i;
+	for (size_t k = h & (ix->cap - 1); ix->cap && ix->slot[k]; k = (k + 1) & (ix->cap - 1)) {
+		const struct func *x = &p->funcs[ix->slot[k] - 1];
+
+		if (x->hash == h && x->firstline == f->firstline && !strcmp(x->name, f->func) &&
+		    !strcmp(x->file, f->file))
+			return ix->slot[k] - 1;
 	}
 	if (p->nfuncs >= MAX_FUNCS)
 		return -ENOSPC;
@@ -163,20 +253,31 @@ static long func_id(struct profile *p, const struct pyframe *f)
 		p->funcs = v;
 		p->capfuncs = cap;
 	}
-	p->funcs[p->nfuncs] = (struct func){ strdup(f->file), strdup(f->func), f->firstline, 0, 0, 0 };
+	err = index_fit(&p->funcs_idx, p->nfuncs, p, func_hash);
+	if (err)
+		return err;
+	p->funcs[p->nfuncs] = (struct func){ strdup(f->file), strdup(f->func), f->firstline, 0, 0, 0, h };
 	if (!p->funcs[p->nfuncs].file || !p->funcs[p->nfuncs].name) {
 		free(p->funcs[p->nfuncs].file);
 		free(p->funcs[p->nfuncs].name);
 		return -ENOMEM;
 	}
+	index_put(p->funcs_idx.slot, p->funcs_idx.cap, h, p->nfuncs);
 	return p->nfuncs++;
 }
 
 static long line_id(struct profile *p, uint32_t fid, int line)
 {
-	for (size_t i = p->nlines; i-- > 0;)
-		if (p->lines[i].func == fid && p->lines[i].line == line)
-			return i;
+	uint64_t h = hash_bytes(hash_bytes(FNV_OFFSET, &fid, sizeof(fid)), &line, sizeof(line));
+	const struct index *ix = &p->lines_idx;
+	int err;
+
+	for (size_t k = h & (ix->cap - 1); ix->cap && ix->slot[k]; k = (k + 1) & (ix->cap - 1)) {
+		const struct line *x = &p->lines[ix->slot[k] - 1];
+
+		if (x->func == fid && x->line == line)
+			return ix->slot[k] - 1;
+	}
 	if (p->nlines >= MAX_LINES)
 		return -ENOSPC;
 	if (p->nlines == p->caplines) {
@@ -188,7 +289,11 @@ static long line_id(struct profile *p, uint32_t fid, int line)
 		p->lines = v;
 		p->caplines = cap;
 	}
-	p->lines[p->nlines] = (struct line){ fid, line, 0, 0, 0 };
+	err = index_fit(&p->lines_idx, p->nlines, p, line_hash);
+	if (err)
+		return err;
+	p->lines[p->nlines] = (struct line){ fid, line, 0, 0, 0, h };
+	index_put(p->lines_idx.slot, p->lines_idx.cap, h, p->nlines);
 	return p->nlines++;
 }
 
@@ -239,13 +344,28 @@ int profile__add(struct profile *p, const struct pyframe *frames, int n, int sta
 int profile__add_native(struct profile *p, const char *symbol, const char *object, const char *kind)
 {
 	const char *sym = symbol ? symbol : "";
+	uint64_t h = hash_str(hash_str(FNV_OFFSET, sym), object);
+	const struct index *ix = &p->natives_idx;
+	int err;
 
-	for (size_t i = 0; i < p->nnatives; i++) {
-		struct native *n = &p->natives[i];
+	/* Sorting (profile__top) moves the entries: the index is rebuilt on the next insertion. */
+	for (size_t k = h & (ix->cap - 1); ix->cap && ix->slot[k]; k = (k + 1) & (ix->cap - 1)) {
+		struct native *n = &p->natives[ix->slot[k] - 1];
 
-		if (!strcmp(n->symbol, sym) && !strcmp(n->object, object)) {
+		if (n->hash == h && !strcmp(n->symbol, sym) && !strcmp(n->object, object)) {
 			n->count++;
 			return 0;
+		}
+	}
+	if (p->nnatives && !ix->cap) {
+		/* sorted since: search the entries themselves once, then index them again */
+		for (size_t i = 0; i < p->nnatives; i++) {
+			struct native *n = &p->natives[i];
+
+			if (n->hash == h && !strcmp(n->symbol, sym) && !strcmp(n->object, object)) {
+				n->count++;
+				return index_fit(&p->natives_idx, p->nnatives, p, native_hash);
+			}
 		}
 	}
 	if (p->nnatives >= MAX_NATIVES)
@@ -259,12 +379,16 @@ int profile__add_native(struct profile *p, const char *symbol, const char *objec
 		p->natives = v;
 		p->capnatives = cap;
 	}
-	p->natives[p->nnatives] = (struct native){ strdup(sym), strdup(object), kind, 1 };
+	err = index_fit(&p->natives_idx, p->nnatives, p, native_hash);
+	if (err)
+		return err;
+	p->natives[p->nnatives] = (struct native){ strdup(sym), strdup(object), kind, 1, h };
 	if (!p->natives[p->nnatives].symbol || !p->natives[p->nnatives].object) {
 		free(p->natives[p->nnatives].symbol);
 		free(p->natives[p->nnatives].object);
 		return -ENOMEM;
 	}
+	index_put(p->natives_idx.slot, p->natives_idx.cap, h, p->nnatives);
 	p->nnatives++;
 	return 0;
 }
@@ -351,8 +475,11 @@ json_t *profile__top(struct profile *p, int limit)
 	free(fi);
 	free(li);
 	natives = json_array();
-	if (p->nnatives)
+	if (p->nnatives) {
 		qsort(p->natives, p->nnatives, sizeof(*p->natives), by_native_count);
+		free(p->natives_idx.slot);
+		p->natives_idx = (struct index){ NULL, 0 };
+	}
 	for (size_t i = 0; i < p->nnatives && (int)i < limit; i++) {
 		const struct native *n = &p->natives[i];
 
@@ -378,9 +505,14 @@ json_t *profile__stacks(const struct profile *p)
 	for (size_t i = 0; i < p->nlines; i++) {
 		const struct line *l = &p->lines[i];
 		const struct func *f = &p->funcs[l->func];
+		json_t *fr = json_pack("{s:s, s:s, s:i, s:i}", "function", f->name, "file", f->file, "line", l->line,
+				       "firstline", f->firstline);
 
-		json_array_append_new(frames, json_pack("{s:s, s:s, s:i, s:i}", "function", f->name, "file", f->file,
-							"line", l->line, "firstline", f->firstline));
+		/* Stacks refer to frames by position: a name JSON refuses must not shift the rest. */
+		if (!fr)
+			fr = json_pack("{s:s, s:s, s:i, s:i}", "function", "?", "file", "?", "line", l->line,
+				       "firstline", f->firstline);
+		json_array_append_new(frames, fr);
 	}
 	for (size_t i = 0; i < p->capstacks; i++) {
 		const struct stack *s = &p->stacks[i];

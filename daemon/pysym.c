@@ -93,9 +93,15 @@ void pysym__free(struct pysym *ps)
 	free(ps);
 }
 
-/* Append code point c as UTF-8. */
+/*
+ * Append code point c as UTF-8. Surrogates (lone ones are legal in a str:
+ * surrogateescape'd file names) and values past U+10FFFF become U+FFFD: the
+ * names end up in JSON, which refuses what is not UTF-8.
+ */
 static size_t put_utf8(char *out, size_t pos, size_t cap, uint32_t c)
 {
+	if ((c >= 0xd800 && c <= 0xdfff) || c >= 0x110000)
+		c = 0xfffd;
 	if (c < 0x80 && pos + 1 < cap) {
 		out[pos++] = c;
 	} else if (c < 0x800 && pos + 2 < cap) {
@@ -105,7 +111,7 @@ static size_t put_utf8(char *out, size_t pos, size_t cap, uint32_t c)
 		out[pos++] = 0xe0 | (c >> 12);
 		out[pos++] = 0x80 | ((c >> 6) & 0x3f);
 		out[pos++] = 0x80 | (c & 0x3f);
-	} else if (c < 0x110000 && pos + 4 < cap) {
+	} else if (c >= 0x10000 && pos + 4 < cap) {
 		out[pos++] = 0xf0 | (c >> 18);
 		out[pos++] = 0x80 | ((c >> 12) & 0x3f);
 		out[pos++] = 0x80 | ((c >> 6) & 0x3f);

@@ -50,7 +50,7 @@
 
 #define ARENA_SIZE (32u << 20)
 #define NBURN 2
-#define NDISTINCT 6000
+#define NDISTINCT 30000
 #define MAX_TABLE 65536
 #define P(x) ((uint64_t)(uintptr_t)(x))
 
@@ -443,12 +443,17 @@ static void make_hostile_codes(void)
 	ADD(codes[0] + 3);
 	ADD(file);
 #undef ADD
-	/* Thousands of distinct functions with 64 KiB line tables: the resolver's cache and the profile. */
+	/*
+	 * Thousands of distinct functions with 64 KiB line tables, the same first
+	 * line and names that differ only after 500 characters: the resolver's
+	 * cache and the profile's function and line tables.
+	 */
 	for (int i = 0; i < NDISTINCT; i++) {
-		char nm[32];
+		char nm[512];
 
-		snprintf(nm, sizeof(nm), "f%d", i);
-		distinct[i] = mkcode(P(type_code), P(file), P(mkstr(nm)), i, P(bigtable));
+		memset(nm, 'f', 500);
+		snprintf(nm + 500, sizeof(nm) - 500, "%d", i);
+		distinct[i] = mkcode(P(type_code), P(file), P(mkstr(nm)), 1, P(bigtable));
 	}
 }
 
