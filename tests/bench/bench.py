@@ -11,6 +11,7 @@ of the per-pair ratios, with their range to show the noise. Observed means:
   watched        its command line matches a watch rule (window = 1, gc-timing =
                  sampled): picked up at exec, classified every second
   watched-exact  the same with gc-timing = exact (GC probes attached all the time)
+  none           not observed either (an A/A run: the noise floor; only with MODES=none)
 
 Daemon cost: a fresh daemon watches N moderately active processes (N = 0, 1,
 10; window = 10, metrics on, scraped with curl every 3 s) for WATCH_SECONDS;
@@ -134,7 +135,10 @@ class Bench:
         return self.daemons["exact" if mode == "watched-exact" else "main"]
 
     def run_target(self, kind, n, mode, sock=None):
-        """One timed run; mode None = unobserved. Returns the elapsed seconds."""
+        """One timed run; mode None or "none" = unobserved. Returns the elapsed
+        seconds and the collections the work caused."""
+        if mode == "none":
+            mode = None
         for d in self.daemons.values():
             d.idle()
         argv = [PY, os.path.join(HERE, "target.py"), kind, str(n)]
@@ -274,7 +278,7 @@ def main():
     if os.environ.get("TARGETS"):
         TARGETS = [t for t in TARGETS if t[0] in os.environ["TARGETS"].split(",")]
     if os.environ.get("MODES"):
-        MODES = [m for m in MODES if m in os.environ["MODES"].split(",")]
+        MODES = [m for m in MODES + ["none"] if m in os.environ["MODES"].split(",")]
     tmp = tempfile.mkdtemp(prefix="pyprobe-bench.")
     started = time.monotonic()
     others_before = others()
