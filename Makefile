@@ -39,9 +39,16 @@ ifeq ($(WERROR),1)
 WARN += -Werror
 endif
 CFLAGS ?= -O2 -g
+# SANITIZE=1: ASan and UBSan, every error fatal. make check builds the daemon, the CLI and the
+# unit tests it runs this way, in $(O)/asan; SAN_ENV makes a report abort the process.
+ifeq ($(SANITIZE),1)
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+SAN_ENV := ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:detect_leaks=1:print_stacktrace=1 \
+	UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1
+endif
 ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) -D_GNU_SOURCE -DPYPROBE_VERSION='"$(VERSION)"' \
-	-Iinclude -I$(O) $(PC_CFLAGS) -MMD -MP $(EXTRA_CFLAGS)
-ALL_LDFLAGS := $(LDFLAGS) $(EXTRA_LDFLAGS)
+	-Iinclude -I$(O) $(PC_CFLAGS) -MMD -MP $(SAN_FLAGS) $(EXTRA_CFLAGS)
+ALL_LDFLAGS := $(LDFLAGS) $(SAN_FLAGS) $(EXTRA_LDFLAGS)
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(O)/bpf/%.bpf.o,$(BPF_SRCS))
@@ -115,18 +122,40 @@ $(O)/tests/unit/test_%: tests/unit/test_%.c $$(UNIT_DEPS_$$*) | $(O)/tests/unit
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -Idaemon $(filter %.c,$^) $(PC_LIBS) -o $@
 
 unit: $(UNIT_TESTS)
-	$(Q)rc=0; for t in $(UNIT_TESTS); do $$t || rc=1; done; exit $$rc
+	$(Q)rc=0; for t in $(UNIT_TESTS); do $(SAN_ENV) $$t || rc=1; done; exit $$rc
 
-bats: all
-	$(Q)PYPROBE_BIN=$(O) bats --tap tests/bats
+# The fake interpreter of tests/bats/090-hostile.bats: fakepy and a libpython3.N.so.1.0
+# per version, never sanitized (it is the target, not the code under test).
+HOSTILE_MINORS := 6 7 8 9 10 11 12 13
+HOSTILE := $(O)/tests/hostile/fakepy $(patsubst %,$(O)/tests/hostile/libpython3.%.so.1.0,$(HOSTILE_MINORS))
+HOSTILE_CFLAGS := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE
+
+$(O)/tests/hostile:
+	$(Q)mkdir -p $@
+
+$(O)/tests/hostile/fakepy: tests/hostile/fakepy.c daemon/pyoffsets.c daemon/pyoffsets.h daemon/pyoffsets_table.h \
+		| $(O)/tests/hostile
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(HOSTILE_CFLAGS) -Idaemon $(filter %.c,$^) -ldl -lpthread -o $@
+
+$(O)/tests/hostile/libpython3.%.so.1.0: tests/hostile/fakelib.c $(O)/tests/hostile/fakepy
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(HOSTILE_CFLAGS) -shared -fPIC -DFAKE_MINOR=$* \
+		-DFAKE_RUNTIME_SIZE=$$($(O)/tests/hostile/fakepy runtime-size $*) $< -o $@
+
+bats: all $(HOSTILE)
+	$(Q)$(SAN_ENV) PYPROBE_BIN=$(O) bats --tap tests/bats
+
+# check tests sanitized binaries (unit tests, daemon, CLI) built in $(O)/asan.
+CHECK_SAN := O=$(O)/asan SANITIZE=1 VMLINUX_H=$(VMLINUX_H)
 
 # check and demo install what is missing first, then build in a fresh make (so
 # pkg-config sees the new packages); check runs both halves even if one fails.
 check:
 	$(Q)tools/deps.sh --test
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)rc=0; $(MAKE) --no-print-directory unit || rc=1; \
-	$(MAKE) --no-print-directory bats || rc=1; exit $$rc
+	$(Q)rc=0; $(MAKE) --no-print-directory $(CHECK_SAN) unit || rc=1; \
+	$(MAKE) --no-print-directory $(CHECK_SAN) bats || rc=1; exit $$rc
 
 # Fuzzers (libFuzzer + ASan/UBSan, clang): each runs FUZZ_SECONDS from the committed
 # seed corpus; new inputs go to $(O)/fuzz, never into the tree.
@@ -214,6 +243,6 @@ clean:
 
 help:
 	@echo 'Targets: all (default) check unit bats demo bench deps install uninstall clean vmlinux fuzz'
-	@echo 'Variables: O=dir V=1 WERROR=1 VMLINUX_H=path CC CLANG BPFTOOL PREFIX DESTDIR SYSCONFDIR EXTRA_CFLAGS'
+	@echo 'Variables: O=dir V=1 WERROR=1 SANITIZE=1 VMLINUX_H=path CC CLANG BPFTOOL PREFIX DESTDIR SYSCONFDIR EXTRA_CFLAGS'
 
 -include $(wildcard $(O)/daemon/*.d $(O)/cli/*.d $(O)/bpf/*.d $(O)/tests/unit/*.d)

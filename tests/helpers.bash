@@ -6,6 +6,10 @@ bats_require_minimum_version 1.5.0
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BIN=${PYPROBE_BIN:-$TOP/.output}
 WORKLOADS=$TOP/tests/workloads
+# make check runs the suite against an ASan/UBSan build: a report fails the test that caused it.
+SANITIZER_REPORT='ERROR: (Address|Leak)Sanitizer|runtime error:|SUMMARY: UndefinedBehaviorSanitizer'
+# sanitized: the binaries are that build (memory figures then include ASan's allocator and shadow).
+sanitized() { ldd "$BIN/pyprobed" 2>/dev/null | grep -q libasan; }
 
 # run_pyprobe [-N] ARGS...: run the CLI with a timeout against the test daemon.
 run_pyprobe() {
@@ -16,6 +20,10 @@ run_pyprobe() {
 	fi
 	echo "# pyprobe $*" >&3
 	run "${want[@]}" timeout 120 "$BIN/pyprobe" --socket "$SOCK" "$@" 3>&-
+	if grep -qE "$SANITIZER_REPORT" <<<"$output"; then
+		echo "$output"
+		return 1
+	fi
 }
 
 # Every CPython on the machine: Debian's python3 and each pyenv 3.x.
@@ -56,10 +64,20 @@ start_daemon() {
 	export SOCK DAEMON_PID DAEMON_LOG TEST_DIR
 }
 
+# stop_daemon: fails, showing the log, when pyprobed did not exit 0 on SIGTERM (a sanitizer
+# aborts it, a leak found at exit too) or its log holds a sanitizer report.
 stop_daemon() {
-	[ -n "${DAEMON_PID:-}" ] && kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
+	local rc=0 st=0
+	if [ -n "${DAEMON_PID:-}" ] && kill "$DAEMON_PID" 2>/dev/null; then
+		wait "$DAEMON_PID" 2>/dev/null || st=$?
+		# 127: not this shell's child, its status is unknown
+		[ "$st" = 0 ] || [ "$st" = 127 ] || { echo "pyprobed exited with status $st"; rc=1; }
+	fi
+	[ -n "${DAEMON_LOG:-}" ] && grep -qE "$SANITIZER_REPORT" "$DAEMON_LOG" 2>/dev/null && rc=1
+	[ "$rc" = 0 ] || tail -n 100 "$DAEMON_LOG" 2>/dev/null
+	DAEMON_PID=
 	[ -n "${TEST_DIR:-}" ] && rm -rf "$TEST_DIR"
-	true
+	return "$rc"
 }
 
 # start_workload PYTHON NAME [ARGS...]: run tests/workloads/NAME.py until it says

@@ -628,21 +628,25 @@ static void v313_round(uint64_t *rs)
 #undef X
 	}
 	eff = kind == 1 || kind == 4 ? *o : v;
-	/* Plant what the daemon will follow: head, GIL, threads, frames into the soup. */
-	if (eff.rt_interp_head + 8 <= o->runtime_size)
+	/*
+	 * Plant what the daemon will follow: head, threads, frames into the soup,
+	 * and last (where fields collide, it wins) the GIL the inspection checks.
+	 * Never over the block itself, nor past the end of _PyRuntime.
+	 */
+	if (eff.rt_interp_head >= o->dbg_size && eff.rt_interp_head + 8 <= o->runtime_size)
 		w64(rt, eff.rt_interp_head, P(big[0]));
 	w64(rt, o->rt_interp_main, P(big[0]));
-	w64(big[0], eff.interp_ceval_gil, P(rt + o->rt_gil));
-	*gil_locked() = 0;
 	w64(big[0], eff.interp_tstate_head, P(big[1]));
 	w64(big[0], eff.interp_next, rng_next(rs) & 1 ? P(big[0]) : 0);
 	for (int i = 0; i <= NBURN; i++) {
 		uint8_t *ts = big[1 + i];
 
-		w64(ts, eff.tstate_thread_id, (uint64_t)thr[i].self);
-		w64(ts, eff.tstate_next, i < NBURN ? P(big[2 + i]) : P(big[1]));
 		w64(ts, eff.tstate_current_frame, P(soup_lo) + (rng_next(rs) % (4u << 20) & ~7ULL));
+		w64(ts, eff.tstate_next, i < NBURN ? P(big[2 + i]) : P(big[1]));
+		w64(ts, eff.tstate_thread_id, (uint64_t)thr[i].self);
 	}
+	w64(big[0], eff.interp_ceval_gil, P(rt + o->rt_gil));
+	*gil_locked() = 0;
 	pthread_mutex_unlock(&heal_lock);
 }
 
