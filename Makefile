@@ -64,7 +64,7 @@ DAEMON_OBJS := $(patsubst %.c,$(O)/%.o,$(DAEMON_SRCS))
 CLI_OBJS := $(patsubst %.c,$(O)/%.o,$(CLI_SRCS))
 # Pure-logic modules the unit tests link against (no BPF, no root).
 UNIT_DEPS_classify := daemon/classify.c daemon/gcstats.c
-UNIT_DEPS_protocol := daemon/protocol.c
+UNIT_DEPS_protocol := daemon/protocol.c daemon/utf8.c
 UNIT_DEPS_gcstats := daemon/gcstats.c
 UNIT_DEPS_pysym := daemon/pysym.c daemon/tmem.c daemon/pyoffsets.c
 UNIT_DEPS_config := daemon/config.c daemon/opts.c daemon/rules.c
@@ -161,7 +161,7 @@ check:
 # seed corpus; new inputs go to $(O)/fuzz, never into the tree.
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := protocol linetable elf targetmem
-FUZZ_DEPS_protocol := daemon/protocol.c
+FUZZ_DEPS_protocol := daemon/protocol.c daemon/utf8.c
 FUZZ_DEPS_linetable := daemon/pysym.c daemon/tmem.c daemon/pyoffsets.c
 FUZZ_DEPS_targetmem := daemon/pysym.c daemon/pythreads.c daemon/tmem.c daemon/pyoffsets.c
 FUZZ_DEPS_elf := daemon/tmem.c daemon/pyoffsets.c

@@ -26,6 +26,7 @@
 #include "opts.h"
 #include "service.h"
 #include "session.h"
+#include "utf8.h"
 #include "metrics.h"
 
 #define MAX_CONNS 16
@@ -63,34 +64,6 @@ struct metrics {
 	uint64_t page_ts;
 };
 
-/* Length of the valid UTF-8 sequence at s, 0 if there is none. */
-static int utf8_len(const unsigned char *s)
-{
-	int n;
-	uint32_t c;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0)
-		n = 2, c = s[0] & 0x1f;
-	else if ((s[0] & 0xf0) == 0xe0)
-		n = 3, c = s[0] & 0x0f;
-	else if ((s[0] & 0xf8) == 0xf0)
-		n = 4, c = s[0] & 0x07;
-	else
-		return 0;
-	for (int i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	/* Overlong forms, surrogates and values past Unicode are invalid too. */
-	if ((n == 2 && c < 0x80) || (n == 3 && c < 0x800) || (n == 4 && c < 0x10000) || c > 0x10ffff ||
-	    (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	return n;
-}
-
 /*
  * Label values: backslash, double quote and newline escaped; bytes that are
  * not UTF-8 (thread names and paths are the target's to choose) become U+FFFD,
@@ -101,7 +74,7 @@ static void put_escaped(FILE *f, const char *str)
 	const unsigned char *s = (const unsigned char *)str;
 
 	while (*s) {
-		int n = utf8_len(s);
+		int n = utf8_seq_len(s);
 
 		if (!n) {
 			fputs("\xef\xbf\xbd", f);

@@ -22,6 +22,7 @@
 #include "procfs.h"
 #include "service.h"
 #include "session.h"
+#include "utf8.h"
 #include "monitor.h"
 
 #define PROBE_TRIES 6
@@ -490,7 +491,7 @@ json_t *monitor__describe(const struct monitor *m, const struct session *s)
 
 	if (!e)
 		return NULL;
-	o = json_pack("{s:s, s:i, s:I, s:I}", "rule", e->rule, "window_seconds", (int)m->o->window, "windows",
+	o = json_pack("{s:o, s:i, s:I, s:I}", "rule", json_string_lossy(e->rule), "window_seconds", (int)m->o->window, "windows",
 		      (json_int_t)e->windows, "label_changes", (json_int_t)e->label_changes);
 	if (!o)
 		return NULL;

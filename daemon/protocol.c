@@ -6,6 +6,7 @@
 #include <string.h>
 #include "pyprobe/ctl.h"
 #include "protocol.h"
+#include "utf8.h"
 
 static const struct {
 	const char *name;
@@ -117,8 +118,9 @@ static char *dump_line(json_t *obj)
 
 char *protocol_error(const char *code, const char *message)
 {
-	json_t *o = json_pack("{s:b, s:i, s:{s:s, s:s}}", "ok", 0, "v", PP_CTL_VERSION, "error", "code", code,
-			      "message", message);
+	/* The message may quote a path or a name: any bytes. */
+	json_t *o = json_pack("{s:b, s:i, s:{s:s, s:o}}", "ok", 0, "v", PP_CTL_VERSION, "error", "code", code,
+			      "message", json_string_lossy(message));
 
 	return o ? dump_line(o) : NULL;
 }

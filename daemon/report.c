@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Window and verdict to the JSON reply. Every metric names its method. */
 #include "report.h"
+#include "utf8.h"
 
 static json_t *buckets(const double *sec)
 {
@@ -26,8 +27,10 @@ static json_t *python_identity(const struct report_ctx *rc, const struct thread_
 
 json_t *report_python(const struct pyinfo *py)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:b, s:b}", "version", py->version, "build", py->build,
-			 "binary", py->elf_path, "exe", py->exe, "shared", py->shared, "pie", py->pie,
+	/* Paths are the file system's: any bytes. */
+	return json_pack("{s:s, s:o, s:o, s:o, s:b, s:b, s:b, s:b, s:b}", "version", py->version, "build",
+			 json_string_lossy(py->build), "binary", json_string_lossy(py->elf_path), "exe",
+			 json_string_lossy(py->exe), "shared", py->shared, "pie", py->pie,
 			 "symbols", py->symtab, "usdt", py->usdt, "debug_offsets", py->debug_offsets);
 }
 
@@ -36,7 +39,7 @@ static json_t *strings(const char (*lines)[VERDICT_LINE], int n)
 	json_t *a = json_array();
 
 	for (int i = 0; i < n; i++)
-		json_array_append_new(a, json_string(lines[i]));
+		json_array_append_new(a, json_string_lossy(lines[i]));
 	return a;
 }
 
@@ -96,8 +99,8 @@ json_t *report_classify(const struct report_ctx *rc, const struct window *w, con
 		const struct thread_window *th = &w->t[i];
 
 		json_array_append_new(threads, json_pack(
-			"{s:i, s:s, s:b, s:o, s:o, s:{s:f, s:f, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I}}",
-			"tid", (int)th->tid, "name", th->name, "exited", th->exited, "python", python_identity(rc, th),
+			"{s:i, s:o, s:b, s:o, s:o, s:{s:f, s:f, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I}}",
+			"tid", (int)th->tid, "name", json_string_lossy(th->name), "exited", th->exited, "python", python_identity(rc, th),
 			"seconds", buckets(th->sec),
 			"gil", "acquire_seconds", th->gil_sec[PP_GIL_ACQUIRE], "handoff_seconds",
 			th->gil_sec[PP_GIL_HANDOFF], "acquire_waits", (json_int_t)th->gil_cnt[PP_GIL_ACQUIRE],
@@ -143,6 +146,6 @@ json_t *report_classify(const struct report_ctx *rc, const struct window *w, con
 			  "(sampled)"));
 	json_object_set_new(root, "gc", report_gc(rc, w));
 	json_object_set_new(root, "threads", threads);
-	json_object_set_new(root, "python_threads", json_integer(rc->npythreads));
+	json_object_set_new(root, "python_threads", json_integer(rc->npythreads > 0 ? rc->npythreads : 0));
 	return root;
 }

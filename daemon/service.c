@@ -59,7 +59,15 @@ struct service {
 	 */
 	uint32_t *execs;
 	size_t nexecs, cap_execs;
+	/*
+	 * Records handled in this pump: past RINGBUF_BUDGET the callback stops
+	 * the consume, so a flood (a hostile target's stacks cost ~1 ms each)
+	 * cannot keep the loop from other clients; the rest comes next turn.
+	 */
+	unsigned int consumed;
 };
+
+#define RINGBUF_BUDGET 4096
 
 static void reply_error(struct client *c, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -284,6 +292,7 @@ static void session_event(struct watch *w, uint32_t events)
 
 void service__pump(struct service *svc)
 {
+	svc->consumed = 0;
 	loader__ringbuf_consume(svc->ld);
 	/* Handling one may consume more events and queue more execs: take them from the front. */
 	for (size_t i = 0; i < svc->nexecs; i++) {
@@ -614,6 +623,9 @@ int service__ringbuf_event(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(*ev))
 		return 0;
+	/* This record is consumed either way; a negative return stops after it. */
+	if (++svc->consumed > RINGBUF_BUDGET)
+		return -EAGAIN;
 	s = find_session(svc, ev->tgid);
 	if (ev->type == PP_EV_EXEC) {
 		queue_exec(svc, ev->tgid);

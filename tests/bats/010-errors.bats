@@ -177,3 +177,19 @@ os.execv("/bin/sleep", ["sleep", "30"])'
 	grep -q '<module>' "$TEST_DIR/exec.folded"
 	daemon_still_serves
 }
+
+@test "an interpreter path and thread name that are not UTF-8: the reply still comes, with U+FFFD" {
+	local dir=$TEST_DIR/$'bad\xff'
+	mkdir -p "$dir"
+	cp /usr/bin/python3 "$dir/python3"
+	"$dir/python3" -c 'import ctypes, time
+ctypes.CDLL(None).prctl(15, b"t\xfe", 0, 0, 0)
+time.sleep(60)' 3>&- &
+	OTHER_PID=$!
+	sleep 0.3
+	run_pyprobe -0 classify "$OTHER_PID" --seconds 0.5 --json
+	[[ $(json_get .python.exe) == *"bad"$'\xef\xbf\xbd'"/python3" ]]
+	[ "$(json_get '.threads[0].name')" = t$'\xef\xbf\xbd' ]
+	run_pyprobe -0 list --json
+	daemon_still_serves
+}

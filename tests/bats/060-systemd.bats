@@ -86,8 +86,9 @@ s.settimeout(60)
 open(sys.argv[2], "w").write(s.recv(4096).decode())
 ' "$notify" "$TEST_DIR/notified" 3>&- &
 	for _ in $(seq 50); do [ -S "$notify" ] && break; sleep 0.05; done
+	: >"$TEST_DIR/empty.conf"
 	systemd-socket-activate -l "$sock" -E NOTIFY_SOCKET="$notify" "$BIN/pyprobed" --foreground \
-		2>"$TEST_DIR/act.log" 3>&- &
+		--config "$TEST_DIR/empty.conf" 2>"$TEST_DIR/act.log" 3>&- &
 	ACT_PID=$!
 	for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.05; done
 	# The first connection starts the daemon, which accepts it on the inherited socket.
@@ -98,4 +99,9 @@ open(sys.argv[2], "w").write(s.recv(4096).decode())
 	for _ in $(seq 100); do [ -s "$TEST_DIR/notified" ] && break; sleep 0.05; done
 	grep -q '^READY=1' "$TEST_DIR/notified"
 	grep -q 'listening on a socket passed by systemd' "$TEST_DIR/act.log"
+	# A clean exit on SIGTERM, and no sanitizer report (make check runs the ASan build).
+	kill "$ACT_PID"
+	wait "$ACT_PID"
+	ACT_PID=
+	! grep -qE "$SANITIZER_REPORT" "$TEST_DIR/act.log"
 }

@@ -117,7 +117,8 @@ metric() {
 	[ -S "$dir/s" ]
 	! grep -q "metrics on" "$dir/log"
 	kill "$pid"
-	wait "$pid" || true
+	wait "$pid"
+	! grep -qE "$SANITIZER_REPORT" "$dir/log"
 	rm -rf "$dir"
 }
 

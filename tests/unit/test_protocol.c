@@ -94,11 +94,24 @@ static void error_reply_is_one_json_line(void)
 	free(line);
 }
 
+/* A message quoting a path with bytes that are not UTF-8 still makes a reply, with U+FFFD. */
+static void error_reply_with_bad_bytes(void)
+{
+	char *line = protocol_error(PP_ERR_NOT_PYTHON, "process 5 (/tmp/bad\xff\xc0\x80" "dir/python) is not CPython");
+
+	CHECK(line != NULL, "a reply");
+	if (!line)
+		return;
+	CHECK(strstr(line, "/tmp/bad\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" "dir/python"), "%s", line);
+	free(line);
+}
+
 int main(void)
 {
 	RUN(valid_requests);
 	RUN(malformed_requests);
 	RUN(oversized_request);
 	RUN(error_reply_is_one_json_line);
+	RUN(error_reply_with_bad_bytes);
 	return UNIT_EXIT();
 }
