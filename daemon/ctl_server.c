@@ -2,7 +2,8 @@
 /*
  * The control socket: accept clients, frame newline-delimited requests, queue
  * replies. Non-blocking throughout; a slow or silent client holds only its own
- * buffers, never the loop.
+ * buffers, never the loop, and those are bounded: a client that does not read
+ * its replies gets no further requests read until it does.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,12 +13,20 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include "pyprobe/ctl.h"
 #include "evloop.h"
 #include "log.h"
 #include "protocol.h"
 #include "ctl_server.h"
+
+/* Unsent reply bytes above which a client's next requests wait in its socket. */
+#define CONN_OUT_HIGH (64 * 1024)
+/* Out of file descriptors: how long accepting pauses when no client leaves first. */
+#define ACCEPT_RETRY_NS (200 * 1000 * 1000)
+/* Clients past max-clients kept open until their request comes, so they can read why. */
+#define REFUSED_MAX 16
 
 struct conn {
 	struct client c;	/* first: handlers see &conn->c */
@@ -28,20 +37,36 @@ struct conn {
 	char *out;
 	size_t outlen, outoff;
 	bool close_after_flush;
-	bool rdhup;		/* peer shut down its write side: reply, then close */
+	bool rdhup;		/* peer shut down its write side (what it sent may still be unread) */
+	bool eof;		/* ... and all of it has been read: reply, then close */
+	bool refused;		/* past max-clients: told so; its request is read and dropped */
 	struct conn *prev, *next;
 };
 
 struct ctl_server {
 	struct watch w;
+	struct watch retry;	/* timerfd: accept again after running out of fds */
 	struct evloop *ev;
 	struct ctl_handlers h;
 	char path[108];
-	unsigned int max_clients, nclients;
+	unsigned int max_clients, nclients, nrefused;
 	unsigned long next_id;
 	bool activated;		/* the socket came from systemd: leave its file alone */
+	bool paused;		/* listener not polled: accept failed for lack of fds */
+	bool fd_warned;		/* said so once for this shortage */
 	struct conn *conns;
 };
+
+static void accept_resume(struct ctl_server *srv)
+{
+	struct itimerspec off = {};
+
+	if (!srv->paused)
+		return;
+	srv->paused = false;
+	timerfd_settime(srv->retry.fd, 0, &off, NULL);
+	evloop__mod(srv->ev, &srv->w, EPOLLIN);
+}
 
 static void conn_close(struct conn *cn)
 {
@@ -56,9 +81,18 @@ static void conn_close(struct conn *cn)
 		srv->conns = cn->next;
 	if (cn->next)
 		cn->next->prev = cn->prev;
-	srv->nclients--;
+	if (cn->refused)
+		srv->nrefused--;
+	else
+		srv->nclients--;
 	free(cn->out);
 	free(cn);
+	accept_resume(srv);	/* a descriptor is free again */
+}
+
+static bool conn_backlogged(const struct conn *cn)
+{
+	return cn->outlen - cn->outoff > CONN_OUT_HIGH;
 }
 
 static void conn_update_events(struct conn *cn)
@@ -68,7 +102,8 @@ static void conn_update_events(struct conn *cn)
 	/* Level-triggered: stop asking for what we will not act on. */
 	if (!cn->rdhup)
 		ev |= EPOLLRDHUP;
-	if (!cn->c.busy && !cn->close_after_flush && !cn->rdhup && cn->inlen < sizeof(cn->in))
+	if (!cn->c.busy && !cn->close_after_flush && !cn->eof && cn->inlen < sizeof(cn->in) &&
+	    !conn_backlogged(cn))
 		ev |= EPOLLIN;
 	if (cn->outoff < cn->outlen)
 		ev |= EPOLLOUT;
@@ -104,8 +139,8 @@ static int conn_flush(struct conn *cn)
 
 static void conn_queue(struct conn *cn, char *line)
 {
-	size_t n = strlen(line);
-	char *out = realloc(cn->out, cn->outlen + n);
+	size_t n = line ? strlen(line) : 0;
+	char *out = line ? realloc(cn->out, cn->outlen + n) : NULL;
 
 	if (!out) {
 		free(line);
@@ -133,10 +168,10 @@ void ctl_server__reply(struct client *c, char *line)
 	conn_update_events(cn);
 }
 
-/* Handle complete lines in the input buffer while the client is not busy. */
+/* Handle complete lines in the input buffer while the client is not busy and reads its replies. */
 static void conn_process(struct conn *cn)
 {
-	while (!cn->c.busy && !cn->close_after_flush) {
+	while (!cn->c.busy && !cn->close_after_flush && !conn_backlogged(cn)) {
 		char line[PP_CTL_MAX_REQUEST];
 		char *nl = memchr(cn->in, '\n', cn->inlen);
 		size_t len;
@@ -146,7 +181,7 @@ static void conn_process(struct conn *cn)
 				conn_queue(cn, protocol_error(PP_ERR_TOO_LARGE, "request line longer than 4095 bytes"));
 				cn->close_after_flush = true;
 				cn->inlen = 0;
-			} else if (cn->rdhup) {
+			} else if (cn->eof) {
 				/* No more requests can come; leave once replies are out. */
 				cn->close_after_flush = true;
 			}
@@ -173,7 +208,21 @@ static void conn_event(struct watch *w, uint32_t events)
 		conn_close(cn);
 		return;
 	}
-	if (events & EPOLLIN) {
+	if (cn->refused) {
+		/* Its first line, or its leaving, ends it; nothing it sends is kept. */
+		if (events & (EPOLLIN | EPOLLRDHUP)) {
+			char drop[1024];
+			ssize_t n = recv(cn->w.fd, drop, sizeof(drop), MSG_DONTWAIT);
+
+			if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR) || (n > 0 && memchr(drop, '\n', n)))
+				cn->close_after_flush = true;
+		}
+		conn_flush(cn);	/* may close cn */
+		return;
+	}
+	if (events & EPOLLRDHUP)
+		cn->rdhup = true;	/* keep reading: requests sent before it still count */
+	if ((events & EPOLLIN) && !cn->eof && cn->inlen < sizeof(cn->in)) {
 		ssize_t n = recv(cn->w.fd, cn->in + cn->inlen, sizeof(cn->in) - cn->inlen, MSG_DONTWAIT);
 
 		if (n < 0 && errno != EAGAIN && errno != EINTR) {
@@ -181,18 +230,19 @@ static void conn_event(struct watch *w, uint32_t events)
 			return;
 		}
 		if (n == 0)
-			cn->rdhup = true;
+			cn->eof = true;
 		if (n > 0)
 			cn->inlen += n;
 	}
-	if (events & EPOLLRDHUP)
-		cn->rdhup = true;
+	/* Replies out first: draining them lets the requests queued behind them run. */
+	if ((events & EPOLLOUT) && cn->outoff < cn->outlen && conn_flush(cn))
+		return;
 	conn_process(cn);
 	if (cn->outoff < cn->outlen || cn->close_after_flush) {
 		conn_flush(cn);	/* may close cn */
 		return;
 	}
-	if (cn->rdhup && !cn->c.busy) {
+	if (cn->eof && !cn->c.busy) {
 		conn_close(cn);
 		return;
 	}
@@ -210,10 +260,25 @@ static void accept_event(struct watch *w, uint32_t events)
 		struct conn *cn;
 
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+				/*
+				 * The connection stays queued and the listener readable: polling it
+				 * now would spin. Wait for a client to leave, or a moment.
+				 */
+				struct itimerspec its = { .it_value.tv_nsec = ACCEPT_RETRY_NS };
+
+				if (!srv->fd_warned)
+					log_warn("accept on %s: %s; new clients wait", srv->path, strerror(errno));
+				srv->fd_warned = true;
+				srv->paused = true;
+				evloop__mod(srv->ev, &srv->w, 0);
+				timerfd_settime(srv->retry.fd, 0, &its, NULL);
+			} else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) {
 				log_warn("accept on %s: %s", srv->path, strerror(errno));
+			}
 			return;
 		}
+		srv->fd_warned = false;
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen)) {
 			close(fd);
 			continue;
@@ -238,6 +303,14 @@ static void accept_event(struct watch *w, uint32_t events)
 		if (srv->conns)
 			srv->conns->prev = cn;
 		srv->conns = cn;
+		if (srv->nclients >= srv->max_clients && srv->nrefused < REFUSED_MAX) {
+			/* Closed now, a client that has not written yet would get EPIPE, not the reason. */
+			cn->refused = true;
+			srv->nrefused++;
+			conn_queue(cn, protocol_error(PP_ERR_LIMIT, "too many clients connected; try again later"));
+			conn_flush(cn);
+			continue;
+		}
 		srv->nclients++;
 		if (srv->nclients > srv->max_clients) {
 			conn_queue(cn, protocol_error(PP_ERR_LIMIT, "too many clients connected; try again later"));
@@ -245,6 +318,44 @@ static void accept_event(struct watch *w, uint32_t events)
 			conn_flush(cn);
 		}
 	}
+}
+
+static void retry_event(struct watch *w, uint32_t events)
+{
+	struct ctl_server *srv = (struct ctl_server *)((char *)w - offsetof(struct ctl_server, retry));
+	uint64_t n;
+
+	if (read(w->fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		log_warn("timerfd read: %s", strerror(errno));
+	accept_resume(srv);
+}
+
+/*
+ * Make room to bind path: a socket nobody listens on (a killed daemon's) is
+ * removed; a live one is -EADDRINUSE; anything that is not a socket is not
+ * ours to delete (-EEXIST).
+ */
+static int remove_stale(const struct sockaddr_un *sa, const char *path)
+{
+	struct stat st;
+	int probe, err;
+
+	if (lstat(path, &st))
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode))
+		return -EEXIST;
+	/* Non-blocking: a live daemon with a full backlog answers EAGAIN instead of hanging us. */
+	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (probe < 0)
+		return -errno;
+	if (connect(probe, (const struct sockaddr *)sa, sizeof(*sa)) == 0 || errno == EAGAIN)
+		err = -EADDRINUSE;
+	else
+		err = errno == ECONNREFUSED ? 0 : -errno;
+	close(probe);
+	if (!err && unlink(path) && errno != ENOENT)
+		err = -errno;
+	return err;
 }
 
 struct ctl_server *ctl_server__new(struct evloop *ev, int listen_fd, const char *path, unsigned int max_clients,
@@ -256,6 +367,7 @@ struct ctl_server *ctl_server__new(struct evloop *ev, int listen_fd, const char 
 
 	if (!srv)
 		return NULL;
+	srv->retry.fd = -1;
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		err = -ENAMETOOLONG;
 		goto fail;
@@ -265,6 +377,12 @@ struct ctl_server *ctl_server__new(struct evloop *ev, int listen_fd, const char 
 	srv->ev = ev;
 	srv->h = *h;
 	srv->max_clients = max_clients;
+	srv->retry.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	srv->retry.fn = retry_event;
+	if (srv->retry.fd < 0 || evloop__add(ev, &srv->retry, EPOLLIN)) {
+		err = -errno;
+		goto fail;
+	}
 	if (listen_fd >= 0) {
 		/* systemd made, bound and owns the socket file. */
 		fd = listen_fd;
@@ -276,19 +394,9 @@ struct ctl_server *ctl_server__new(struct evloop *ev, int listen_fd, const char 
 		err = -errno;
 		goto fail;
 	}
-	/* A stale socket from a killed daemon would make bind fail; a live one is in use. */
-	{
-		int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		bool live = probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-
-		if (probe >= 0)
-			close(probe);
-		if (live) {
-			err = -EADDRINUSE;
-			goto fail;
-		}
-	}
-	unlink(path);
+	err = remove_stale(&sa, path);
+	if (err)
+		goto fail;
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
 		err = -errno;
 		goto fail;
@@ -308,6 +416,10 @@ serve:
 fail:
 	if (fd >= 0)
 		close(fd);
+	if (srv->retry.fd >= 0) {
+		evloop__del(ev, &srv->retry);
+		close(srv->retry.fd);
+	}
 	free(srv);
 	errno = -err;
 	return NULL;
@@ -321,6 +433,8 @@ void ctl_server__free(struct ctl_server *srv)
 		conn_close(srv->conns);
 	evloop__del(srv->ev, &srv->w);
 	close(srv->w.fd);
+	evloop__del(srv->ev, &srv->retry);
+	close(srv->retry.fd);
 	if (!srv->activated)
 		unlink(srv->path);
 	free(srv);

@@ -1,0 +1,175 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# Who may do what on the socket (docs/protocol.md, "Security"): root observes
+# anything, other users only what is wholly theirs; status is for everyone.
+
+load ../daemon_suite
+load ../faults/track
+
+NOBODY=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+
+setup() {
+	command -v setpriv >/dev/null || skip "setpriv (util-linux) not installed"
+	id nobody >/dev/null 2>&1 || skip "no user nobody"
+}
+
+teardown() {
+	stop_workload
+	kill_tracked
+}
+
+# as_nobody [-N] ARGS...: the CLI as user nobody against the test daemon.
+as_nobody() {
+	local want=()
+	if [[ $1 =~ ^-[0-9]+$ ]]; then
+		want=("$1")
+		shift
+	fi
+	echo "# (nobody) pyprobe $*" >&3
+	run "${want[@]}" timeout 60 "${NOBODY[@]}" "$BIN/pyprobe" --socket "$SOCK" "$@" 3>&-
+}
+
+# A directory nobody may write to, for record's output.
+nobody_dir() {
+	mkdir -p "$TEST_DIR/nobody"
+	chown nobody:nogroup "$TEST_DIR/nobody"
+	echo "$TEST_DIR/nobody"
+}
+
+# refused_everything PID: every per-process command from nobody gets permission-denied.
+refused_everything() {
+	local pid=$1 dir cmd
+	dir=$(nobody_dir)
+	for cmd in classify gc top; do
+		as_nobody -1 "$cmd" "$pid" --seconds 0.5 --json
+		[ "$(json_get .error.code)" = permission-denied ]
+		[[ $(json_get .error.message) == *"process $pid does not belong to uid 65534"* ]]
+	done
+	as_nobody -1 record "$pid" --seconds 0.5 -o "$dir/refused.folded"
+	[[ $output == *"(permission-denied)"* ]]
+	[ ! -s "$dir/refused.folded" ]
+	as_nobody -1 detach "$pid" --json
+	[ "$(json_get .error.code)" = permission-denied ]
+}
+
+@test "the socket is mode 0666 and owned by root; a directory the daemon makes is 0755" {
+	[ "$(stat -c '%a %U %G' "$SOCK")" = "666 root root" ]
+	[ "$(stat -c '%F' "$SOCK")" = socket ]
+	# The unit that systemd uses instead says the same.
+	grep -qx 'SocketMode=0666' "$TOP/systemd/pyprobed.socket"
+	grep -qx 'DirectoryMode=0755' "$TOP/systemd/pyprobed.socket"
+	# A socket in directories that do not exist yet.
+	local sock=$TEST_DIR/made/by/pyprobed/pyprobed.sock pid
+	: >"$TEST_DIR/empty.conf"
+	(umask 022 && exec "$BIN/pyprobed" --foreground --socket "$sock" --config "$TEST_DIR/empty.conf" \
+		2>"$TEST_DIR/second.log" 3>&-) &
+	pid=$!
+	track "$pid"
+	for _ in $(seq 200); do
+		[ -S "$sock" ] && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	[ "$(stat -c '%a %U %G' "$sock")" = "666 root root" ]
+	[ "$(stat -c '%a %U' "$TEST_DIR/made/by/pyprobed")" = "755 root" ]
+	[ "$(stat -c '%a %U' "$TEST_DIR/made/by")" = "755 root" ]
+	# ... and another user can use it.
+	run -0 timeout 30 "${NOBODY[@]}" "$BIN/pyprobe" --socket "$sock" status --json
+	[ "$(json_get .ok)" = true ]
+}
+
+@test "a non-owner is refused every command on root's Python process, and nothing is attached" {
+	start_workload /usr/bin/python3 sleeping
+	refused_everything "$WL_PID"
+	run_pyprobe -0 status --json
+	[ "$(json_get .sessions)" = 0 ]
+	[ "$(json_get .pending)" = 0 ]
+}
+
+@test "a non-owner is refused while root observes the process, cannot end root's window, and does not see it in list" {
+	start_workload /usr/bin/python3 sleeping
+	"$BIN/pyprobe" --socket "$SOCK" classify "$WL_PID" --seconds 4 --json >"$TEST_DIR/root.json" 3>&- &
+	local root_client=$!
+	for _ in $(seq 100); do
+		run_pyprobe -0 list --json
+		[ "$(json_get '.sessions | length')" = 1 ] && break
+		sleep 0.05
+	done
+	[ "$(json_get '.sessions[0].pid')" = "$WL_PID" ]
+	as_nobody -0 list --json
+	[ "$(json_get .ok)" = true ]
+	[ "$(json_get '.sessions | length')" = 0 ]
+	refused_everything "$WL_PID"
+	# Root's window ran to its end, untouched by the refused detach.
+	wait "$root_client"
+	[ "$(jq -r .ok "$TEST_DIR/root.json")" = true ]
+	[ "$(jq -r .verdict.label "$TEST_DIR/root.json")" = idle ]
+}
+
+@test "a process only partly the user's (real or effective uid still root) is not theirs" {
+	local ruid_only euid_only
+	WL_PREFIX="setpriv --ruid=nobody" start_workload /usr/bin/python3 sleeping
+	ruid_only=$WL_PID
+	[ "$(awk '/^Uid:/ { print $2, $3, $4 }' "/proc/$ruid_only/status")" = "65534 0 0" ]
+	WL_PREFIX="setpriv --euid=nobody" start_workload /usr/bin/python3 sleeping
+	euid_only=$WL_PID
+	track "$ruid_only"
+	[ "$(awk '/^Uid:/ { print $2, $3 }' "/proc/$euid_only/status")" = "0 65534" ]
+	as_nobody -1 classify "$ruid_only" --seconds 0.5 --json
+	[ "$(json_get .error.code)" = permission-denied ]
+	as_nobody -1 top "$euid_only" --seconds 0.5 --json
+	[ "$(json_get .error.code)" = permission-denied ]
+}
+
+@test "status is answered for anyone, with the documented daemon-wide fields and no process in it" {
+	start_workload /usr/bin/python3 sleeping
+	"$BIN/pyprobe" --socket "$SOCK" classify "$WL_PID" --seconds 3 --json >/dev/null 3>&- &
+	track "$!"
+	for _ in $(seq 100); do
+		run_pyprobe -0 status --json
+		[ "$(json_get .pending)" = 1 ] && break
+		sleep 0.05
+	done
+	as_nobody -0 status --json
+	local f
+	for f in version pid uptime_seconds sessions pending clients requests bpf; do
+		[ "$(json_get "has(\"$f\")")" = true ] || { echo "status lacks $f" >&2; false; }
+	done
+	[ "$(json_get .sessions)" = 1 ]
+	[ "$(json_get .pid)" = "$DAEMON_PID" ]
+	# Counters only: no list of anything, and the target's PID nowhere.
+	[ "$(json_get '[.. | arrays] | length')" = 0 ]
+	! grep -qw "$WL_PID" <<<"$output"
+	as_nobody -0 status
+	[[ $output == *"pyprobed "* ]]
+}
+
+@test "a non-root user observes its own process with every command" {
+	local dir client
+	dir=$(nobody_dir)
+	WL_PREFIX="${NOBODY[*]}" start_workload /usr/bin/python3 sleeping
+	as_nobody -0 classify "$WL_PID" --seconds 0.5 --json
+	[ "$(json_get .verdict.label)" = idle ]
+	as_nobody -0 gc "$WL_PID" --seconds 0.5 --json
+	[ "$(json_get .pid)" = "$WL_PID" ]
+	[ "$(json_get '.gc | has("method")')" = true ]
+	as_nobody -0 top "$WL_PID" --seconds 0.5 --json
+	[ "$(json_get '.profile | has("samples")')" = true ]
+	as_nobody -0 record "$WL_PID" --seconds 0.5 -o "$dir/own.folded"
+	[ -e "$dir/own.folded" ]
+	[ "$(stat -c %U "$dir/own.folded")" = nobody ]
+	# A window of its own, listed to it, ended by its own detach.
+	timeout 60 "${NOBODY[@]}" "$BIN/pyprobe" --socket "$SOCK" classify "$WL_PID" --seconds 20 --json \
+		>"$TEST_DIR/own.json" 3>&- &
+	client=$!
+	for _ in $(seq 100); do
+		as_nobody -0 list --json
+		[ "$(json_get '.sessions | length')" = 1 ] && break
+		sleep 0.05
+	done
+	[ "$(json_get '.sessions[0].pid')" = "$WL_PID" ]
+	as_nobody -0 detach "$WL_PID" --json
+	[ "$(json_get .pid)" = "$WL_PID" ]
+	wait "$client" || true
+	[ "$(jq -r .error.code "$TEST_DIR/own.json")" = detached ]
+}
