@@ -195,7 +195,14 @@ static __always_inline void emit_stack(struct bpf_perf_event_data *ctx, struct t
 	if (w.f)
 		bpf_loop(PP_MAX_FRAMES * 2, frame_step, &w, 0);
 	ev->nframes = w.n;
-	bpf_ringbuf_submit(ev, 0);
+	/*
+	 * Stacks are the bulk of the ring buffer and the daemon needs them by the
+	 * end of a window: it polls every PP_STACK_POLL_MS while a profile is
+	 * open, so wake it only when the buffer fills up. A wakeup per sample is
+	 * a context switch of the daemon per sample, on the target's CPUs.
+	 */
+	bpf_ringbuf_submit(ev, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > PP_STACK_WAKE_BYTES ?
+				       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
 
 /* Where the sampled thread is: holding the GIL, native without it, in kernel I/O. */

@@ -28,7 +28,7 @@ json_t *ctl_call(const char *socket_path, json_t *request, int timeout_ms, doubl
 	long long deadline = mono_ms() + timeout_ms;
 	json_t *reply = NULL;
 	json_error_t jerr;
-	int fd = -1;
+	int fd = -1, send_err = 0;
 
 	if (strlen(socket_path) >= sizeof(sa.sun_path)) {
 		fprintf(stderr, "pyprobe: socket path too long: %s\n", socket_path);
@@ -52,6 +52,11 @@ json_t *ctl_call(const char *socket_path, json_t *request, int timeout_ms, doubl
 		ssize_t n = send(fd, line + sent, len + 1 - sent, MSG_NOSIGNAL);
 
 		if (n < 0) {
+			/* A daemon that refuses us (too many clients) says why before closing: read it. */
+			if (errno == EPIPE || errno == ECONNRESET) {
+				send_err = errno;
+				break;
+			}
 			fprintf(stderr, "pyprobe: sending the request: %s\n", strerror(errno));
 			goto out;
 		}
@@ -96,7 +101,10 @@ json_t *ctl_call(const char *socket_path, json_t *request, int timeout_ms, doubl
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			fprintf(stderr, "pyprobe: pyprobed closed the connection without a reply\n");
+			if (send_err)
+				fprintf(stderr, "pyprobe: sending the request: %s\n", strerror(send_err));
+			else
+				fprintf(stderr, "pyprobe: pyprobed closed the connection without a reply\n");
 			goto out;
 		}
 		off += n;

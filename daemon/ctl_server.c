@@ -249,6 +249,22 @@ static void conn_event(struct watch *w, uint32_t events)
 	conn_update_events(cn);
 }
 
+/*
+ * One user that is not root may hold at most half of max-clients, so silent
+ * connections of one account cannot lock everyone else (root included) out.
+ */
+static bool over_user_share(const struct ctl_server *srv, uid_t uid)
+{
+	unsigned int n = 0, cap = srv->max_clients / 2 ? srv->max_clients / 2 : 1;
+
+	if (uid == 0)
+		return false;
+	for (const struct conn *c = srv->conns; c; c = c->next)
+		if (!c->refused && c->c.uid == uid)
+			n++;
+	return n > cap;	/* the new connection is already on the list */
+}
+
 static void accept_event(struct watch *w, uint32_t events)
 {
 	struct ctl_server *srv = (struct ctl_server *)w;
@@ -303,16 +319,20 @@ static void accept_event(struct watch *w, uint32_t events)
 		if (srv->conns)
 			srv->conns->prev = cn;
 		srv->conns = cn;
-		if (srv->nclients >= srv->max_clients && srv->nrefused < REFUSED_MAX) {
+		if ((srv->nclients >= srv->max_clients || over_user_share(srv, cred.uid)) &&
+		    srv->nrefused < REFUSED_MAX) {
 			/* Closed now, a client that has not written yet would get EPIPE, not the reason. */
 			cn->refused = true;
 			srv->nrefused++;
-			conn_queue(cn, protocol_error(PP_ERR_LIMIT, "too many clients connected; try again later"));
+			conn_queue(cn, protocol_error(PP_ERR_LIMIT, srv->nclients >= srv->max_clients ?
+						      "too many clients connected; try again later" :
+						      "this user holds half of max-clients connections already; "
+						      "try again later"));
 			conn_flush(cn);
 			continue;
 		}
 		srv->nclients++;
-		if (srv->nclients > srv->max_clients) {
+		if (srv->nclients > srv->max_clients || over_user_share(srv, cred.uid)) {
 			conn_queue(cn, protocol_error(PP_ERR_LIMIT, "too many clients connected; try again later"));
 			cn->close_after_flush = true;
 			conn_flush(cn);

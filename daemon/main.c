@@ -124,10 +124,19 @@ static unsigned int nclients(void *ctx)
 	return ctl_server__nclients(ctx);
 }
 
-/* mkdir -p of the socket's directory, mode 0755. */
+/* mkdir of one directory, 0755 whatever the umask: every user must reach the socket. */
+static int make_dir(const char *dir)
+{
+	if (mkdir(dir, 0755))
+		return errno == EEXIST ? 0 : -errno;
+	return chmod(dir, 0755) ? -errno : 0;
+}
+
+/* mkdir -p of the socket's directory; directories that exist are left as they are. */
 static int make_socket_dir(const char *path)
 {
 	char dir[108], *p;
+	int err;
 
 	snprintf(dir, sizeof(dir), "%s", path);
 	p = strrchr(dir, '/');
@@ -138,13 +147,12 @@ static int make_socket_dir(const char *path)
 		if (*p != '/')
 			continue;
 		*p = 0;
-		if (mkdir(dir, 0755) && errno != EEXIST)
-			return -errno;
+		err = make_dir(dir);
+		if (err)
+			return err;
 		*p = '/';
 	}
-	if (mkdir(dir, 0755) && errno != EEXIST)
-		return -errno;
-	return 0;
+	return make_dir(dir);
 }
 
 int main(int argc, char **argv)

@@ -85,11 +85,15 @@ static void reply_error(struct client *c, const char *code, const char *fmt, ...
 static void arm_timer(struct service *svc)
 {
 	struct itimerspec its = {};
-	uint64_t next = UINT64_MAX;
+	uint64_t next = UINT64_MAX, poll = now_ns() + PP_STACK_POLL_MS * 1000000ULL;
 
-	for (struct pending *p = svc->pending; p; p = p->next)
+	for (struct pending *p = svc->pending; p; p = p->next) {
 		if (p->deadline < next)
 			next = p->deadline;
+		/* Stack records do not wake us (sampler.bpf.c): read them now and then. */
+		if (p->prof && poll < next)
+			next = poll;
+	}
 	if (next != UINT64_MAX) {
 		its.it_value.tv_sec = next / 1000000000ULL;
 		its.it_value.tv_nsec = next % 1000000000ULL;

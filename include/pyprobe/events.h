@@ -127,6 +127,13 @@ enum pp_cpu_state {
 	PP_CPU_KERNEL_IO,	/* in the kernel inside an I/O system call */
 };
 
+/*
+ * Stack records wake the daemon only past this much unread data; while a
+ * profile is open it reads the ring buffer every PP_STACK_POLL_MS anyway.
+ */
+#define PP_STACK_WAKE_BYTES (256 * 1024)
+#define PP_STACK_POLL_MS 200
+
 /* Ring buffer records. */
 enum pp_event_type {
 	PP_EV_THREAD_EXIT = 1,	/* struct pp_event */

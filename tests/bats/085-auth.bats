@@ -173,3 +173,60 @@ refused_everything() {
 	wait "$client" || true
 	[ "$(jq -r .error.code "$TEST_DIR/own.json")" = detached ]
 }
+
+@test "one user other than root holds at most half of max-clients; root still gets in" {
+	local dir
+	dir=$(mktemp -d /tmp/pyprobe-cap.XXXXXX)
+	chmod 755 "$dir"
+	: >"$dir/empty.conf"
+	"$BIN/pyprobed" -f --socket "$dir/s" --config "$dir/empty.conf" --max-clients 8 2>"$dir/log" 3>&- &
+	local d=$!
+	for _ in $(seq 100); do [ -S "$dir/s" ] && break; sleep 0.05; done
+	# nobody opens 8 silent connections: 4 are kept, the rest refused with the reason.
+	setpriv --reuid=nobody --regid=nogroup --clear-groups /usr/bin/python3 -c '
+import socket, sys, time
+conns = []
+for _ in range(8):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
+    conns.append(s)
+time.sleep(0.5)
+refused = 0
+for s in conns:
+    s.setblocking(False)
+    try:
+        if b"limit-reached" in s.recv(4096):
+            refused += 1
+    except BlockingIOError:
+        pass
+print(refused)
+sys.stdout.flush()
+time.sleep(5)' "$dir/s" >"$dir/out" 3>&- &
+	local hog=$!
+	for _ in $(seq 50); do [ -s "$dir/out" ] && break; sleep 0.1; done
+	[ "$(cat "$dir/out")" = 4 ]
+	# root (and another user) still get in while nobody's 4 are open.
+	run timeout 10 "$BIN/pyprobe" --socket "$dir/s" status --json
+	[ "$status" -eq 0 ]
+	kill "$hog" "$d"
+	wait "$d"
+	! grep -qE "$SANITIZER_REPORT" "$dir/log"
+	rm -rf "$dir"
+}
+
+@test "the socket directory pyprobed makes is 0755 whatever the umask" {
+	local dir
+	dir=$(mktemp -d /tmp/pyprobe-umask.XXXXXX)
+	chmod 755 "$dir"
+	: >"$dir/empty.conf"
+	(umask 077 && exec "$BIN/pyprobed" -f --socket "$dir/new/sub/s" --config "$dir/empty.conf" 2>"$dir/log") 3>&- &
+	local d=$!
+	for _ in $(seq 100); do [ -S "$dir/new/sub/s" ] && break; sleep 0.05; done
+	[ "$(stat -c %a "$dir/new/sub")" = 755 ]
+	[ "$(stat -c %a "$dir/new")" = 755 ]
+	run setpriv --reuid=nobody --regid=nogroup --clear-groups "$BIN/pyprobe" --socket "$dir/new/sub/s" status
+	[ "$status" -eq 0 ]
+	kill "$d"
+	wait "$d"
+	rm -rf "$dir"
+}
