@@ -12,7 +12,8 @@ gc_burst() {
 	shift
 	res=$TEST_DIR/gc-truth.$RANDOM
 	start_workload "$py" gc_timed "$res" "${BURST:-60}"
-	"$BIN/pyprobe" --socket "$SOCK" "$@" "$WL_PID" --seconds 5 --json >"$res.reply" 3>&- &
+	# The window must hold the whole burst: on a slow day 3.6 spends ~5 s in these collections.
+	"$BIN/pyprobe" --socket "$SOCK" "$@" "$WL_PID" --seconds 10 --json >"$res.reply" 3>&- &
 	client=$!
 	for _ in $(seq 100); do
 		"$BIN/pyprobe" --socket "$SOCK" list --json | grep -q "\"pid\": $WL_PID" && break

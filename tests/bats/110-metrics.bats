@@ -30,9 +30,14 @@ setup_file() {
 	done
 }
 
+# A test's own processes end with it, also when it fails half-way.
+teardown() {
+	[ -n "${PROM_PID:-}" ] && kill "$PROM_PID" 2>/dev/null
+	true
+}
+
 teardown_file() {
 	kill "$GIL_PID" "$GC_PID" 2>/dev/null
-	[ -n "${PROM_PID:-}" ] && kill "$PROM_PID" 2>/dev/null
 	stop_daemon
 	rm -f "$CONF"
 	true
