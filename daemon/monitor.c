@@ -57,7 +57,6 @@ struct monitor {
 	const struct opts *o;
 	struct rules rules;
 	struct watched *list;
-	unsigned int nactive;
 	uint64_t next_scan;
 	uint64_t next_sweep;	/* forget ignored processes that are gone, rescans or not */
 	unsigned int kinds;	/* RULE_KIND_BIT of every rule: what /proc reads are needed */
@@ -110,19 +109,29 @@ static void unlink_entry(struct monitor *m, struct watched *e)
 	free(e);
 }
 
-/* Stop observing e's process; its session goes when nobody else uses it. */
-static void release(struct monitor *m, struct watched *e)
+/* e lets go of its session (returned): no window, no GC probe user of its own any more. */
+static struct session *forget_session(struct watched *e, bool *gc_exact)
 {
 	struct session *s = e->s;
 
+	e->s = NULL;
+	*gc_exact = e->gc_exact;
+	e->gc_exact = false;
+	snapshot__clear(&e->prev);
+	return s;
+}
+
+/* Stop observing e's process; its session goes when nobody else uses it. */
+static void release(struct monitor *m, struct watched *e)
+{
+	bool gc_exact;
+	/* Forgotten first: service__release calls monitor__session_gone for s, not ours any more. */
+	struct session *s = forget_session(e, &gc_exact);
+
 	if (!s)
 		return;
-	e->s = NULL;	/* service__release calls monitor__session_gone for s: not ours any more */
-	m->nactive--;
-	snapshot__clear(&e->prev);
-	if (e->gc_exact)
+	if (gc_exact)
 		session__gc_exact(s, m->ld, false);
-	e->gc_exact = false;
 	service__release(m->svc, s);
 }
 
@@ -136,7 +145,6 @@ static void activate(struct monitor *m, struct watched *e, struct session *s)
 {
 	e->s = s;
 	e->state = W_ACTIVE;
-	m->nactive++;
 	e->gc_exact = m->o->gc_exact;
 	if (e->gc_exact)
 		session__gc_exact(s, m->ld, true);
@@ -459,29 +467,28 @@ void monitor__fork(struct monitor *m, pid_t pid)
 	}
 }
 
-void monitor__session_gone(struct monitor *m, struct session *s, const char *why, bool exited)
+static struct watched *find_session(const struct monitor *m, const struct session *s)
 {
-	for (struct watched *e = m->list; e; e = e->next) {
-		if (e->s != s)
-			continue;
-		log_info("process %d (%s): stopped watching: %s", e->pid, e->rule, why);
-		e->s = NULL;
-		m->nactive--;
-		snapshot__clear(&e->prev);
-		if (!exited && procfs_start_time(e->pid) == e->start_time)
-			e->state = W_IGNORED;	/* detached on request: leave it alone */
-		else
-			unlink_entry(m, e);
-		return;
-	}
-}
-
-static const struct watched *find_session(const struct monitor *m, const struct session *s)
-{
-	for (const struct watched *e = m->list; e; e = e->next)
+	for (struct watched *e = m->list; e; e = e->next)
 		if (e->s == s)
 			return e;
 	return NULL;
+}
+
+void monitor__session_gone(struct monitor *m, struct session *s, const char *why, bool exited)
+{
+	/* Entries without a session (probing, ignored) have e->s == NULL: never match those. */
+	struct watched *e = s ? find_session(m, s) : NULL;
+	bool gc_exact;	/* the session is going: its probes with it */
+
+	if (!e)
+		return;
+	log_info("process %d (%s): stopped watching: %s", e->pid, e->rule, why);
+	forget_session(e, &gc_exact);
+	if (!exited && procfs_start_time(e->pid) == e->start_time)
+		e->state = W_IGNORED;	/* detached on request: leave it alone */
+	else
+		unlink_entry(m, e);
 }
 
 json_t *monitor__describe(const struct monitor *m, const struct session *s)
@@ -535,5 +542,9 @@ int monitor__for_each(struct monitor *m, monitor_view_fn fn, void *ctx)
 
 unsigned int monitor__nwatched(const struct monitor *m)
 {
-	return m ? m->nactive : 0;
+	unsigned int n = 0;
+
+	for (const struct watched *e = m ? m->list : NULL; e; e = e->next)
+		n += e->s != NULL;
+	return n;
 }
