@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/timerfd.h>
 #include "evloop.h"
 
 struct evloop {
@@ -46,6 +47,51 @@ int evloop__add(struct evloop *ev, struct watch *w, uint32_t events)
 	struct epoll_event e = { .events = events, .data.ptr = w };
 
 	return epoll_ctl(ev->epfd, EPOLL_CTL_ADD, w->fd, &e) ? -errno : 0;
+}
+
+int evloop__timer_add(struct evloop *ev, struct watch *w)
+{
+	int err;
+
+	w->fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (w->fd < 0)
+		return -errno;
+	err = evloop__add(ev, w, EPOLLIN);
+	if (err) {
+		close(w->fd);
+		w->fd = -1;
+	}
+	return err;
+}
+
+static struct timespec ts_of(uint64_t ns)
+{
+	return (struct timespec){ .tv_sec = ns / 1000000000ULL, .tv_nsec = ns % 1000000000ULL };
+}
+
+void evloop__timer_set(struct watch *w, uint64_t abs_ns, uint64_t period_ns)
+{
+	struct itimerspec its = { .it_value = ts_of(abs_ns), .it_interval = ts_of(period_ns) };
+
+	timerfd_settime(w->fd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+void evloop__timer_ack(struct watch *w)
+{
+	uint64_t expirations;
+	/* Clears readiness; EAGAIN (nothing expired yet) needs nothing done either. */
+	ssize_t n = read(w->fd, &expirations, sizeof(expirations));
+
+	(void)n;
+}
+
+void evloop__timer_del(struct evloop *ev, struct watch *w)
+{
+	if (w->fd < 0)
+		return;
+	evloop__del(ev, w);
+	close(w->fd);
+	w->fd = -1;
 }
 
 int evloop__mod(struct evloop *ev, struct watch *w, uint32_t events)

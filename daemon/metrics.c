@@ -17,7 +17,6 @@
 #include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/timerfd.h>
 #include "pyprobe/buckets.h"
 #include "evloop.h"
 #include "loader.h"
@@ -407,22 +406,15 @@ static void conn_free(struct mconn *c)
 
 static void tick(struct metrics *mx, bool on)
 {
-	struct itimerspec its = {};
-
-	if (on) {
-		its.it_value.tv_sec = 1;
-		its.it_interval.tv_sec = 1;
-	}
-	timerfd_settime(mx->timer.fd, 0, &its, NULL);
+	evloop__timer_set(&mx->timer, on ? now_ns() + 1000000000ULL : 0, 1000000000ULL);
 }
 
 static void timer_event(struct watch *w, uint32_t events)
 {
 	struct metrics *mx = (struct metrics *)((char *)w - offsetof(struct metrics, timer));
-	uint64_t n, now = now_ns();
+	uint64_t now = now_ns();
 
-	if (read(w->fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
-		return;
+	evloop__timer_ack(w);
 	for (struct mconn *c = mx->conns, *next; c; c = next) {
 		next = c->next;
 		if (now - c->born > CONN_TIMEOUT_NS)
@@ -625,13 +617,10 @@ struct metrics *metrics__new(struct evloop *ev, const struct opts *o, struct mon
 		return NULL;
 	}
 	mx->timer.fn = timer_event;
-	mx->timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (mx->timer.fd < 0 || evloop__add(ev, &mx->timer, EPOLLIN)) {
-		err = errno;
-		if (mx->timer.fd >= 0)
-			close(mx->timer.fd);
+	err = evloop__timer_add(ev, &mx->timer);
+	if (err) {
 		free(mx);
-		errno = err;
+		errno = -err;
 		return NULL;
 	}
 	mx->w.fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -646,8 +635,7 @@ fail:
 	err = errno;
 	if (mx->w.fd >= 0)
 		close(mx->w.fd);
-	evloop__del(ev, &mx->timer);
-	close(mx->timer.fd);
+	evloop__timer_del(ev, &mx->timer);
 	free(mx);
 	errno = err;
 	return NULL;
@@ -661,8 +649,7 @@ void metrics__free(struct metrics *mx)
 		conn_free(mx->conns);
 	evloop__del(mx->ev, &mx->w);
 	close(mx->w.fd);
-	evloop__del(mx->ev, &mx->timer);
-	close(mx->timer.fd);
+	evloop__timer_del(mx->ev, &mx->timer);
 	free(mx->page);
 	free(mx);
 }

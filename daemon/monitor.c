@@ -12,7 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
-#include <sys/timerfd.h>
 #include "pyprobe/ctl.h"
 #include "evloop.h"
 #include "gcstats.h"
@@ -79,7 +78,6 @@ static struct watched *find_pid(struct monitor *m, pid_t pid)
 
 static void arm(struct monitor *m)
 {
-	struct itimerspec its = {};
 	uint64_t next = m->rules.n && m->o->rescan ? m->next_scan : UINT64_MAX;
 
 	for (struct watched *e = m->list; e; e = e->next) {
@@ -88,13 +86,8 @@ static void arm(struct monitor *m)
 		if (e->state == W_IGNORED && m->next_sweep < next)
 			next = m->next_sweep;
 	}
-	if (next != UINT64_MAX) {
-		if (!next)
-			next = 1;
-		its.it_value.tv_sec = next / 1000000000ULL;
-		its.it_value.tv_nsec = next % 1000000000ULL;
-	}
-	timerfd_settime(m->timer.fd, TFD_TIMER_ABSTIME, &its, NULL);
+	/* Due now is 1 ns after boot, in the past: 0 would disarm. */
+	evloop__timer_set(&m->timer, next == UINT64_MAX ? 0 : next ? next : 1, 0);
 }
 
 static void unlink_entry(struct monitor *m, struct watched *e)
@@ -325,10 +318,9 @@ static void roll(struct monitor *m, struct watched *e, uint64_t now)
 static void timer_event(struct watch *w, uint32_t events)
 {
 	struct monitor *m = (struct monitor *)w;
-	uint64_t n, now = now_ns();
+	uint64_t now = now_ns();
 
-	if (read(w->fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
-		log_warn("timerfd read: %s", strerror(errno));
+	evloop__timer_ack(w);
 	if (m->rules.n && m->o->rescan && now >= m->next_scan) {
 		scan(m);
 		m->next_scan = now + (uint64_t)m->o->rescan * 1000000000ULL;
@@ -350,6 +342,7 @@ static void timer_event(struct watch *w, uint32_t events)
 struct monitor *monitor__new(struct evloop *ev, struct service *svc, struct loader *ld, const struct opts *o)
 {
 	struct monitor *m = calloc(1, sizeof(*m));
+	int err;
 
 	if (!m)
 		return NULL;
@@ -357,15 +350,11 @@ struct monitor *monitor__new(struct evloop *ev, struct service *svc, struct load
 	m->svc = svc;
 	m->ld = ld;
 	m->o = o;
-	m->timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	m->timer.fn = timer_event;
-	if (m->timer.fd < 0 || evloop__add(ev, &m->timer, EPOLLIN)) {
-		int err = errno;
-
-		if (m->timer.fd >= 0)
-			close(m->timer.fd);
+	err = evloop__timer_add(ev, &m->timer);
+	if (err) {
 		free(m);
-		errno = err;
+		errno = -err;
 		return NULL;
 	}
 	return m;
@@ -380,8 +369,7 @@ void monitor__free(struct monitor *m)
 		unlink_entry(m, m->list);
 	}
 	rules__free(&m->rules);
-	evloop__del(m->ev, &m->timer);
-	close(m->timer.fd);
+	evloop__timer_del(m->ev, &m->timer);
 	free(m);
 }
 

@@ -11,7 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
-#include <sys/timerfd.h>
 #include "pyprobe/ctl.h"
 #include "classify.h"
 #include "ctl_server.h"
@@ -84,7 +83,6 @@ static void reply_error(struct client *c, const char *code, const char *fmt, ...
 
 static void arm_timer(struct service *svc)
 {
-	struct itimerspec its = {};
 	uint64_t next = UINT64_MAX, poll = now_ns() + PP_STACK_POLL_MS * 1000000ULL;
 
 	for (struct pending *p = svc->pending; p; p = p->next) {
@@ -94,11 +92,7 @@ static void arm_timer(struct service *svc)
 		if (p->prof && poll < next)
 			next = poll;
 	}
-	if (next != UINT64_MAX) {
-		its.it_value.tv_sec = next / 1000000000ULL;
-		its.it_value.tv_nsec = next % 1000000000ULL;
-	}
-	timerfd_settime(svc->timer.fd, TFD_TIMER_ABSTIME, &its, NULL);
+	evloop__timer_set(&svc->timer, next == UINT64_MAX ? 0 : next, 0);
 }
 
 static struct session *find_session(struct service *svc, pid_t pid)
@@ -234,11 +228,10 @@ static void finish_pending(struct service *svc, struct pending *p)
 static void timer_event(struct watch *w, uint32_t events)
 {
 	struct service *svc = (struct service *)((char *)w - offsetof(struct service, timer));
-	uint64_t expirations, now = now_ns();
+	uint64_t now = now_ns();
 	struct pending *p, *next;
 
-	if (read(w->fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
-		log_warn("timerfd read: %s", strerror(errno));
+	evloop__timer_ack(w);
 	/* Events already in the ring buffer belong to the windows ending now. */
 	service__pump(svc);
 	for (p = svc->pending; p; p = next) {
@@ -668,21 +661,18 @@ int service__ringbuf_event(void *ctx, void *data, size_t size)
 struct service *service__new(struct evloop *ev, const struct opts *o)
 {
 	struct service *svc = calloc(1, sizeof(*svc));
+	int err;
 
 	if (!svc)
 		return NULL;
 	svc->ev = ev;
 	svc->o = o;
 	svc->started = now_ns();
-	svc->timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	svc->timer.fn = timer_event;
-	if (svc->timer.fd < 0 || evloop__add(ev, &svc->timer, EPOLLIN)) {
-		int err = errno;
-
-		if (svc->timer.fd >= 0)
-			close(svc->timer.fd);
+	err = evloop__timer_add(ev, &svc->timer);
+	if (err) {
 		free(svc);
-		errno = err;
+		errno = -err;
 		return NULL;
 	}
 	return svc;
@@ -723,8 +713,7 @@ void service__free(struct service *svc)
 		remove_pending(svc, svc->pending);
 	while (svc->sessions)
 		drop_session(svc, svc->sessions, "shutting down", false);
-	evloop__del(svc->ev, &svc->timer);
-	close(svc->timer.fd);
+	evloop__timer_del(svc->ev, &svc->timer);
 	free(svc->execs);
 	free(svc);
 }
