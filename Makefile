@@ -68,6 +68,8 @@ UNIT_DEPS_protocol := daemon/protocol.c daemon/utf8.c
 UNIT_DEPS_gcstats := daemon/gcstats.c
 UNIT_DEPS_pysym := daemon/pysym.c daemon/tmem.c daemon/pyoffsets.c
 UNIT_DEPS_config := daemon/config.c daemon/opts.c daemon/rules.c
+UNIT_DEPS_bytecode := daemon/bytecode.c
+UNIT_DEPS_nativesym := daemon/nativesym.c daemon/tmem.c
 UNIT_TESTS := $(patsubst tests/unit/test_%.c,$(O)/tests/unit/test_%,$(wildcard tests/unit/test_*.c))
 
 .DELETE_ON_ERROR:
@@ -161,11 +163,13 @@ check:
 # Fuzzers (libFuzzer + ASan/UBSan, clang): each runs FUZZ_SECONDS from the committed
 # seed corpus; new inputs go to $(O)/fuzz, never into the tree.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := protocol linetable elf targetmem
+FUZZ_TARGETS := protocol linetable elf targetmem bytecode ehframe
 FUZZ_DEPS_protocol := daemon/protocol.c daemon/utf8.c
 FUZZ_DEPS_linetable := daemon/pysym.c daemon/tmem.c daemon/pyoffsets.c
 FUZZ_DEPS_targetmem := daemon/pysym.c daemon/pythreads.c daemon/tmem.c daemon/pyoffsets.c
 FUZZ_DEPS_elf := daemon/tmem.c daemon/pyoffsets.c
+FUZZ_DEPS_bytecode := daemon/bytecode.c
+FUZZ_DEPS_ehframe := daemon/nativesym.c daemon/tmem.c
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE \
 	-Iinclude -Idaemon $(PC_CFLAGS)
 

@@ -6,11 +6,31 @@
 
 struct nativesym;
 
+/*
+ * What a native function does, for the churn and attribute reports. Found by
+ * symbol name where the object has one, and, for functions a stripped (LTO)
+ * interpreter only reaches through a pointer, from the built-in type objects'
+ * slots (tp_alloc, tp_dealloc, tp_free, tp_getattro) read from the target,
+ * with the function's extent from the object's .eh_frame_hdr.
+ */
+enum native_role {
+	NR_NONE = 0,
+	NR_ALLOC,	/* object allocation: pymalloc, free lists, tp_alloc, new-object paths, malloc */
+	NR_FREE,	/* deallocation: tp_dealloc, tp_free, _Py_Dealloc, pymalloc free, free */
+	NR_GC_LINK,	/* GC header link/unlink, track/untrack */
+	NR_ATTR,	/* attribute lookup: PyObject_GetAttr, _PyType_Lookup, tp_getattro slots, ... */
+	NR_NROLES,
+};
+
+/* "alloc", "free", "gc-link", "attr"; "" for NR_NONE. */
+const char *nativesym_role_name(int role);
+
 /* A native instruction address, resolved. Strings belong to the resolver. */
 struct nativeloc {
-	const char *symbol;	/* function, or NULL in a stripped object */
+	const char *symbol;	/* function, or NULL in a stripped object; "list.tp_dealloc" for a slot-found one */
 	const char *object;	/* file name of the mapping */
 	const char *kind;	/* interpreter, extension, libc, library, jit/anonymous */
+	int role;		/* enum native_role */
 };
 
 /* Resolver of one process's executable mappings (read from /proc/PID/maps now). */
@@ -18,5 +38,15 @@ struct nativesym *nativesym__new(pid_t pid, const char *interp_path);
 void nativesym__free(struct nativesym *ns);
 /* Resolve ip; returns 0, or -ENOENT when no executable mapping holds it. */
 int nativesym__lookup(struct nativesym *ns, uint64_t ip, struct nativeloc *out);
+
+/*
+ * The function holding vaddr (an address in the object's own ELF numbering)
+ * according to an .eh_frame_hdr section's sorted table: hdr is the section's
+ * bytes, hdr_vaddr its address, eh/eh_n/eh_vaddr the .eh_frame section the
+ * table points into. Sets [*lo, *hi) and returns 0, or -ENOENT. Pure, for
+ * tests and the fuzzer: every input byte is untrusted.
+ */
+int nativesym_ehframe_range(const uint8_t *hdr, size_t hdr_n, uint64_t hdr_vaddr, const uint8_t *eh, size_t eh_n,
+			    uint64_t eh_vaddr, uint64_t vaddr, uint64_t *lo, uint64_t *hi);
 
 #endif
