@@ -73,6 +73,7 @@ struct py_offsets {
 	    code_code_adaptive /* 3.11+: inline array of 16-bit code units */, code_names /* tuple */,
 	    code_size /* sizeof(PyCodeObject) */;
 	int code_ob_size;          /* offset of ob_size in PyCodeObject (3.11+: number of code units) */
+	int code_varnames;         /* co_varnames (<= 3.10) / co_localsplusnames (3.11+): tuple of str */
 	/*
 	 * Objects.  str (PEP 393): the state word's bitfields (interned, kind,
 	 * compact, ascii) are listed in a comment of pyoffsets_table.h; a

@@ -272,7 +272,7 @@ int main(int argc, char **argv)
 	struct val frame_is_entry = NONE, frame_size;
 	struct val code_qualname = NONE, code_linetable;
 	struct val code_code = NONE, code_code_adaptive = NONE;
-	struct val code_ob_size = NONE;
+	struct val code_ob_size = NONE, code_varnames = NONE;
 	long own_gil = 0;
 
 	if (argc == 2 && strcmp(argv[1], "--bits") == 0)
@@ -352,8 +352,10 @@ int main(int argc, char **argv)
 	code_qualname = OFF(PyCodeObject, co_qualname);
 	code_code_adaptive = OFF(PyCodeObject, co_code_adaptive);
 	code_ob_size = OFF(PyCodeObject, ob_base.ob_size);
+	code_varnames = OFF(PyCodeObject, co_localsplusnames);
 #else
 	code_code = OFF(PyCodeObject, co_code);
+	code_varnames = OFF(PyCodeObject, co_varnames);
 #endif
 #if PY_VERSION_HEX >= 0x030A0000
 	code_linetable = OFF(PyCodeObject, co_linetable);
@@ -439,7 +441,8 @@ int main(int argc, char **argv)
 	field("code_linetable", code_linetable, "\n\t\t");
 	field("code_code", code_code, " ");
 	field("code_code_adaptive", code_code_adaptive, " ");
-	field("code_names", OFF(PyCodeObject, co_names), "\n\t\t");
+	field("code_names", OFF(PyCodeObject, co_names), " ");
+	field("code_varnames", code_varnames, "\n\t\t");
 	field("code_size", SIZE(PyCodeObject), " ");
 	field("code_ob_size", code_ob_size, "\n\t\t");
 	field("object_type", OFF(PyObject, ob_type), " ");
