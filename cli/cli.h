@@ -18,6 +18,8 @@ typedef int (*cmd_fn)(const struct cli *cli, int argc, char **argv);
 int cmd_classify(const struct cli *cli, int argc, char **argv);
 int cmd_gc(const struct cli *cli, int argc, char **argv);
 int cmd_top(const struct cli *cli, int argc, char **argv);
+int cmd_attrs(const struct cli *cli, int argc, char **argv);
+int cmd_churn(const struct cli *cli, int argc, char **argv);
 int cmd_record(const struct cli *cli, int argc, char **argv);
 int cmd_status(const struct cli *cli, int argc, char **argv);
 int cmd_list(const struct cli *cli, int argc, char **argv);

@@ -67,6 +67,15 @@ static void print_human(json_t *r)
 	       win);
 	printf("verdict: %s (confidence %.2f)\n", json_string_value(json_object_get(v, "label")),
 	       num(v, "confidence"));
+	if (json_array_size(json_object_get(v, "traits"))) {
+		size_t i;
+		json_t *t;
+
+		printf("traits:");
+		json_array_foreach(json_object_get(v, "traits"), i, t)
+			printf(" %s", json_string_value(t));
+		printf("\n");
+	}
 	print_lines("why:", json_object_get(v, "reasons"));
 	print_lines("advice:", json_object_get(v, "advice"));
 	printf("GIL: %.2f s waited (acquire %.2f s in %lld waits, forced hand-off %.2f s in %lld)\n",

@@ -18,6 +18,8 @@ static const struct {
 	{ "classify", cmd_classify, "say why a Python process is slow (I/O, CPU, GIL, idle)" },
 	{ "gc", cmd_gc, "garbage-collector pauses: count, length, share of wall time" },
 	{ "top", cmd_top, "hottest Python functions and lines, from CPU samples" },
+	{ "attrs", cmd_attrs, "hot attribute and global lookups, and whether caching them pays" },
+	{ "churn", cmd_churn, "CPU time spent allocating and freeing objects, and where" },
 	{ "record", cmd_record, "write a CPU profile: folded stacks, pprof or speedscope" },
 	{ "status", cmd_status, "show the daemon's state" },
 	{ "list", cmd_list, "list the processes being observed" },

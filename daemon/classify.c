@@ -20,6 +20,14 @@
 #define FEW_SAMPLES 20
 /* Collector pauses this share of wall time or more make the gc-pressure trait. */
 #define GC_PRESSURE 0.05
+/*
+ * Shares of the window's CPU samples that make the attr-hot and
+ * alloc-churn traits, and the fewest samples either is judged on
+ * (calibration in docs/classify.md).
+ */
+#define ATTR_HOT 0.10
+#define ALLOC_CHURN 0.15
+#define MIX_MIN_SAMPLES 40
 
 static void reason(struct verdict *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void reason(struct verdict *v, const char *fmt, ...)
@@ -158,6 +166,37 @@ static void advice_for(struct verdict *v)
 	}
 }
 
+static void mix_traits(const struct cpu_mix *m, struct verdict *v)
+{
+	double attr = m->samples ? (double)m->attr / m->samples : 0;
+	double churn = m->samples ? (double)m->churn / m->samples : 0;
+
+	if (!m->measured || m->samples < MIX_MIN_SAMPLES)
+		return;
+	if (attr >= ATTR_HOT) {
+		v->traits[v->ntraits++] = "attr-hot";
+		reason(v, "attribute lookups took %.0f%% of the CPU samples; hottest: %s%s%.64s at %.100s:%d (%.0f%%)",
+		       100 * attr, m->attr_receiver, *m->attr_receiver ? "." : "", m->attr_name, m->attr_file,
+		       m->attr_line, pct(m->attr_spot_samples, m->samples));
+		if (m->attr_cache_pays)
+			advise(v, "Attribute lookups: the hottest one is repeated on every iteration of a loop with "
+				  "the same receiver; bind it to a local before the loop (m = obj.method) "
+				  "and use the local inside (pyprobe attrs shows where).");
+		else
+			advise(v, "Attribute lookups: cache hot attributes and methods in locals in tight loops, "
+				  "use __slots__ for small hot classes, avoid __getattr__/properties on hot paths "
+				  "(pyprobe attrs shows where).");
+	}
+	if (churn >= ALLOC_CHURN) {
+		v->traits[v->ntraits++] = "alloc-churn";
+		reason(v, "allocating and freeing objects took %.0f%% of the CPU samples; most under %.100s:%d in "
+			  "%.60s", 100 * churn, m->churn_file, m->churn_line, m->churn_func);
+		advise(v, "Object churn: reuse objects instead of building temporaries in hot loops, use "
+			  "generators and itertools instead of intermediate lists, and in-place operations "
+			  "(pyprobe churn shows the lines).");
+	}
+}
+
 /* Traits stand beside the label: a process can be CPU-bound and GC-bound at once. */
 static void traits(const struct window *w, struct verdict *v)
 {
@@ -173,6 +212,7 @@ static void traits(const struct window *w, struct verdict *v)
 			  "and allocation-heavy; break reference cycles (weakref, explicit cleanup) so objects "
 			  "die by reference counting.");
 	}
+	mix_traits(&w->mix, v);
 }
 
 static void classify_label(const struct window *w, struct verdict *v)

@@ -20,6 +20,8 @@ static const struct {
 	{ "gc", REQ_GC, 1 },
 	{ "top", REQ_TOP, 1 },
 	{ "record", REQ_RECORD, 1 },
+	{ "attrs", REQ_ATTRS, 1 },
+	{ "churn", REQ_CHURN, 1 },
 };
 
 #define BAD(c, ...)                                    \
@@ -64,7 +66,7 @@ int protocol_parse(const char *buf, size_t len, struct request *r, const char **
 		if (strcmp(name, commands[i].name) == 0)
 			break;
 	if (i == sizeof(commands) / sizeof(commands[0]))
-		BAD(PP_ERR_UNKNOWN_CMD, "unknown command \"%.64s\" (known: classify, gc, top, record, status, list, detach)", name);
+		BAD(PP_ERR_UNKNOWN_CMD, "unknown command \"%.64s\" (known: classify, gc, top, attrs, churn, record, status, list, detach)", name);
 	r->cmd = commands[i].cmd;
 	if (commands[i].needs_pid) {
 		pid = json_object_get(root, "pid");
@@ -76,7 +78,8 @@ int protocol_parse(const char *buf, size_t len, struct request *r, const char **
 	}
 	secs = json_object_get(root, "seconds");
 	r->limit = 20;
-	if (r->cmd == REQ_TOP && (v = json_object_get(root, "limit"))) {
+	if ((r->cmd == REQ_TOP || r->cmd == REQ_ATTRS || r->cmd == REQ_CHURN) &&
+	    (v = json_object_get(root, "limit"))) {
 		if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 1000)
 			BAD(PP_ERR_BAD_REQUEST, "\"limit\" must be an integer from 1 to 1000");
 		r->limit = (int)json_integer_value(v);

@@ -5,13 +5,13 @@
 #include <sys/types.h>
 #include <jansson.h>
 
-enum req_cmd { REQ_CLASSIFY, REQ_STATUS, REQ_LIST, REQ_DETACH, REQ_GC, REQ_TOP, REQ_RECORD };
+enum req_cmd { REQ_CLASSIFY, REQ_STATUS, REQ_LIST, REQ_DETACH, REQ_GC, REQ_TOP, REQ_RECORD, REQ_ATTRS, REQ_CHURN };
 
 struct request {
 	enum req_cmd cmd;
 	pid_t pid;		/* classify, detach */
-	double seconds;		/* classify, gc, top */
-	int limit;		/* top: rows per table */
+	double seconds;		/* classify, gc, top, record, attrs, churn */
+	int limit;		/* top, attrs, churn: rows per table */
 };
 
 /*

@@ -7,8 +7,10 @@
  * pointer), so a freed and reused address is noticed.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "bytecode.h"
 #include "pyinspect.h"
 #include "pyoffsets.h"
 #include "tmem.h"
@@ -17,6 +19,8 @@
 #define CACHE_SIZE 4096		/* entries, power of two */
 #define MAX_STR 512
 #define MAX_TABLE 65536
+#define MAX_NAMES (1 << 20)	/* entries of a names tuple worth indexing */
+#define NSCRATCH 4
 
 struct entry {
 	uint64_t code;		/* 0: empty */
@@ -26,6 +30,9 @@ struct entry {
 	char *file, *func;
 	uint8_t *table;
 	size_t ntable;
+	uint8_t *bc;		/* the code units, read on the first pysym__attr; NULL before */
+	size_t nunits;
+	int bc_failed;		/* reading them failed: do not try again */
 };
 
 /*
@@ -44,6 +51,11 @@ struct pysym {
 	uint64_t code_type;	/* PyCode_Type, learned from the first code object */
 	char *retired[RETIRED];
 	unsigned int nretired;
+	char *scratch[NSCRATCH];	/* names read for pysym__attr, reused in turn */
+	unsigned int nscratch;
+	const struct entry *cur;	/* the entry bytecode_analyse asks names of */
+	char *attr_name;		/* pysym__attr's answer */
+	char recv[128];
 	struct entry cache[CACHE_SIZE];
 };
 
@@ -64,6 +76,7 @@ static void entry_clear(struct entry *e)
 	free(e->file);
 	free(e->func);
 	free(e->table);
+	free(e->bc);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -90,6 +103,9 @@ void pysym__free(struct pysym *ps)
 		entry_clear(&ps->cache[i]);
 	for (int i = 0; i < RETIRED; i++)
 		free(ps->retired[i]);
+	for (int i = 0; i < NSCRATCH; i++)
+		free(ps->scratch[i]);
+	free(ps->attr_name);
 	free(ps);
 }
 
@@ -365,4 +381,126 @@ int pysym__resolve(struct pysym *ps, uint64_t code, uint64_t instr, struct pyfra
 		out->line = pysym_line_locations(e->table, e->ntable, e->firstline, (int64_t)units);
 	}
 	return 0;
+}
+
+/* The code units of e, as they are now (3.11+: quickened; specialisation keeps each instruction's family). */
+static int load_code(struct pysym *ps, struct entry *e)
+{
+	const struct py_offsets *o = ps->o;
+	uint64_t obj = 0;
+	int64_t units = 0;
+	size_t n;
+
+	if (e->bc)
+		return 0;
+	if (e->bc_failed)
+		return -EFAULT;
+	e->bc_failed = 1;
+	if (ps->py->minor <= 10) {
+		if (o->code_code < 0 || tmem_read_u64(ps->pid, e->code + o->code_code, &obj))
+			return -EFAULT;
+		e->bc = read_bytes(ps, obj, &n);
+		if (!e->bc || n < 2) {
+			free(e->bc);
+			e->bc = NULL;
+			return -EFAULT;
+		}
+		e->nunits = n / 2;
+	} else {
+		if (o->code_code_adaptive < 0 || o->code_ob_size < 0 ||
+		    tmem_read(ps->pid, e->code + o->code_ob_size, &units, sizeof(units)) || units <= 0 ||
+		    units > MAX_TABLE / 2)
+			return -EFAULT;
+		e->bc = malloc(units * 2);
+		if (!e->bc || tmem_read(ps->pid, e->code + o->code_code_adaptive, e->bc, units * 2)) {
+			free(e->bc);
+			e->bc = NULL;
+			return -EFAULT;
+		}
+		e->nunits = units;
+	}
+	e->bc_failed = 0;
+	return 0;
+}
+
+/* Entry idx of a tuple of str in the code object being analysed, into a scratch buffer. */
+static const char *code_name(void *ctx, enum bc_table t, uint32_t idx)
+{
+	struct pysym *ps = ctx;
+	const struct py_offsets *o = ps->o;
+	int off = t == BC_NAMES ? o->code_names : o->code_varnames;
+	uint64_t tuple = 0, item = 0;
+	int64_t size = 0;
+	char **slot;
+
+	if (off <= 0 || !ps->cur || tmem_read_u64(ps->pid, ps->cur->code + off, &tuple) || !tuple ||
+	    tmem_read(ps->pid, tuple + o->var_size, &size, sizeof(size)) || size < 0 || size > MAX_NAMES ||
+	    idx >= size || tmem_read_u64(ps->pid, tuple + o->tuple_item + 8 * (uint64_t)idx, &item))
+		return NULL;
+	slot = &ps->scratch[ps->nscratch++ % NSCRATCH];
+	free(*slot);
+	*slot = read_str(ps, item);
+	return *slot;
+}
+
+/* Line of code unit `unit` of e (0 when unknown). */
+static int unit_line(const struct pysym *ps, const struct entry *e, int64_t unit)
+{
+	int minor = ps->py->minor;
+
+	if (minor <= 9)
+		return pysym_line_lnotab(e->table, e->ntable, e->firstline, 2 * unit);
+	if (minor == 10)
+		return pysym_line_linetable310(e->table, e->ntable, e->firstline, 2 * unit);
+	return pysym_line_locations(e->table, e->ntable, e->firstline, unit);
+}
+
+int pysym__attr(struct pysym *ps, uint64_t code, uint64_t instr, struct pyattr *out)
+{
+	struct entry *e = &ps->cache[(code >> 4) & (CACHE_SIZE - 1)];
+	int minor = ps->py->minor, err;
+	struct bc_spot spot;
+	struct pyframe f;
+	int64_t at;
+	const char *name;
+
+	memset(out, 0, sizeof(*out));
+	err = pysym__resolve(ps, code, instr, &f);	/* validates (or fills) the entry */
+	if (err)
+		return err;
+	if (e->code != code)
+		return -EFAULT;
+	err = load_code(ps, e);
+	if (err)
+		return err;
+	if (minor <= 10) {
+		int32_t lasti = (int32_t)instr;
+
+		if (lasti < 0)
+			return -ENOENT;	/* not started */
+		at = minor <= 9 ? lasti / 2 : lasti;
+	} else {
+		uint64_t base = code + (uint64_t)ps->o->code_code_adaptive;
+
+		if (instr < base)
+			return -ENOENT;
+		at = (int64_t)((instr - base) / 2);
+	}
+	ps->cur = e;
+	err = bytecode_analyse(minor, e->bc, e->nunits, at, code_name, ps, &spot);
+	if (err)
+		goto out;
+	name = spot.name >= 0 ? code_name(ps, BC_NAMES, spot.name) : NULL;
+	free(ps->attr_name);
+	ps->attr_name = name ? strdup(name) : NULL;
+	out->family = spot.family;
+	out->name = ps->attr_name ? ps->attr_name : "?";
+	out->in_loop = spot.in_loop;
+	out->invariant = spot.invariant;
+	out->loop_line = spot.in_loop ? unit_line(ps, e, spot.loop_start) : 0;
+	snprintf(ps->recv, sizeof(ps->recv), "%s", spot.receiver);
+	out->receiver = ps->recv;
+out:
+	ps->cur = NULL;
+	return err;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #ifndef PYPROBED_PYSYM_H
 #define PYPROBED_PYSYM_H
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -28,6 +29,27 @@ void pysym__free(struct pysym *ps);
  * target memory could not be read or did not make sense.
  */
 int pysym__resolve(struct pysym *ps, uint64_t code, uint64_t instr, struct pyframe *out);
+
+/*
+ * The attribute lookup a frame is executing. Strings belong to the pysym
+ * object and stay valid until its next call.
+ */
+struct pyattr {
+	int family;		/* enum bc_family, never BC_NONE */
+	const char *name;	/* the attribute or global name, "?" when unreadable */
+	const char *receiver;	/* "obj", "self.items"; "" when not a simple expression */
+	bool in_loop;		/* inside a loop of its own function */
+	bool invariant;		/* the receiver is not rebound inside that loop */
+	int loop_line;		/* first line of that loop, 0 when unknown */
+};
+
+/*
+ * Decode the instruction a frame (code, instr as for pysym__resolve) is
+ * executing. Returns 0 and fills out when it is an attribute lookup,
+ * -ENOENT when it is another instruction or the frame has not started,
+ * another -errno when the code could not be read or decoded.
+ */
+int pysym__attr(struct pysym *ps, uint64_t code, uint64_t instr, struct pyattr *out);
 
 /* Line of instruction byte offset off in a line table, per format; 0 if none. Pure, for tests. */
 int pysym_line_lnotab(const uint8_t *t, size_t n, int firstline, int64_t off);		/* <= 3.9 */

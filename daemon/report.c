@@ -145,6 +145,15 @@ json_t *report_classify(const struct report_ctx *rc, const struct window *w, con
 		"method", "perf cpu-clock samples; GIL held = gil.locked and last_holder is the sampled thread "
 			  "(sampled)"));
 	json_object_set_new(root, "gc", report_gc(rc, w));
+	if (w->mix.measured)
+		json_object_set_new(root, "cpu_mix", json_pack("{s:I, s:I, s:f, s:I, s:f, s:s}",
+			"samples", (json_int_t)w->mix.samples, "attr_samples", (json_int_t)w->mix.attr,
+			"attr_share", w->mix.samples ? (double)w->mix.attr / w->mix.samples : 0.0,
+			"churn_samples", (json_int_t)w->mix.churn,
+			"churn_share", w->mix.samples ? (double)w->mix.churn / w->mix.samples : 0.0,
+			"method", "CPU samples with stacks: attribute-lookup instructions and lookup, allocation "
+				  "and deallocation functions at the native leaf (sampled; pyprobe attrs and churn "
+				  "give the detail)"));
 	json_object_set_new(root, "threads", threads);
 	json_object_set_new(root, "python_threads", json_integer(rc->npythreads > 0 ? rc->npythreads : 0));
 	return root;

@@ -15,6 +15,7 @@
 #include "classify.h"
 #include "ctl_server.h"
 #include "loader.h"
+#include "hotspots.h"
 #include "log.h"
 #include "monitor.h"
 #include "opts.h"
@@ -27,8 +28,9 @@
 #include "service.h"
 
 struct pending {
-	enum req_cmd cmd;	/* classify, gc or top */
-	struct profile *prof;	/* top */
+	enum req_cmd cmd;
+	struct profile *prof;	/* top, record */
+	struct hotspots *hot;	/* attrs, churn, classify (when the stacks can be sampled) */
 	int limit;
 	struct client *c;
 	struct session *s;
@@ -89,7 +91,7 @@ static void arm_timer(struct service *svc)
 		if (p->deadline < next)
 			next = p->deadline;
 		/* Stack records do not wake us (sampler.bpf.c): read them now and then. */
-		if (p->prof && poll < next)
+		if ((p->prof || p->hot) && poll < next)
 			next = poll;
 	}
 	evloop__timer_set(&svc->timer, next == UINT64_MAX ? 0 : next, 0);
@@ -135,10 +137,10 @@ static void remove_pending(struct service *svc, struct pending *p)
 		pp = &(*pp)->next;
 	if (*pp)
 		*pp = p->next;
-	if (p->prof) {
+	if (p->prof || p->hot)
 		session__stacks(p->s, svc->ld, false);
-		profile__free(p->prof);
-	}
+	profile__free(p->prof);
+	hotspots__free(p->hot);
 	if (p->cmd == REQ_GC)
 		session__gc_exact(p->s, svc->ld, false);
 	snapshot__clear(&p->start);
@@ -164,6 +166,15 @@ static void finish_record(struct service *svc, struct pending *p, bool partial)
 	ctl_server__reply(p->c, protocol_ok(body));
 	remove_pending(svc, p);
 }
+
+#define ATTRS_METHOD                                                                                   \
+	"perf cpu-clock samples; the innermost Python frame's instruction decoded from the target's "   \
+	"bytecode (LOAD_ATTR, LOAD_METHOD, STORE_ATTR, DELETE_ATTR, LOAD_GLOBAL, LOAD_SUPER_ATTR and "    \
+	"their specialised forms), plus samples whose native leaf is an attribute-lookup function (sampled)"
+#define CHURN_METHOD                                                                                   \
+	"perf cpu-clock samples whose native leaf is an allocation, deallocation or GC-link function, "  \
+	"found by symbol or through the built-in types' tp_alloc/tp_dealloc/tp_free slots (sampled; a "  \
+	"lower bound where an optimised build inlined the allocator into its callers)"
 
 static void finish_pending(struct service *svc, struct pending *p)
 {
@@ -214,7 +225,17 @@ static void finish_pending(struct service *svc, struct pending *p)
 		body = json_pack("{s:i, s:f, s:f, s:o, s:o}", "pid", (int)rc.pid, "window_seconds", w.seconds,
 				 "requested_seconds", rc.requested_seconds, "python", report_python(&p->s->py), "gc",
 				 report_gc(&rc, &w));
+	} else if (p->cmd == REQ_ATTRS || p->cmd == REQ_CHURN) {
+		body = json_pack("{s:i, s:f, s:f, s:o, s:i, s:o}", "pid", (int)rc.pid, "window_seconds", w.seconds,
+				 "requested_seconds", rc.requested_seconds, "python", report_python(&p->s->py),
+				 "sample_hz", (int)svc->o->sample_hz, p->cmd == REQ_ATTRS ? "attrs" : "churn",
+				 p->cmd == REQ_ATTRS ? hotspots__attrs(p->hot, p->limit) :
+						       hotspots__churn(p->hot, p->limit));
+		if (body)
+			json_object_set_new(body, "method", json_string(p->cmd == REQ_ATTRS ? ATTRS_METHOD : CHURN_METHOD));
 	} else {
+		if (p->hot)
+			hotspots__mix(p->hot, &w.mix);
 		classify(&w, &v);
 		rc.npythreads = pythreads_read(p->s->pid, &p->s->py, pyt, sizeof(pyt) / sizeof(pyt[0]));
 		body = report_classify(&rc, &w, &v);
@@ -444,23 +465,32 @@ static void do_classify(struct service *svc, struct client *c, const struct requ
 	/* Probes first, then the start snapshot: the window sees everything it counts. */
 	if (r->cmd == REQ_GC)
 		session__gc_exact(s, svc->ld, true);
-	if (r->cmd == REQ_TOP || r->cmd == REQ_RECORD) {
+	if (r->cmd != REQ_GC) {
+		bool need = r->cmd != REQ_CLASSIFY;
+
+		/* classify goes without the attribute and churn traits where stacks cannot be sampled. */
 		err = session__stacks(s, svc->ld, true);
-		if (err)
+		if (err && need)
 			goto fail_probes;
-		p->prof = profile__new();
-		if (!p->prof) {
-			err = -ENOMEM;
-			session__stacks(s, svc->ld, false);
-			goto fail_probes;
+		if (!err) {
+			if (r->cmd == REQ_TOP || r->cmd == REQ_RECORD)
+				p->prof = profile__new();
+			else
+				p->hot = hotspots__new();
+			if (!p->prof && !p->hot) {
+				err = -ENOMEM;
+				session__stacks(s, svc->ld, false);
+				goto fail_probes;
+			}
 		}
+		err = 0;
 	}
 	if (session__snapshot(s, svc->ld, &p->start)) {
 		err = -ENOMEM;
-		if (p->prof) {
+		if (p->prof || p->hot)
 			session__stacks(s, svc->ld, false);
-			profile__free(p->prof);
-		}
+		profile__free(p->prof);
+		hotspots__free(p->hot);
 		goto fail_probes;
 	}
 	s->refs++;
@@ -563,6 +593,8 @@ void service__request(void *ctx, struct client *c, const char *line, size_t len)
 	case REQ_GC:
 	case REQ_TOP:
 	case REQ_RECORD:
+	case REQ_ATTRS:
+	case REQ_CHURN:
 		do_classify(svc, c, &r);
 		break;
 	case REQ_DETACH:
@@ -593,22 +625,29 @@ void service__client_closed(void *ctx, struct client *c)
 	arm_timer(svc);
 }
 
-/* A sampled stack: resolve it once, add it to every profile open on its process. */
+/* A sampled stack: resolve it once, add it to every profile and hotspot table open on its process. */
 static void stack_event(struct service *svc, struct session *s, const struct pp_stack_event *ev)
 {
 	static struct pyframe frames[PP_MAX_FRAMES];
 	struct nativeloc leaf = {};
-	int n = -1;
+	struct pyattr attr;
+	int n = -1, has_attr = -1;
 
 	for (struct pending *p = svc->pending; p; p = p->next) {
-		if (p->s != s || !p->prof || ev->ts < p->start.ts)
+		if (p->s != s || (!p->prof && !p->hot) || ev->ts < p->start.ts)
 			continue;
 		if (n < 0) {
 			n = session__resolve_stack(s, ev, frames, PP_MAX_FRAMES);
 			session__resolve_native(s, ev->ip, &leaf);
 		}
-		profile__add(p->prof, frames, n, ev->state, ev->gc);
-		profile__add_native(p->prof, leaf.symbol, leaf.object, leaf.kind);
+		if (p->prof) {
+			profile__add(p->prof, frames, n, ev->state, ev->gc);
+			profile__add_native(p->prof, leaf.symbol, leaf.object, leaf.kind);
+			continue;
+		}
+		if (has_attr < 0)
+			has_attr = session__resolve_attr(s, ev, &attr) == 0;
+		hotspots__add(p->hot, frames, n, &leaf, has_attr ? &attr : NULL, ev->state);
 	}
 }
 

@@ -325,11 +325,19 @@ int session__resolve_stack(struct session *s, const struct pp_stack_event *ev, s
 	return n;
 }
 
+int session__resolve_attr(struct session *s, const struct pp_stack_event *ev, struct pyattr *out)
+{
+	if (!s->sym || !ev->nframes)
+		return -ENOENT;
+	return pysym__attr(s->sym, ev->frames[0].code, ev->frames[0].instr, out);
+}
+
 void session__resolve_native(struct session *s, uint64_t ip, struct nativeloc *out)
 {
 	if (!s->nsym || nativesym__lookup(s->nsym, ip, out)) {
 		out->symbol = NULL;
 		out->object = "?";
 		out->kind = "unknown";
+		out->role = NR_NONE;
 	}
 }

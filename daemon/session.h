@@ -63,6 +63,11 @@ int session__resolve_stack(struct session *s, const struct pp_stack_event *ev, s
 /* The sampled native address: object and function. */
 void session__resolve_native(struct session *s, uint64_t ip, struct nativeloc *out);
 /*
+ * The attribute lookup the innermost Python frame of a sampled stack is
+ * executing: 0 with out filled, -ENOENT when it is not one (pysym__attr).
+ */
+int session__resolve_attr(struct session *s, const struct pp_stack_event *ev, struct pyattr *out);
+/*
  * Start (on) or stop one user of exact GC timing. The probes are task-bound
  * perf events, which cost every context switch of the target, so they exist
  * only while a gc window is open.

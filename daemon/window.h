@@ -45,9 +45,30 @@ struct thread_window {
 	uint64_t samples, samples_gil, samples_nogil, samples_unknown, samples_kernel_io, samples_gc;
 };
 
+/*
+ * What the window's CPU samples were doing, from their stacks (hotspots.c).
+ * Filled by the caller; measured is false when no stacks were sampled.
+ */
+struct cpu_mix {
+	bool measured;
+	uint64_t samples;	/* CPU samples of the window */
+	uint64_t attr;		/* ... in attribute lookups */
+	uint64_t churn;		/* ... allocating, freeing or GC-linking objects */
+	/* The hottest attribute spot, when attr > 0. */
+	char attr_name[64], attr_receiver[64], attr_file[160];
+	int attr_line, attr_loop_line;
+	uint64_t attr_spot_samples;
+	bool attr_cache_pays;	/* in a loop, receiver not rebound there */
+	/* The line with the most churn samples, when churn > 0. */
+	char churn_file[160], churn_func[64];
+	int churn_line;
+	uint64_t churn_line_samples;
+};
+
 struct window {
 	double seconds;		/* wall time between the two snapshots */
 	struct gc_window gc;	/* filled by the caller (gc_window__build) */
+	struct cpu_mix mix;	/* filled by the caller (hotspots__mix) */
 	size_t n;
 	struct thread_window *t;
 };

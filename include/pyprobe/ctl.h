@@ -5,6 +5,8 @@
  *
  * Versions:
  *   1  classify, gc, top, record, status, list, detach; every request carries "v": 1.
+ *      attrs and churn were added later in version 1: an older daemon answers
+ *      them with unknown-command, which the CLI reports as such.
  */
 #ifndef PYPROBE_CTL_H
 #define PYPROBE_CTL_H

@@ -1,0 +1,497 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Attribute-lookup spots and object churn, aggregated from CPU samples.
+ * A target decides how many distinct spots there are: each table is
+ * bounded, and an entry is found by comparing 64-bit hashes before strings
+ * (a few thousand integer compares per sample at most).
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/types.h>
+#include "pyprobe/events.h"
+#include "bytecode.h"
+#include "hotspots.h"
+
+#define MAX_ROWS 4096
+
+/* An attribute spot: a line, the instruction's family and name; or a native lookup under a line. */
+struct spot {
+	uint64_t hash;
+	char *file, *func, *name, *receiver, *via;
+	int line, family, loop_line;
+	bool in_loop, invariant;
+	uint64_t samples;
+	uint64_t native;	/* ... of which the native leaf was a lookup function */
+};
+
+/* A native function of a churn role. */
+struct cfunc {
+	uint64_t hash;
+	char *symbol, *object;
+	int role;
+	uint64_t samples;
+};
+
+/* A Python line under churn samples (its innermost frame). */
+struct cline {
+	uint64_t hash;
+	char *file, *func;
+	int line;
+	uint64_t samples, role[NR_NROLES];
+};
+
+struct table {
+	void *v;
+	size_t n, cap, size;
+	uint64_t dropped;	/* samples that found the table full */
+};
+
+struct hotspots {
+	uint64_t samples, python, kernel_io;
+	uint64_t attr, attr_bytecode, attr_native, attr_native_only;
+	uint64_t churn, role[NR_NROLES];
+	struct table spots, funcs, lines;
+};
+
+struct hotspots *hotspots__new(void)
+{
+	struct hotspots *h = calloc(1, sizeof(*h));
+
+	if (h) {
+		h->spots.size = sizeof(struct spot);
+		h->funcs.size = sizeof(struct cfunc);
+		h->lines.size = sizeof(struct cline);
+	}
+	return h;
+}
+
+void hotspots__free(struct hotspots *h)
+{
+	if (!h)
+		return;
+	for (size_t i = 0; i < h->spots.n; i++) {
+		struct spot *s = (struct spot *)h->spots.v + i;
+
+		free(s->file);
+		free(s->func);
+		free(s->name);
+		free(s->receiver);
+		free(s->via);
+	}
+	for (size_t i = 0; i < h->funcs.n; i++) {
+		struct cfunc *f = (struct cfunc *)h->funcs.v + i;
+
+		free(f->symbol);
+		free(f->object);
+	}
+	for (size_t i = 0; i < h->lines.n; i++) {
+		struct cline *l = (struct cline *)h->lines.v + i;
+
+		free(l->file);
+		free(l->func);
+	}
+	free(h->spots.v);
+	free(h->funcs.v);
+	free(h->lines.v);
+	free(h);
+}
+
+#define FNV_OFFSET 1469598103934665603ULL
+#define FNV_PRIME 1099511628211ULL
+
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+	const unsigned char *b = (const unsigned char *)(s ? s : "");
+
+	do {
+		h ^= *b;
+		h *= FNV_PRIME;
+	} while (*b++);
+	return h;
+}
+
+static uint64_t hash_int(uint64_t h, int64_t v)
+{
+	return hash_str(h ^ (uint64_t)v, "");
+}
+
+static bool same(const char *a, const char *b)
+{
+	return !strcmp(a ? a : "", b ? b : "");
+}
+
+/* A new zeroed row at the end of t, or NULL (table full, counted, or ENOMEM with *err set). */
+static void *table_push(struct table *t, int *err)
+{
+	void *row;
+
+	if (t->n >= MAX_ROWS) {
+		t->dropped++;
+		return NULL;
+	}
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 32;
+		void *v = realloc(t->v, cap * t->size);
+
+		if (!v) {
+			*err = -ENOMEM;
+			return NULL;
+		}
+		t->v = v;
+		t->cap = cap;
+	}
+	row = (char *)t->v + t->n * t->size;
+	memset(row, 0, t->size);
+	return row;
+}
+
+/* strdup of each string that is not NULL; false when one failed. */
+static bool dup_all(char **dst[], const char *src[], int n)
+{
+	bool ok = true;
+
+	for (int i = 0; i < n; i++) {
+		*dst[i] = src[i] ? strdup(src[i]) : NULL;
+		ok &= !src[i] || *dst[i];
+	}
+	if (!ok)
+		for (int i = 0; i < n; i++) {
+			free(*dst[i]);
+			*dst[i] = NULL;
+		}
+	return ok;
+}
+
+static int add_spot(struct hotspots *h, const struct pyframe *f, const struct pyattr *a, const char *via,
+		    bool native)
+{
+	uint64_t k = hash_str(hash_str(hash_str(hash_str(hash_int(FNV_OFFSET, f ? f->line : 0), f ? f->file : NULL),
+						f ? f->func : NULL), a ? a->name : NULL), via);
+	int family = a ? a->family : BC_NONE, err = 0;
+	struct spot *s;
+
+	k = hash_int(hash_str(k, a ? a->receiver : NULL), family);
+	for (size_t i = 0; i < h->spots.n; i++) {
+		s = (struct spot *)h->spots.v + i;
+		if (s->hash == k && s->family == family && s->line == (f ? f->line : 0) &&
+		    same(s->file, f ? f->file : NULL) && same(s->func, f ? f->func : NULL) &&
+		    same(s->name, a ? a->name : NULL) && same(s->via, via) &&
+		    same(s->receiver, a ? a->receiver : NULL))
+			goto count;
+	}
+	s = table_push(&h->spots, &err);
+	if (!s)
+		return err;
+	{
+		char **dst[] = { &s->file, &s->func, &s->name, &s->receiver, &s->via };
+		const char *src[] = { f ? f->file : NULL, f ? f->func : NULL, a ? a->name : NULL,
+				      a ? a->receiver : NULL, via };
+
+		if (!dup_all(dst, src, 5))
+			return -ENOMEM;
+	}
+	s->hash = k;
+	s->line = f ? f->line : 0;
+	s->family = family;
+	if (a) {
+		s->in_loop = a->in_loop;
+		s->invariant = a->invariant;
+		s->loop_line = a->loop_line;
+	}
+	h->spots.n++;
+count:
+	s->samples++;
+	s->native += native;
+	return 0;
+}
+
+static int add_func(struct hotspots *h, const struct nativeloc *leaf)
+{
+	uint64_t k = hash_int(hash_str(hash_str(FNV_OFFSET, leaf->symbol), leaf->object), leaf->role);
+	struct cfunc *c;
+	int err = 0;
+
+	for (size_t i = 0; i < h->funcs.n; i++) {
+		c = (struct cfunc *)h->funcs.v + i;
+		if (c->hash == k && c->role == leaf->role && same(c->symbol, leaf->symbol) &&
+		    same(c->object, leaf->object))
+			goto count;
+	}
+	c = table_push(&h->funcs, &err);
+	if (!c)
+		return err;
+	{
+		char **dst[] = { &c->symbol, &c->object };
+		const char *src[] = { leaf->symbol, leaf->object };
+
+		if (!dup_all(dst, src, 2))
+			return -ENOMEM;
+	}
+	c->hash = k;
+	c->role = leaf->role;
+	h->funcs.n++;
+count:
+	c->samples++;
+	return 0;
+}
+
+static int add_line(struct hotspots *h, const struct pyframe *f, int role)
+{
+	uint64_t k = hash_int(hash_str(hash_str(FNV_OFFSET, f->file), f->func), f->line);
+	struct cline *l;
+	int err = 0;
+
+	for (size_t i = 0; i < h->lines.n; i++) {
+		l = (struct cline *)h->lines.v + i;
+		if (l->hash == k && l->line == f->line && same(l->file, f->file) && same(l->func, f->func))
+			goto count;
+	}
+	l = table_push(&h->lines, &err);
+	if (!l)
+		return err;
+	{
+		char **dst[] = { &l->file, &l->func };
+		const char *src[] = { f->file, f->func };
+
+		if (!dup_all(dst, src, 2))
+			return -ENOMEM;
+	}
+	l->hash = k;
+	l->line = f->line;
+	h->lines.n++;
+count:
+	l->samples++;
+	l->role[role]++;
+	return 0;
+}
+
+int hotspots__add(struct hotspots *h, const struct pyframe *frames, int n, const struct nativeloc *leaf,
+		  const struct pyattr *attr, int state)
+{
+	const struct pyframe *top = n > 0 ? &frames[0] : NULL;
+	bool native_attr = leaf && leaf->role == NR_ATTR;
+	int err = 0;
+
+	h->samples++;
+	h->python += n > 0;
+	if (state == PP_CPU_KERNEL_IO) {
+		/* The kernel doing the thread's I/O: neither a lookup nor churn. */
+		h->kernel_io++;
+		return 0;
+	}
+	if (attr || native_attr) {
+		h->attr++;
+		h->attr_bytecode += !!attr;
+		h->attr_native += native_attr;
+		h->attr_native_only += native_attr && !attr;
+		/* A native lookup under another instruction (getattr(), hasattr(), C code) keeps its function. */
+		err = add_spot(h, top, attr, attr ? NULL : leaf->symbol ? leaf->symbol : "?", native_attr);
+		if (err)
+			return err;
+	}
+	if (leaf && (leaf->role == NR_ALLOC || leaf->role == NR_FREE || leaf->role == NR_GC_LINK)) {
+		h->churn++;
+		h->role[leaf->role]++;
+		err = add_func(h, leaf);
+		if (!err && top)
+			err = add_line(h, top, leaf->role);
+	}
+	return err;
+}
+
+static double share(uint64_t part, uint64_t whole)
+{
+	return whole ? (double)part / whole : 0.0;
+}
+
+struct rank {
+	uint64_t samples;
+	size_t pos;
+};
+
+/* Most samples first; equal counts in the order they were first seen. */
+static int by_samples(const void *a, const void *b)
+{
+	const struct rank *x = a, *y = b;
+
+	if (x->samples != y->samples)
+		return x->samples < y->samples ? 1 : -1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* Row positions of t, most samples first (samples_off: where a row keeps its count). Caller frees. */
+static size_t *ranked(const struct table *t, size_t samples_off)
+{
+	struct rank *v = calloc(t->n ? t->n : 1, sizeof(*v));
+	size_t *out = malloc((t->n ? t->n : 1) * sizeof(*out));
+
+	if (!v || !out) {
+		free(v);
+		free(out);
+		return NULL;
+	}
+	for (size_t i = 0; i < t->n; i++) {
+		memcpy(&v[i].samples, (const char *)t->v + i * t->size + samples_off, sizeof(uint64_t));
+		v[i].pos = i;
+	}
+	qsort(v, t->n, sizeof(*v), by_samples);
+	for (size_t i = 0; i < t->n; i++)
+		out[i] = v[i].pos;
+	free(v);
+	return out;
+}
+
+/* Whether caching the lookup in a local before its loop would pay, and how to say it. */
+static bool cache_pays(const struct spot *s)
+{
+	return s->in_loop && s->invariant && s->receiver && *s->receiver &&
+	       (s->family == BC_LOAD_ATTR || s->family == BC_LOAD_METHOD || s->family == BC_LOAD_GLOBAL);
+}
+
+static void spot_advice(const struct spot *s, char *buf, size_t n)
+{
+	const char *name = s->name ? s->name : "?";
+
+	if (s->via) {
+		snprintf(buf, n, "attribute lookup in native code (%s) called from this line: getattr()/hasattr() "
+			 "or a C extension looking up attributes; look names up once outside hot loops", s->via);
+	} else if (cache_pays(s) && s->family == BC_LOAD_GLOBAL) {
+		snprintf(buf, n, "global %s is looked up on every iteration of the loop at line %d: bind it to a "
+			 "local before the loop (%s_ = %s)", name, s->loop_line, name, name);
+	} else if (cache_pays(s)) {
+		snprintf(buf, n, "%s.%s is looked up on every iteration of the loop at line %d and %s is not "
+			 "rebound there: cache it in a local before the loop (%s = %s.%s)", s->receiver, name,
+			 s->loop_line, s->receiver, name, s->receiver, name);
+	} else if (s->in_loop && s->family != BC_STORE_ATTR && s->family != BC_DELETE_ATTR) {
+		snprintf(buf, n, "looked up in the loop at line %d, but its receiver %s changes there: caching "
+			 "would not help; fewer, simpler lookups (slots, locals) would", s->loop_line,
+			 s->receiver && *s->receiver ? s->receiver : "(an expression)");
+	} else if (s->family == BC_STORE_ATTR || s->family == BC_DELETE_ATTR) {
+		snprintf(buf, n, "attribute %s of attribute stores: keep the value in a local and store once, "
+			 "or use __slots__", s->family == BC_STORE_ATTR ? "store" : "delete");
+	} else {
+		snprintf(buf, n, "not in a loop of its own function: the function is called often; cache the "
+			 "value in its caller or pass it in");
+	}
+}
+
+json_t *hotspots__attrs(const struct hotspots *h, int limit)
+{
+	size_t *order = ranked(&h->spots, offsetof(struct spot, samples));
+	json_t *spots = json_array(), *o;
+
+	if (!order || !spots) {
+		free(order);
+		json_decref(spots);
+		return NULL;
+	}
+	for (size_t i = 0; i < h->spots.n && (int)i < limit; i++) {
+		const struct spot *s = (const struct spot *)h->spots.v + order[i];
+		char advice[512];
+		json_t *row;
+
+		spot_advice(s, advice, sizeof(advice));
+		row = json_pack("{s:s?, s:s?, s:i, s:s?, s:s, s:s?, s:I, s:f, s:I, s:b, s:b, s:b, s:s}", "file",
+				s->file, "function", s->func, "line", s->line, "name", s->name, "op",
+				s->via ? "native" : bytecode_family_name(s->family), "receiver",
+				s->receiver && *s->receiver ? s->receiver : NULL, "samples", (json_int_t)s->samples,
+				"share", share(s->samples, h->samples), "native_samples", (json_int_t)s->native,
+				"in_loop", s->in_loop, "receiver_invariant", s->invariant, "cache_in_local",
+				cache_pays(s), "advice", advice);
+		if (row && s->via)
+			json_object_set_new(row, "native_function", json_string(s->via));
+		if (row && s->in_loop)
+			json_object_set_new(row, "loop_line", json_integer(s->loop_line));
+		json_array_append_new(spots, row);
+	}
+	free(order);
+	o = json_pack("{s:I, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:o}", "samples", (json_int_t)h->samples,
+		      "python_samples", (json_int_t)h->python, "attr_samples", (json_int_t)h->attr, "share",
+		      share(h->attr, h->samples), "bytecode_samples", (json_int_t)h->attr_bytecode, "native_samples",
+		      (json_int_t)h->attr_native, "native_only_samples", (json_int_t)h->attr_native_only,
+		      "dropped_samples", (json_int_t)h->spots.dropped, "spots", spots);
+	return o;
+}
+
+json_t *hotspots__churn(const struct hotspots *h, int limit)
+{
+	size_t *fo = ranked(&h->funcs, offsetof(struct cfunc, samples));
+	size_t *lo = ranked(&h->lines, offsetof(struct cline, samples));
+	json_t *funcs = json_array(), *lines = json_array(), *roles = json_object(), *o;
+
+	if (!fo || !lo || !funcs || !lines || !roles) {
+		free(fo);
+		free(lo);
+		json_decref(funcs);
+		json_decref(lines);
+		json_decref(roles);
+		return NULL;
+	}
+	for (int r = NR_ALLOC; r <= NR_GC_LINK; r++)
+		json_object_set_new(roles, nativesym_role_name(r),
+				    json_pack("{s:I, s:f}", "samples", (json_int_t)h->role[r], "share",
+					      share(h->role[r], h->samples)));
+	for (size_t i = 0; i < h->funcs.n && (int)i < limit; i++) {
+		const struct cfunc *c = (const struct cfunc *)h->funcs.v + fo[i];
+
+		json_array_append_new(funcs, json_pack("{s:s?, s:s?, s:s, s:I, s:f}", "symbol", c->symbol, "object",
+						       c->object, "role", nativesym_role_name(c->role), "samples",
+						       (json_int_t)c->samples, "share", share(c->samples, h->samples)));
+	}
+	for (size_t i = 0; i < h->lines.n && (int)i < limit; i++) {
+		const struct cline *l = (const struct cline *)h->lines.v + lo[i];
+
+		json_array_append_new(lines, json_pack("{s:s?, s:s?, s:i, s:I, s:f, s:I, s:I, s:I}", "file", l->file,
+						       "function", l->func, "line", l->line, "samples",
+						       (json_int_t)l->samples, "share", share(l->samples, h->samples),
+						       "alloc", (json_int_t)l->role[NR_ALLOC], "free",
+						       (json_int_t)l->role[NR_FREE], "gc_link",
+						       (json_int_t)l->role[NR_GC_LINK]));
+	}
+	free(fo);
+	free(lo);
+	o = json_pack("{s:I, s:I, s:I, s:f, s:o, s:o, s:o}", "samples", (json_int_t)h->samples, "python_samples",
+		      (json_int_t)h->python, "churn_samples", (json_int_t)h->churn, "share",
+		      share(h->churn, h->samples), "by_role", roles, "functions", funcs, "lines", lines);
+	return o;
+}
+
+static void copy(char *dst, size_t n, const char *src)
+{
+	snprintf(dst, n, "%s", src ? src : "");
+}
+
+void hotspots__mix(const struct hotspots *h, struct cpu_mix *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->measured = true;
+	m->samples = h->samples;
+	m->attr = h->attr;
+	m->churn = h->churn;
+	for (size_t i = 0; i < h->spots.n; i++) {
+		const struct spot *s = (const struct spot *)h->spots.v + i;
+
+		if (s->samples <= m->attr_spot_samples)
+			continue;
+		m->attr_spot_samples = s->samples;
+		copy(m->attr_name, sizeof(m->attr_name), s->via ? s->via : s->name);
+		copy(m->attr_receiver, sizeof(m->attr_receiver), s->receiver);
+		copy(m->attr_file, sizeof(m->attr_file), s->file);
+		m->attr_line = s->line;
+		m->attr_loop_line = s->loop_line;
+		m->attr_cache_pays = cache_pays(s);
+	}
+	for (size_t i = 0; i < h->lines.n; i++) {
+		const struct cline *l = (const struct cline *)h->lines.v + i;
+
+		if (l->samples <= m->churn_line_samples)
+			continue;
+		m->churn_line_samples = l->samples;
+		copy(m->churn_file, sizeof(m->churn_file), l->file);
+		copy(m->churn_func, sizeof(m->churn_func), l->func);
+		m->churn_line = l->line;
+	}
+}

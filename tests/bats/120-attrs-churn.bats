@@ -1,0 +1,119 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# Attribute-lookup spots and object churn from CPU samples, on every interpreter.
+
+load ../daemon_suite
+
+# attrs_top PY ARG: sample attr_calls.py (ARG: "" or cached); $output holds the reply.
+attrs_run() {
+	start_workload "$1" attr_calls $2
+	run_pyprobe attrs "$WL_PID" --seconds 3 --json
+	stop_workload
+}
+
+@test "an uncached obj.method() in a loop is the top spot, named and placed, twice in a row, on every interpreter" {
+	local py failed=() line run top first
+	line=$(grep -n '# LOOKUP LINE' "$WORKLOADS/attr_calls.py" | cut -d: -f1)
+	mapfile -t PYS < <(interpreters)
+	for py in "${PYS[@]}"; do
+		first=
+		for run in 1 2; do
+			attrs_run "$py" ""
+			top=$(json_get '.attrs.spots[0] | "\(.name) \(.line) \(.op) \(.receiver) \(.cache_in_local)"')
+			echo "# $py run $run: share $(json_get '.attrs.share') top: $top ($(json_get '.attrs.spots[0].share'))" >&3
+			[ "$(json_get '.attrs.spots[0].name')" = method ] || failed+=("$py run $run: top spot $top")
+			[ "$(json_get '.attrs.spots[0].line')" = "$line" ] || failed+=("$py run $run: line $top != $line")
+			[[ $(json_get '.attrs.spots[0].file') == */attr_calls.py ]] || failed+=("$py run $run: file")
+			# The same loop with obj and method unchanged: caching pays.
+			[ "$(json_get '.attrs.spots[0].cache_in_local')" = true ] || failed+=("$py run $run: cache_in_local: $top")
+			[ "$(json_get '.attrs.spots[0].receiver')" = obj ] || failed+=("$py run $run: receiver: $top")
+			[ -z "$first" ] || [ "$first" = "$top" ] || failed+=("$py: runs disagree: '$first' vs '$top'")
+			first=$top
+		done
+	done
+	echo "# covered: ${PYS[*]}" >&3
+	if [ "${#failed[@]}" -gt 0 ]; then
+		printf '%s\n' "${failed[@]}"
+		return 1
+	fi
+}
+
+@test "the same loop with the method cached in a local is not reported" {
+	local py failed=() n
+	mapfile -t PYS < <(interpreters)
+	for py in "${PYS[@]}"; do
+		attrs_run "$py" cached
+		n=$(json_get '[.attrs.spots[] | select(.name == "method")] | length')
+		echo "# $py: share $(json_get '.attrs.share'), spots named method: $n, top: $(json_get '.attrs.spots[0] | tostring')" >&3
+		[ "$n" = 0 ] || failed+=("$py: method reported $n times")
+		[ "$(json_get '.attrs.samples > 100')" = true ] || failed+=("$py: only $(json_get '.attrs.samples') samples")
+	done
+	if [ "${#failed[@]}" -gt 0 ]; then
+		printf '%s\n' "${failed[@]}"
+		return 1
+	fi
+}
+
+@test "an allocation-heavy loop has a clearly higher churn share than small-int arithmetic, on every interpreter" {
+	local py failed=() alloc ints line
+	line=$(grep -n '# ALLOC LINE' "$WORKLOADS/churn.py" | cut -d: -f1)
+	mapfile -t PYS < <(interpreters)
+	for py in "${PYS[@]}"; do
+		start_workload "$py" churn alloc
+		run_pyprobe churn "$WL_PID" --seconds 3 --json
+		stop_workload
+		alloc=$(json_get '.churn.share')
+		echo "# $py alloc: $(json_get '.churn | {share, by_role, f: [.functions[0:3][] | .symbol], l: .lines[0].line} | tostring')" >&3
+		[ "$(json_get ".churn.lines[0].line")" = "$line" ] || failed+=("$py: top churn line $(json_get '.churn.lines[0].line') != $line")
+		start_workload "$py" churn ints
+		run_pyprobe churn "$WL_PID" --seconds 3 --json
+		stop_workload
+		ints=$(json_get '.churn.share')
+		echo "# $py ints: $ints" >&3
+		awk -v a="$alloc" -v i="$ints" 'BEGIN { exit !(a >= 0.10 && a >= 3 * i + 0.05) }' ||
+			failed+=("$py: alloc share $alloc vs ints $ints")
+	done
+	if [ "${#failed[@]}" -gt 0 ]; then
+		printf '%s\n' "${failed[@]}"
+		return 1
+	fi
+}
+
+@test "classify reports attr-hot and alloc-churn with advice, and neither for plain arithmetic" {
+	start_workload /usr/bin/python3 attr_calls
+	run_pyprobe -0 classify "$WL_PID" --seconds 3 --json
+	stop_workload
+	echo "# attrs: $(json_get '[.verdict.traits, .cpu_mix.attr_share] | tostring')" >&3
+	[ "$(json_get '.verdict.traits | index("attr-hot") != null')" = true ]
+	[[ $(json_get '.verdict.advice | join(" ")') == *"local"* ]]
+	start_workload /usr/bin/python3 churn alloc
+	run_pyprobe -0 classify "$WL_PID" --seconds 3 --json
+	stop_workload
+	echo "# churn: $(json_get '[.verdict.traits, .cpu_mix.churn_share] | tostring')" >&3
+	[ "$(json_get '.verdict.traits | index("alloc-churn") != null')" = true ]
+	[[ $(json_get '.verdict.advice | join(" ")') == *"generators"* ]]
+	start_workload /usr/bin/python3 churn ints
+	run_pyprobe -0 classify "$WL_PID" --seconds 3 --json
+	stop_workload
+	echo "# ints: $(json_get '[.verdict.traits, .cpu_mix] | tostring')" >&3
+	[ "$(json_get '.verdict.traits | index("alloc-churn") == null and index("attr-hot") == null')" = true ]
+}
+
+@test "pyprobe attrs and churn: human output, help and errors" {
+	start_workload /usr/bin/python3 attr_calls
+	run_pyprobe -0 attrs "$WL_PID" --seconds 1 --limit 3
+	[[ $output == *"attribute lookups:"*"% of CPU samples"* ]]
+	[[ $output == *"obj.method"*"attr_calls.py:"* ]]
+	[[ $output == *"CACHE: "*"before the loop"* ]]
+	run_pyprobe -0 churn "$WL_PID" --seconds 1
+	[[ $output == *"object churn:"*"allocating"* ]]
+	stop_workload
+	run_pyprobe -0 attrs --help
+	[[ $output == *"Usage: pyprobe attrs PID"* ]]
+	run_pyprobe -0 churn --help
+	[[ $output == *"Usage: pyprobe churn PID"* ]]
+	run_pyprobe -2 attrs 12x
+	run_pyprobe -2 churn 1 --limit 0
+	run_pyprobe -1 attrs 999999999
+	[[ $output == *"no such process: 999999999"* ]]
+}
