@@ -52,7 +52,7 @@ struct bc_spot {
 	/* Loop analysis, meaningful when family != BC_NONE. */
 	bool in_loop;		/* a backward jump at or after the instruction lands at or before it */
 	uint32_t loop_start, loop_end;	/* code units of the innermost such loop (end: the jump) */
-	bool invariant;		/* the receiver (or global) is not rebound inside that loop */
+	bool invariant;		/* neither the receiver (or global) nor the attribute is rebound in that loop */
 	char receiver[128];	/* source-like receiver, "self.items"; "" when not a simple expression */
 };
 
@@ -67,7 +67,7 @@ struct bc_spot {
  * filled, family BC_NONE), -EINVAL when at is outside the code or the code
  * does not decode, -ENOTSUP for a minor version without a table.
  */
-int bytecode_analyse(int minor, const uint8_t *code, size_t nunits, int64_t at, bc_name_fn name, void *ctx,
-		     struct bc_spot *out);
+int bytecode_analyse(int minor, const uint8_t *code, size_t nunits, int64_t at, bc_name_fn name,
+		     void *ctx, struct bc_spot *out);
 
 #endif
