@@ -4,23 +4,76 @@
  * which function where the object has a symbol table (.symtab, else .dynsym).
  * Objects are read through /proc/PID/root with libelf, once, on first use.
  * A stripped object still tells its kind: interpreter, extension module, libc.
+ *
+ * Each object also gets role ranges (allocation, deallocation, GC link,
+ * attribute lookup): from symbol names in both tables, and, in the
+ * interpreter, from the slots of the exported built-in type objects read from
+ * the target, so that the static functions of a stripped LTO build (Debian's
+ * python3: list_dealloc, tupledealloc, ...) are found too. Their extent comes
+ * from the .eh_frame_hdr search table.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "nativesym.h"
+#include "tmem.h"
 
 #define MAX_MAPS 512
+#define MAX_SEGS 16
+#define MAX_ROLES 20000
+/* A larger range is the eval loop, a whole stripped object or bad data: never a role. */
+#define MAX_ROLE_LEN (64 * 1024)
+#define MAX_TYPES 512
+
+/*
+ * PyTypeObject on 64-bit builds, the same in 3.6 .. 3.13 (gdb ptype/o on each
+ * pyenv libpython). ob_type of a static type is &PyType_Type, which checks the
+ * layout before any slot is trusted (a free-threaded or Py_TRACE_REFS build
+ * fails it and gets no slot roles).
+ */
+#define TP_OB_TYPE 8
+#define TP_NAME 24
+#define TP_DEALLOC 48
+#define TP_GETATTRO 144
+#define TP_SETATTRO 152
+#define TP_ALLOC 304
+#define TP_FREE 320
+#define TP_READ 328
+
+/* DWARF exception-header pointer encodings (LSB 5.0, "DWARF Extensions"). */
+#define PE_OMIT 0xff
+#define PE_FMT(e) ((e) & 0x0f)
+#define PE_APP(e) ((e) & 0x70)
+#define PE_INDIRECT 0x80
+#define PE_ABSPTR 0x00
+#define PE_ULEB128 0x01
+#define PE_UDATA2 0x02
+#define PE_UDATA4 0x03
+#define PE_UDATA8 0x04
+#define PE_SLEB128 0x09
+#define PE_SDATA2 0x0a
+#define PE_SDATA4 0x0b
+#define PE_SDATA8 0x0c
+#define PE_PCREL 0x10
+#define PE_DATAREL 0x30
 
 struct sym {
 	uint64_t addr, size;
 	char *name;
+};
+
+struct role_range {
+	uint64_t lo, hi;	/* object vaddrs */
+	char *name;		/* owned: the symbol's name, or "<tp_name>.<slot>" */
+	uint8_t role;
+	uint8_t from_slot;
 };
 
 struct obj {
@@ -29,9 +82,12 @@ struct obj {
 	int loaded;		/* symbols read (or tried) */
 	struct sym *syms;	/* sorted by addr */
 	size_t nsyms;
-	struct {		/* PT_LOAD segments: file offset -> vaddr */
+	struct role_range *roles;	/* sorted by lo, disjoint */
+	size_t nroles, nroles_slot;
+	struct {		/* PT_LOAD segments: file offset <-> vaddr */
 		uint64_t off, vaddr, filesz;
-	} seg[16];
+		uint32_t flags;
+	} seg[MAX_SEGS];
 	int nseg;
 };
 
@@ -47,6 +103,428 @@ struct nativesym {
 	struct obj *objs[MAX_MAPS];
 	int nobjs;
 };
+
+/*
+ * Functions with a role, by name. Each was seen in nm of pyenv's libpython
+ * 3.6 .. 3.13, Debian's python3.11 or glibc, or is a static function of
+ * CPython or glibc that optimized builds inline and -O0 builds keep. A
+ * compiler suffix (".cold", ".part.0", ".lto_priv.0") is ignored, and every
+ * name ending in "dealloc" is NR_FREE. Left out on purpose: the collector's
+ * own work (gc_list_*, collect), which is timed separately; _PyFrame_Clear*
+ * and dictresize, which mostly do other work and whose allocations show up
+ * in the functions below; generic dict lookups (_Py_dict_lookup).
+ */
+#define A(n) { n, NR_ALLOC }
+#define F(n) { n, NR_FREE }
+#define G(n) { n, NR_GC_LINK }
+#define T(n) { n, NR_ATTR }
+static const struct role_name {
+	const char *name;
+	int role;
+} role_names[] = {
+	/* obmalloc, the allocator front ends, debug hooks, arenas, 3.13's mimalloc */
+	A("PyObject_Malloc"), A("PyObject_Calloc"), A("PyObject_Realloc"), A("_PyObject_Malloc"),
+	A("_PyObject_Calloc"), A("_PyObject_Realloc"), A("_PyObject_Alloc"), A("pymalloc_alloc"),
+	A("pymalloc_realloc"), A("allocate_from_new_pool"), A("_PyObject_ArenaMmap"),
+	A("_PyObject_VirtualAlloc"), A("_PyMem_ArenaAlloc"), A("PyMem_Malloc"), A("PyMem_Calloc"),
+	A("PyMem_Realloc"), A("PyMem_RawMalloc"), A("PyMem_RawCalloc"), A("PyMem_RawRealloc"),
+	A("_PyMem_RawMalloc"), A("_PyMem_RawCalloc"), A("_PyMem_RawRealloc"),
+	A("_PyMem_DebugMalloc"), A("_PyMem_DebugCalloc"), A("_PyMem_DebugRealloc"),
+	A("_PyMem_DebugRawAlloc"), A("_PyMem_DebugRawMalloc"), A("_PyMem_DebugRawCalloc"),
+	A("_PyMem_DebugRawRealloc"), A("_PyObject_MiMalloc"), A("_PyObject_MiCalloc"),
+	A("_PyObject_MiRealloc"), A("_PyMem_MiMalloc"), A("_PyMem_MiCalloc"), A("_PyMem_MiRealloc"),
+	A("mi_malloc"), A("_mi_malloc_generic"), A("_mi_page_malloc"),
+	/* new-object paths */
+	A("PyType_GenericAlloc"), A("_PyType_AllocNoTrack"), A("_PyObject_New"),
+	A("_PyObject_NewVar"), A("PyObject_Init"), A("PyObject_InitVar"), A("_Py_NewReference"),
+	A("_PyObject_GC_New"), A("_PyObject_GC_NewVar"), A("_PyObject_GC_Malloc"),
+	A("_PyObject_GC_Calloc"), A("_PyObject_GC_Alloc"), A("gc_alloc"), A("PyTuple_New"),
+	A("tuple_alloc"), A("_PyTuple_FromArray"), A("_PyTuple_FromArraySteal"), A("PyList_New"),
+	A("_PyList_FromArraySteal"), A("PyDict_New"), A("new_dict"), A("new_keys_object"),
+	A("PyFloat_FromDouble"), A("_PyLong_New"), A("PyLong_FromLong"), A("_PyLong_FromMedium"),
+	A("PyUnicode_New"), A("_PyUnicode_New"), A("PyBytes_FromStringAndSize"),
+	A("_PyBytes_FromSize"), A("PyFrame_New"), A("_PyFrame_New_NoTrack"), A("bytes_alloc"),
+	/* glibc malloc */
+	A("malloc"), A("calloc"), A("realloc"), A("__libc_malloc"), A("__libc_calloc"),
+	A("__libc_realloc"), A("_int_malloc"), A("_int_realloc"), A("malloc_consolidate"),
+	A("sysmalloc"), A("tcache_init"),
+	/* deallocation, besides every *dealloc */
+	F("PyObject_Free"), F("_PyObject_Free"), F("pymalloc_free"), F("_PyObject_ArenaMunmap"),
+	F("_PyObject_VirtualFree"), F("_PyMem_ArenaFree"), F("PyMem_Free"), F("PyMem_RawFree"),
+	F("_PyMem_RawFree"), F("_PyMem_DebugFree"), F("_PyMem_DebugRawFree"), F("_PyObject_MiFree"),
+	F("_PyMem_MiFree"), F("mi_free"), F("_mi_free_generic"), F("_mi_free_block_mt"),
+	F("_Py_Dealloc"), F("PyObject_GC_Del"), F("free_keys_object"), F("dictkeys_decref"),
+	F("_PyObject_FreeInstanceAttributes"), F("free"), F("cfree"), F("__libc_free"),
+	F("_int_free"),
+	/* GC header link and unlink */
+	G("_PyObject_GC_Link"), G("PyObject_GC_Track"), G("PyObject_GC_UnTrack"),
+	G("_PyObject_GC_Resize"),
+	/* attribute lookup and store */
+	T("PyObject_GetAttr"), T("PyObject_GetAttrString"), T("_PyObject_GetAttrId"),
+	T("PyObject_GenericGetAttr"), T("_PyObject_GenericGetAttrWithDict"),
+	T("_PyObject_LookupAttr"), T("_PyObject_LookupAttrId"), T("PyObject_GetOptionalAttr"),
+	T("_PyObject_GetMethod"), T("_PyType_Lookup"), T("_PyType_LookupRef"),
+	T("_PyType_LookupId"), T("find_name_in_mro"), T("PyObject_SetAttr"),
+	T("PyObject_SetAttrString"), T("_PyObject_SetAttrId"), T("PyObject_GenericSetAttr"),
+	T("_PyObject_GenericSetAttrWithDict"), T("_PyObject_GetInstanceAttribute"),
+	T("_PyObject_StoreInstanceAttribute"), T("_PyDict_LoadGlobal"), T("module_getattro"),
+	T("_Py_module_getattro"), T("_Py_module_getattro_impl"), T("type_getattro"),
+	T("_Py_type_getattro"), T("_Py_type_getattro_impl"), T("type_setattro"),
+	T("slot_tp_getattr_hook"), T("slot_tp_getattro"), T("_Py_slot_tp_getattr_hook"),
+	T("_Py_slot_tp_getattro"), T("slot_tp_setattro"), T("super_getattro"), T("do_super_lookup"),
+	T("_PySuper_Lookup"), T("_PyObject_LookupSpecial"), T("_PyObject_LookupSpecialId"),
+	T("lookup_maybe_method"),
+};
+#undef A
+#undef F
+#undef G
+#undef T
+
+#define NROLE_NAMES (sizeof(role_names) / sizeof(role_names[0]))
+
+/* The type slots read from the interpreter's built-in types. */
+static const struct {
+	int off, role;
+	const char *slot;
+} type_slots[] = {
+	{ TP_DEALLOC, NR_FREE, "tp_dealloc" },	 { TP_FREE, NR_FREE, "tp_free" },
+	{ TP_ALLOC, NR_ALLOC, "tp_alloc" },	 { TP_GETATTRO, NR_ATTR, "tp_getattro" },
+	{ TP_SETATTRO, NR_ATTR, "tp_setattro" },
+};
+
+const char *nativesym_role_name(int role)
+{
+	switch (role) {
+	case NR_ALLOC:
+		return "alloc";
+	case NR_FREE:
+		return "free";
+	case NR_GC_LINK:
+		return "gc-link";
+	case NR_ATTR:
+		return "attr";
+	default:
+		return "";
+	}
+}
+
+/* .eh_frame_hdr parsing. Every length and offset comes from the input. */
+
+struct cursor {
+	const uint8_t *p;
+	size_t n, pos;
+	uint64_t vaddr;		/* of p[0] */
+};
+
+static int read_uleb(struct cursor *c, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	for (int shift = 0; shift < 64 && c->pos < c->n; shift += 7) {
+		uint8_t b = c->p[c->pos++];
+
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			*out = v;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static int read_sleb(struct cursor *c, int64_t *out)
+{
+	uint64_t v = 0;
+
+	for (int shift = 0; shift < 64 && c->pos < c->n; shift += 7) {
+		uint8_t b = c->p[c->pos++];
+
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			if (shift + 7 < 64 && (b & 0x40))
+				v |= ~(uint64_t)0 << (shift + 7);
+			*out = (int64_t)v;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/* Bytes of a fixed-size encoding; 0 for LEB128 and unknown formats. */
+static size_t enc_size(uint8_t enc)
+{
+	switch (PE_FMT(enc)) {
+	case PE_UDATA2:
+	case PE_SDATA2:
+		return 2;
+	case PE_UDATA4:
+	case PE_SDATA4:
+		return 4;
+	case PE_ABSPTR:
+	case PE_UDATA8:
+	case PE_SDATA8:
+		return 8;
+	default:
+		return 0;
+	}
+}
+
+/* The value format of enc, without its application (pcrel, datarel). */
+static int read_raw(struct cursor *c, uint8_t enc, uint64_t *out)
+{
+	size_t sz = enc_size(enc);
+	uint16_t u16;
+	uint32_t u32;
+	int64_t s;
+
+	if (PE_FMT(enc) == PE_ULEB128)
+		return read_uleb(c, out);
+	if (PE_FMT(enc) == PE_SLEB128) {
+		if (read_sleb(c, &s))
+			return -ENOENT;
+		*out = (uint64_t)s;
+		return 0;
+	}
+	if (!sz || c->pos > c->n || c->n - c->pos < sz)
+		return -ENOENT;
+	/* Native byte order: the objects are this machine's. */
+	if (sz == 2) {
+		memcpy(&u16, c->p + c->pos, 2);
+		*out = PE_FMT(enc) == PE_SDATA2 ? (uint64_t)(int64_t)(int16_t)u16 : u16;
+	} else if (sz == 4) {
+		memcpy(&u32, c->p + c->pos, 4);
+		*out = PE_FMT(enc) == PE_SDATA4 ? (uint64_t)(int64_t)(int32_t)u32 : u32;
+	} else {
+		memcpy(out, c->p + c->pos, 8);
+	}
+	c->pos += sz;
+	return 0;
+}
+
+/* A pointer encoded with enc; datarel is relative to dbase. Indirect ones are not followed. */
+static int read_ptr(struct cursor *c, uint8_t enc, uint64_t dbase, uint64_t *out)
+{
+	uint64_t at = c->vaddr + c->pos;
+
+	if (enc == PE_OMIT || (enc & PE_INDIRECT) || read_raw(c, enc, out))
+		return -ENOENT;
+	switch (PE_APP(enc)) {
+	case 0:
+		return 0;
+	case PE_PCREL:
+		*out += at;
+		return 0;
+	case PE_DATAREL:
+		*out += dbase;
+		return 0;
+	default:
+		return -ENOENT;
+	}
+}
+
+/* The record (CIE or FDE) at off: its body [*body, *end) after the length. */
+static int eh_record(const uint8_t *eh, size_t eh_n, size_t off, size_t *body, size_t *end)
+{
+	uint32_t len32;
+	uint64_t len;
+
+	if (off > eh_n || eh_n - off < 4)
+		return -ENOENT;
+	memcpy(&len32, eh + off, 4);
+	off += 4;
+	len = len32;
+	if (len32 == 0xffffffff) {
+		if (eh_n - off < 8)
+			return -ENOENT;
+		memcpy(&len, eh + off, 8);
+		off += 8;
+	}
+	/* Length 0 is the terminator; 4 bytes hold at least the CIE id or pointer. */
+	if (len < 4 || len > eh_n - off)
+		return -ENOENT;
+	*body = off;
+	*end = off + len;
+	return 0;
+}
+
+/* The FDE pointer encoding of the CIE at off (its "zR" augmentation). */
+static int cie_fde_enc(const uint8_t *eh, size_t eh_n, size_t off, uint8_t *fde_enc)
+{
+	struct cursor c;
+	size_t body, end, alen;
+	const char *aug;
+	uint64_t u, auglen;
+	int64_t s;
+	uint32_t id;
+	uint8_t version;
+
+	if (eh_record(eh, eh_n, off, &body, &end))
+		return -ENOENT;
+	memcpy(&id, eh + body, 4);
+	c = (struct cursor){ eh, end, body + 4, 0 };
+	if (id != 0 || c.pos >= c.n)
+		return -ENOENT;
+	version = c.p[c.pos++];
+	if (version != 1 && version != 3)
+		return -ENOENT;
+	aug = (const char *)c.p + c.pos;
+	alen = strnlen(aug, c.n - c.pos);
+	if (alen == c.n - c.pos)
+		return -ENOENT;
+	c.pos += alen + 1;
+	if (aug[0] == 'e' && aug[1] == 'h') {
+		/* Old GCC: the EH data pointer, then the rest of the string. */
+		if (c.n - c.pos < 8)
+			return -ENOENT;
+		c.pos += 8;
+		aug += 2;
+	}
+	if (read_uleb(&c, &u) || read_sleb(&c, &s))
+		return -ENOENT;
+	if (version == 1) {
+		if (c.pos >= c.n)
+			return -ENOENT;
+		c.pos++;
+	} else if (read_uleb(&c, &u)) {
+		return -ENOENT;
+	}
+	*fde_enc = PE_ABSPTR;
+	if (!aug[0])
+		return 0;
+	if (aug[0] != 'z')
+		return -ENOENT;	/* the FDE layout is unknown */
+	if (read_uleb(&c, &auglen) || auglen > c.n - c.pos)
+		return -ENOENT;
+	c.n = c.pos + auglen;
+	for (const char *a = aug + 1; *a; a++) {
+		if (*a == 'R') {
+			if (c.pos >= c.n)
+				return -ENOENT;
+			*fde_enc = c.p[c.pos++];
+		} else if (*a == 'L') {
+			if (c.pos >= c.n)
+				return -ENOENT;
+			c.pos++;
+		} else if (*a == 'P') {
+			uint8_t penc;
+
+			if (c.pos >= c.n)
+				return -ENOENT;
+			penc = c.p[c.pos++];
+			if (PE_APP(penc) == 0x50 || read_raw(&c, penc, &u))
+				return -ENOENT;
+		} else if (*a != 'S' && *a != 'B' && *a != 'G') {
+			break;	/* unknown: the length says where its data ends (libgcc) */
+		}
+	}
+	return 0;
+}
+
+/* [lo, hi) of the FDE at fde_vaddr. */
+static int fde_range(const uint8_t *eh, size_t eh_n, uint64_t eh_vaddr, uint64_t fde_vaddr,
+		     uint64_t *lo, uint64_t *hi)
+{
+	struct cursor c;
+	size_t body, end;
+	uint64_t range;
+	uint32_t cie_ptr;
+	uint8_t enc;
+
+	if (!eh || fde_vaddr < eh_vaddr || fde_vaddr - eh_vaddr >= eh_n)
+		return -ENOENT;
+	if (eh_record(eh, eh_n, fde_vaddr - eh_vaddr, &body, &end))
+		return -ENOENT;
+	memcpy(&cie_ptr, eh + body, 4);
+	/* The CIE pointer counts back from its own position; 0 would make this a CIE. */
+	if (cie_ptr == 0 || cie_ptr > body || cie_fde_enc(eh, eh_n, body - cie_ptr, &enc))
+		return -ENOENT;
+	c = (struct cursor){ eh, end, body + 4, eh_vaddr };
+	if (PE_APP(enc) == PE_DATAREL || read_ptr(&c, enc, 0, lo) ||
+	    read_raw(&c, PE_FMT(enc), &range))
+		return -ENOENT;
+	*hi = *lo + range;
+	return *hi < *lo ? -ENOENT : 0;
+}
+
+/* Start address and FDE address of entry i of the table at tab. */
+static int table_entry(const struct cursor *hdr, size_t tab, size_t esz, uint8_t enc, uint64_t i,
+		       uint64_t *start, uint64_t *fde)
+{
+	struct cursor c = *hdr;
+
+	c.pos = tab + i * 2 * esz;
+	if (read_ptr(&c, enc, hdr->vaddr, start))
+		return -ENOENT;
+	return fde ? read_ptr(&c, enc, hdr->vaddr, fde) : 0;
+}
+
+int nativesym_ehframe_range(const uint8_t *hdr, size_t hdr_n, uint64_t hdr_vaddr,
+			    const uint8_t *eh, size_t eh_n, uint64_t eh_vaddr, uint64_t vaddr,
+			    uint64_t *lo, uint64_t *hi)
+{
+	struct cursor c = { hdr, hdr_n, 4, hdr_vaddr };
+	uint64_t v, count, first = 0, next, bot = 0, top;
+	size_t tab, esz;
+	uint8_t enc;
+	bool parsed = false;
+	uint64_t idx;
+
+	if (!hdr || hdr_n < 4 || hdr[0] != 1)
+		return -ENOENT;
+	enc = hdr[3];
+	esz = enc_size(enc);
+	/* eh_frame_ptr (not needed: the caller gives eh_vaddr), then fde_count. */
+	if ((hdr[1] != PE_OMIT && read_ptr(&c, hdr[1], hdr_vaddr, &v)) || PE_APP(hdr[2]) ||
+	    read_ptr(&c, hdr[2], hdr_vaddr, &count))
+		return -ENOENT;
+	/* Binary search needs fixed-size entries; an absurd count is cut to the section's size. */
+	if (!esz || (PE_APP(enc) != 0 && PE_APP(enc) != PE_DATAREL) || (enc & PE_INDIRECT))
+		return -ENOENT;
+	tab = c.pos;
+	if (count > (hdr_n - tab) / (2 * esz))
+		count = (hdr_n - tab) / (2 * esz);
+	/* The last entry starting at or below vaddr (any entry with that property, if unsorted). */
+	top = count;
+	while (bot < top) {
+		uint64_t mid = bot + (top - bot) / 2;
+
+		if (table_entry(&c, tab, esz, enc, mid, &v, NULL))
+			return -ENOENT;
+		if (v <= vaddr)
+			bot = mid + 1;
+		else
+			top = mid;
+	}
+	if (bot == 0)
+		return -ENOENT;
+	idx = bot - 1;
+	/* A few FDEs may share a start (a zero-length one first): try each. */
+	for (uint64_t k = idx + 1; k-- > 0 && idx - k < 8;) {
+		uint64_t start, fde, flo, fhi;
+
+		if (table_entry(&c, tab, esz, enc, k, &start, &fde))
+			return -ENOENT;
+		if (k == idx)
+			first = start;
+		else if (start != first)
+			break;
+		if (fde_range(eh, eh_n, eh_vaddr, fde, &flo, &fhi))
+			continue;
+		parsed = true;
+		if (flo == start && vaddr >= flo && vaddr < fhi) {
+			*lo = flo;
+			*hi = fhi;
+			return 0;
+		}
+	}
+	/* No readable FDE: the next entry's start ends the function. */
+	if (parsed || idx + 1 >= count || table_entry(&c, tab, esz, enc, idx + 1, &next, NULL) ||
+	    next <= vaddr)
+		return -ENOENT;
+	*lo = first;
+	*hi = next;
+	return 0;
+}
 
 static const char *kind_of(const char *path, const char *interp)
 {
@@ -115,46 +593,366 @@ static int cmp_sym(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
-static void load_syms(struct nativesym *ns, struct obj *o)
+/* The symbol of o's table that holds vaddr. */
+static const struct sym *find_sym(const struct obj *o, uint64_t vaddr)
+{
+	const struct sym *s;
+	size_t lo = 0, hi = o->nsyms;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (o->syms[mid].addr <= vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return NULL;
+	s = &o->syms[lo - 1];
+	return vaddr < s->addr + (s->size ? s->size : 1) ? s : NULL;
+}
+
+/* Role ranges of one object while they are collected. */
+struct roleset {
+	struct role_range *v;
+	size_t n, cap;
+	const struct role_name *names[NROLE_NAMES];	/* sorted by name */
+	/* the object's .eh_frame_hdr and .eh_frame, inside the mapped file */
+	const uint8_t *hdr, *eh;
+	size_t hdr_n, eh_n;
+	uint64_t hdr_vaddr, eh_vaddr;
+	/* the interpreter's exported type objects */
+	struct {
+		uint64_t vaddr;
+		char *name;
+	} types[MAX_TYPES];
+	int ntypes;
+	uint64_t type_type;	/* vaddr of PyType_Type */
+};
+
+static int cmp_role_name(const void *a, const void *b)
+{
+	const struct role_name *x = *(const struct role_name *const *)a;
+	const struct role_name *y = *(const struct role_name *const *)b;
+
+	return strcmp(x->name, y->name);
+}
+
+static int cmp_key_role_name(const void *key, const void *b)
+{
+	return strcmp(key, (*(const struct role_name *const *)b)->name);
+}
+
+static int cmp_role(const void *a, const void *b)
+{
+	const struct role_range *x = a, *y = b;
+
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	if (x->from_slot != y->from_slot)
+		return x->from_slot - y->from_slot;	/* names first */
+	return x->hi > y->hi ? -1 : x->hi < y->hi;
+}
+
+static void add_role(struct roleset *rs, uint64_t lo, uint64_t hi, int role, const char *name,
+		     bool from_slot)
+{
+	struct role_range *r;
+
+	if (hi <= lo || hi - lo > MAX_ROLE_LEN || rs->n >= MAX_ROLES)
+		return;
+	if (rs->n == rs->cap) {
+		size_t cap = rs->cap ? rs->cap * 2 : 256;
+
+		r = realloc(rs->v, cap * sizeof(*r));
+		if (!r)
+			return;
+		rs->v = r;
+		rs->cap = cap;
+	}
+	r = &rs->v[rs->n];
+	*r = (struct role_range){ lo, hi, strdup(name), (uint8_t)role, from_slot };
+	if (r->name)
+		rs->n++;
+}
+
+/* The role of a function named name; a compiler suffix after '.' is ignored. */
+static int role_of_name(const struct roleset *rs, const char *name)
+{
+	const struct role_name *const *hit;
+	size_t n = strcspn(name, ".");
+	char base[128];
+
+	if (n < 2 || n >= sizeof(base))
+		return NR_NONE;
+	memcpy(base, name, n);
+	base[n] = 0;
+	if (n >= 7 && !strcmp(base + n - 7, "dealloc"))
+		return NR_FREE;
+	hit = bsearch(base, rs->names, NROLE_NAMES, sizeof(rs->names[0]), cmp_key_role_name);
+	return hit ? (*hit)->role : NR_NONE;
+}
+
+static int eh_range(const struct roleset *rs, uint64_t vaddr, uint64_t *lo, uint64_t *hi)
+{
+	return nativesym_ehframe_range(rs->hdr, rs->hdr_n, rs->hdr_vaddr, rs->eh, rs->eh_n,
+				       rs->eh_vaddr, vaddr, lo, hi);
+}
+
+/*
+ * The exported static types: PyList_Type, PyTuple_Type, ... Every one of them
+ * (78 in 3.11), not a list: their slots are the type's own functions, and
+ * the pattern follows new versions.
+ */
+static bool is_type_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 7 && !strncmp(name, "Py", 2) && !strcmp(name + n - 5, "_Type");
+}
+
+/* Symbols with a role by name; the interpreter's .dynsym also gives its type objects. */
+static void scan_symbols(struct obj *o, Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh,
+			 struct roleset *rs)
+{
+	bool types = sh->sh_type == SHT_DYNSYM && !strcmp(o->kind, "interpreter");
+	Elf_Data *d = elf_getdata(scn, NULL);
+	size_t n = d && sh->sh_entsize ? d->d_size / sh->sh_entsize : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t lo, hi;
+		const char *name;
+		GElf_Sym s;
+		int role;
+
+		if (!gelf_getsym(d, i, &s) || !s.st_value || s.st_shndx == SHN_UNDEF ||
+		    !(name = elf_strptr(elf, sh->sh_link, s.st_name)) || !*name)
+			continue;
+		if (types && GELF_ST_TYPE(s.st_info) == STT_OBJECT && s.st_size >= TP_READ &&
+		    is_type_name(name)) {
+			if (!strcmp(name, "PyType_Type"))
+				rs->type_type = s.st_value;
+			if (rs->ntypes < MAX_TYPES && (rs->types[rs->ntypes].name = strdup(name)))
+				rs->types[rs->ntypes++].vaddr = s.st_value;
+			continue;
+		}
+		if (GELF_ST_TYPE(s.st_info) != STT_FUNC || !(role = role_of_name(rs, name)))
+			continue;
+		lo = s.st_value;
+		hi = lo + s.st_size;
+		/* A symbol without a size: its FDE, if that starts at the symbol. */
+		if (!s.st_size && (eh_range(rs, s.st_value, &lo, &hi) || lo != s.st_value))
+			continue;
+		add_role(rs, lo, hi, role, name, false);
+	}
+}
+
+/* runtime - vaddr for o, from the executable mapping m. */
+static int load_bias(const struct obj *o, const struct map *m, uint64_t *bias)
+{
+	uint64_t len = m->end - m->start;
+
+	for (int k = 0; k < o->nseg; k++) {
+		uint64_t s = o->seg[k].off, e = s + o->seg[k].filesz;
+		uint64_t off = m->off > s ? m->off : s;
+
+		if (off < e && off - m->off < len) {
+			*bias = m->start + (off - m->off) - (o->seg[k].vaddr + (off - s));
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static bool in_text(const struct obj *o, uint64_t vaddr)
+{
+	for (int k = 0; k < o->nseg; k++)
+		if ((o->seg[k].flags & PF_X) && vaddr >= o->seg[k].vaddr &&
+		    vaddr - o->seg[k].vaddr < o->seg[k].filesz)
+			return true;
+	return false;
+}
+
+/* The type's tp_name, bounded and printable, else its symbol without "Py" and "_Type". */
+static void type_name(pid_t pid, const uint8_t *type, const char *sym, char *out, size_t outlen)
+{
+	char buf[64];
+	uint64_t p;
+	size_t n = 0, max;
+
+	memcpy(&p, type + TP_NAME, sizeof(p));
+	/* One page at most, so that a string near an unmapped page is still read. */
+	max = 4096 - (p & 4095);
+	if (max > sizeof(buf) - 1)
+		max = sizeof(buf) - 1;
+	if (p && tmem_read(pid, p, buf, max) == 0)
+		while (n < max && buf[n] > 0x20 && buf[n] < 0x7f)
+			n++;
+	if (n && n < max && !buf[n]) {
+		buf[n] = 0;
+		snprintf(out, outlen, "%s", buf);
+	} else {
+		snprintf(out, outlen, "%.*s", (int)(strlen(sym) - 7), sym + 2);
+	}
+}
+
+/*
+ * Roles from the slots of the interpreter's built-in types, read from the
+ * target. A slot must point at a function entry of this object: the start
+ * of a symbol or of an FDE.
+ */
+static void slot_roles(struct nativesym *ns, struct obj *o, const struct map *m, struct roleset *rs)
+{
+	uint64_t bias, type_type;
+
+	if (!rs->type_type || load_bias(o, m, &bias))
+		return;
+	type_type = rs->type_type + bias;
+	for (int i = 0; i < rs->ntypes; i++) {
+		uint8_t t[TP_READ];
+		char tn[64], name[96];
+		uint64_t ob_type;
+		int err = tmem_read(ns->pid, rs->types[i].vaddr + bias, t, sizeof(t));
+
+		if (err == -ESRCH)
+			return;	/* the process is gone */
+		if (err)
+			continue;
+		memcpy(&ob_type, t + TP_OB_TYPE, sizeof(ob_type));
+		if (ob_type != type_type)
+			continue;
+		type_name(ns->pid, t, rs->types[i].name, tn, sizeof(tn));
+		for (size_t k = 0; k < sizeof(type_slots) / sizeof(type_slots[0]); k++) {
+			const struct sym *s;
+			uint64_t p, v, lo, hi;
+
+			memcpy(&p, t + type_slots[k].off, sizeof(p));
+			v = p - bias;
+			if (!p || !in_text(o, v))
+				continue;
+			s = find_sym(o, v);
+			if (s && s->addr == v && s->size) {
+				lo = v;
+				hi = v + s->size;
+			} else if (eh_range(rs, v, &lo, &hi) || lo != v) {
+				continue;
+			}
+			snprintf(name, sizeof(name), "%s.%s", tn, type_slots[k].slot);
+			add_role(rs, lo, hi, type_slots[k].role, name, true);
+		}
+	}
+}
+
+/* Sorted, disjoint: on overlap the earlier range (names before slots) stays. */
+static void finish_roles(struct obj *o, struct roleset *rs)
+{
+	size_t n = 0;
+	struct role_range *v;
+
+	if (rs->n)
+		qsort(rs->v, rs->n, sizeof(*rs->v), cmp_role);
+	for (size_t i = 0; i < rs->n; i++) {
+		if (n && rs->v[i].lo < rs->v[n - 1].hi) {
+			free(rs->v[i].name);
+			continue;
+		}
+		rs->v[n++] = rs->v[i];
+		o->nroles_slot += rs->v[i].from_slot;
+	}
+	if (!n) {
+		free(rs->v);
+		v = NULL;
+	} else if (!(v = realloc(rs->v, n * sizeof(*v)))) {
+		v = rs->v;	/* keep the larger block */
+	}
+	rs->v = NULL;
+	o->roles = v;
+	o->nroles = n;
+}
+
+/* .eh_frame_hdr from PT_GNU_EH_FRAME, .eh_frame from its pointer, both inside the file image. */
+static void find_ehframe(const struct obj *o, Elf *elf, const GElf_Phdr *ph, struct roleset *rs)
+{
+	struct cursor c;
+	size_t size;
+	const uint8_t *raw = (const uint8_t *)elf_rawfile(elf, &size);
+	uint64_t eh_vaddr;
+
+	if (!raw || ph->p_offset > size || ph->p_filesz > size - ph->p_offset || ph->p_filesz < 4)
+		return;
+	c = (struct cursor){ raw + ph->p_offset, ph->p_filesz, 4, ph->p_vaddr };
+	if (c.p[0] != 1 || read_ptr(&c, c.p[1], ph->p_vaddr, &eh_vaddr))
+		return;
+	for (int k = 0; k < o->nseg; k++) {
+		uint64_t d = eh_vaddr - o->seg[k].vaddr;
+
+		if (eh_vaddr < o->seg[k].vaddr || d >= o->seg[k].filesz || o->seg[k].off > size ||
+		    d >= size - o->seg[k].off)
+			continue;
+		rs->hdr = c.p;
+		rs->hdr_n = c.n;
+		rs->hdr_vaddr = ph->p_vaddr;
+		rs->eh = raw + o->seg[k].off + d;
+		rs->eh_n = o->seg[k].filesz - d;
+		if (rs->eh_n > size - (o->seg[k].off + d))
+			rs->eh_n = size - (o->seg[k].off + d);
+		rs->eh_vaddr = eh_vaddr;
+		return;
+	}
+}
+
+static void load_syms(struct nativesym *ns, struct obj *o, const struct map *m)
 {
 	char fn[PATH_MAX];
-	Elf_Scn *scn = NULL, *best = NULL;
-	GElf_Shdr sh, bestsh = {};
+	Elf_Scn *scn = NULL, *best = NULL, *tabs[2] = {};
+	GElf_Shdr sh, bestsh = {}, tabsh[2] = {};
+	GElf_Phdr ehph = {};
+	struct roleset *rs = NULL;
 	size_t nph;
-	Elf *elf;
+	Elf *elf = NULL;
 	int fd;
 
 	o->loaded = 1;
 	snprintf(fn, sizeof(fn), "/proc/%d/root%s", ns->pid, o->path);
 	fd = open(fn, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || elf_version(EV_CURRENT) == EV_NONE)
-		goto out_fd;
+		goto out;
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!elf)
-		goto out_fd;
+	if (!elf || elf_kind(elf) != ELF_K_ELF)
+		goto out;
 	if (elf_getphdrnum(elf, &nph) == 0) {
-		for (size_t i = 0; i < nph && o->nseg < 16; i++) {
+		for (size_t i = 0; i < nph; i++) {
 			GElf_Phdr ph;
 
-			if (gelf_getphdr(elf, i, &ph) && ph.p_type == PT_LOAD) {
+			if (!gelf_getphdr(elf, i, &ph))
+				continue;
+			if (ph.p_type == PT_GNU_EH_FRAME)
+				ehph = ph;
+			if (ph.p_type == PT_LOAD && o->nseg < MAX_SEGS) {
 				o->seg[o->nseg].off = ph.p_offset;
 				o->seg[o->nseg].vaddr = ph.p_vaddr;
 				o->seg[o->nseg].filesz = ph.p_filesz;
+				o->seg[o->nseg].flags = ph.p_flags;
 				o->nseg++;
 			}
 		}
 	}
 	while ((scn = elf_nextscn(elf, scn))) {
-		if (!gelf_getshdr(scn, &sh))
+		if (!gelf_getshdr(scn, &sh) || !sh.sh_entsize)
 			continue;
+		if (sh.sh_type == SHT_SYMTAB || sh.sh_type == SHT_DYNSYM) {
+			tabs[sh.sh_type == SHT_DYNSYM] = scn;
+			tabsh[sh.sh_type == SHT_DYNSYM] = sh;
+		}
 		if (sh.sh_type == SHT_SYMTAB || (sh.sh_type == SHT_DYNSYM && !best)) {
 			best = scn;
 			bestsh = sh;
 		}
 	}
-	if (best && bestsh.sh_entsize) {
+	if (best) {
 		Elf_Data *d = elf_getdata(best, NULL);
-		size_t n = d ? bestsh.sh_size / bestsh.sh_entsize : 0;
+		size_t n = d ? d->d_size / bestsh.sh_entsize : 0;
 
 		o->syms = calloc(n ? n : 1, sizeof(*o->syms));
 		for (size_t i = 0; o->syms && i < n; i++) {
@@ -171,8 +969,29 @@ static void load_syms(struct nativesym *ns, struct obj *o)
 		if (o->nsyms)
 			qsort(o->syms, o->nsyms, sizeof(*o->syms), cmp_sym);
 	}
-	elf_end(elf);
-out_fd:
+
+	rs = calloc(1, sizeof(*rs));
+	if (!rs)
+		goto out;
+	for (size_t i = 0; i < NROLE_NAMES; i++)
+		rs->names[i] = &role_names[i];
+	qsort(rs->names, NROLE_NAMES, sizeof(rs->names[0]), cmp_role_name);
+	if (ehph.p_type == PT_GNU_EH_FRAME)
+		find_ehframe(o, elf, &ehph, rs);
+	for (int t = 0; t < 2; t++)
+		if (tabs[t])
+			scan_symbols(o, elf, tabs[t], &tabsh[t], rs);
+	if (!strcmp(o->kind, "interpreter") && gelf_getclass(elf) == ELFCLASS64)
+		slot_roles(ns, o, m, rs);
+	finish_roles(o, rs);
+out:
+	if (rs) {
+		for (int i = 0; i < rs->ntypes; i++)
+			free(rs->types[i].name);
+		free(rs);
+	}
+	if (elf)
+		elf_end(elf);
 	if (fd >= 0)
 		close(fd);
 }
@@ -183,15 +1002,16 @@ int nativesym__lookup(struct nativesym *ns, uint64_t ip, struct nativeloc *out)
 	for (int i = 0; i < ns->nmaps; i++) {
 		struct map *m = &ns->maps[i];
 		struct obj *o = m->obj;
+		const struct sym *s;
 		uint64_t off, vaddr = 0;
-		size_t lo = 0, hi;
+		size_t lo = 0, hi = o->nroles;
 
 		if (ip < m->start || ip >= m->end)
 			continue;
 		out->object = strrchr(o->path, '/') + 1;
 		out->kind = o->kind;
 		if (!o->loaded)
-			load_syms(ns, o);
+			load_syms(ns, o, m);
 		off = ip - m->start + m->off;
 		for (int k = 0; k < o->nseg; k++) {
 			if (off >= o->seg[k].off && off < o->seg[k].off + o->seg[k].filesz) {
@@ -199,21 +1019,24 @@ int nativesym__lookup(struct nativesym *ns, uint64_t ip, struct nativeloc *out)
 				break;
 			}
 		}
-		/* The last symbol starting at or below vaddr, if vaddr is inside it. */
-		hi = o->nsyms;
-		while (vaddr && lo < hi) {
-			size_t mid = (lo + hi) / 2;
+		if (!vaddr)
+			return 0;
+		s = find_sym(o, vaddr);
+		if (s)
+			out->symbol = s->name;
+		hi = o->nroles;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
 
-			if (o->syms[mid].addr <= vaddr)
+			if (o->roles[mid].lo <= vaddr)
 				lo = mid + 1;
 			else
 				hi = mid;
 		}
-		if (vaddr && lo > 0) {
-			struct sym *s = &o->syms[lo - 1];
-
-			if (vaddr < s->addr + (s->size ? s->size : 1))
-				out->symbol = s->name;
+		if (lo > 0 && vaddr < o->roles[lo - 1].hi) {
+			out->role = o->roles[lo - 1].role;
+			if (!out->symbol)
+				out->symbol = o->roles[lo - 1].name;
 		}
 		return 0;
 	}
@@ -227,11 +1050,16 @@ void nativesym__free(struct nativesym *ns)
 	if (!ns)
 		return;
 	for (int i = 0; i < ns->nobjs; i++) {
-		for (size_t k = 0; k < ns->objs[i]->nsyms; k++)
-			free(ns->objs[i]->syms[k].name);
-		free(ns->objs[i]->syms);
-		free(ns->objs[i]->path);
-		free(ns->objs[i]);
+		struct obj *o = ns->objs[i];
+
+		for (size_t k = 0; k < o->nsyms; k++)
+			free(o->syms[k].name);
+		for (size_t k = 0; k < o->nroles; k++)
+			free(o->roles[k].name);
+		free(o->syms);
+		free(o->roles);
+		free(o->path);
+		free(o);
 	}
 	free(ns);
 }
