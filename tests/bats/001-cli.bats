@@ -7,13 +7,13 @@ load ../helpers
 @test "pyprobe --help lists every command" {
 	run "$BIN/pyprobe" --help
 	[ "$status" -eq 0 ]
-	for c in classify gc top record status list detach; do
+	for c in classify gc top attrs churn record status list detach; do
 		[[ $output == *"$c"* ]]
 	done
 }
 
 @test "every pyprobe command has --help" {
-	for c in classify gc top record status list detach; do
+	for c in classify gc top attrs churn record status list detach; do
 		run "$BIN/pyprobe" "$c" --help
 		[ "$status" -eq 0 ]
 		[[ $output == "Usage: pyprobe $c"* ]]

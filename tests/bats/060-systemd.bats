@@ -29,7 +29,7 @@ teardown() {
 		[[ $output == *OVERHEAD* ]]
 	done
 	run man -l "$TEST_DIR/root/opt/pp/share/man/man8/pyprobe.8"
-	for c in classify gc top record status list detach; do [[ $output == *"$c"* ]]; done
+	for c in classify gc top attrs churn record status list detach; do [[ $output == *"$c"* ]]; done
 	run man -l "$TEST_DIR/root/opt/pp/share/man/man8/pyprobed.8"
 	for o in --socket --config --check-config --foreground --verbose --sample-hz --max-clients --max-sessions \
 		--max-threads --gc-max-rate --window --gc-timing --metrics --metrics-threads --rescan SIGHUP; do
