@@ -112,7 +112,9 @@ struct nativesym {
  * name ending in "dealloc" is NR_FREE. Left out on purpose: the collector's
  * own work (gc_list_*, collect), which is timed separately; _PyFrame_Clear*
  * and dictresize, which mostly do other work and whose allocations show up
- * in the functions below; generic dict lookups (_Py_dict_lookup).
+ * in the functions below; generic dict lookups (_Py_dict_lookup);
+ * PyLong_FromLong, which for small ints only returns a cached object (its
+ * allocating branch calls _PyLong_New or _PyLong_FromMedium).
  */
 #define A(n) { n, NR_ALLOC }
 #define F(n) { n, NR_FREE }
@@ -141,7 +143,7 @@ static const struct role_name {
 	A("_PyObject_GC_Calloc"), A("_PyObject_GC_Alloc"), A("gc_alloc"), A("PyTuple_New"),
 	A("tuple_alloc"), A("_PyTuple_FromArray"), A("_PyTuple_FromArraySteal"), A("PyList_New"),
 	A("_PyList_FromArraySteal"), A("PyDict_New"), A("new_dict"), A("new_keys_object"),
-	A("PyFloat_FromDouble"), A("_PyLong_New"), A("PyLong_FromLong"), A("_PyLong_FromMedium"),
+	A("PyFloat_FromDouble"), A("_PyLong_New"), A("_PyLong_FromMedium"),
 	A("PyUnicode_New"), A("_PyUnicode_New"), A("PyBytes_FromStringAndSize"),
 	A("_PyBytes_FromSize"), A("PyFrame_New"), A("_PyFrame_New_NoTrack"), A("bytes_alloc"),
 	/* glibc malloc */

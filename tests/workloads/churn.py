@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""churn: building and dropping objects in a loop ("alloc"), or arithmetic on small ints ("ints")."""
+"""churn: building and dropping objects in a loop ("alloc"), or arithmetic on small ints ("ints": additions and comparisons of cached ints, nothing allocated)."""
 import sys
 
 import common
@@ -14,15 +14,15 @@ class Point(object):
 def alloc():
     while True:
         for i in range(1000):
+            # Rebinding p frees the previous iteration's objects on the same line.
             p = [Point(i, i), (i, i, i), {"k": i}, [i] * 3, str(i)]  # ALLOC LINE
-            del p
 
 
 def ints():
     x = 0
     while True:
         for i in range(100):
-            x = (x + i) & 127  # INTS LINE
+            x = x + 1 if x < 200 else 0  # INTS LINE
 
 
 common.start_watchdog()
