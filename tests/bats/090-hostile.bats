@@ -69,7 +69,7 @@ daemon_ok() {
 	fi
 }
 
-# round WHAT FAKEPY-ARGS...: classify, gc, top and record against a fresh fake; sets
+# round WHAT FAKEPY-ARGS...: classify, gc, top, attrs, churn and record against a fresh fake; sets
 # CLASSIFY_RC, TOP_JSON, FOLDED (the recording, when there is one).
 round() {
 	local what=$1 times=""
@@ -81,6 +81,11 @@ round() {
 	times+=" gc ${SECS}ms/$RC"
 	request "$what" top "$FAKE_PID" --seconds "$WINDOW" --json
 	TOP_JSON=$OUT times+=" top ${SECS}ms/$RC"
+	# attrs and churn decode the bytecode and read the type objects of the target.
+	request "$what" attrs "$FAKE_PID" --seconds "$WINDOW" --json
+	times+=" attrs ${SECS}ms/$RC"
+	request "$what" churn "$FAKE_PID" --seconds "$WINDOW" --json
+	times+=" churn ${SECS}ms/$RC"
 	FOLDED=$TEST_DIR/$what.folded
 	rm -f "$FOLDED"
 	request "$what" record "$FAKE_PID" --seconds "$WINDOW" -o "$FOLDED"

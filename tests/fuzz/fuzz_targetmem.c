@@ -53,6 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const struct py_offsets *o;
 	struct pyframe fr;
 	struct pysym *ps;
+	struct pyattr attr;
 	uint64_t instr = 0, base = (uint64_t)(uintptr_t)arena;
 	bool wild;
 
@@ -75,6 +76,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		aim_field(0, o->code_qualname);
 		aim_field(0, o->code_linetable);
 		aim_field(0, o->code_code);
+		aim_field(0, o->code_names);
+		aim_field(0, o->code_varnames);
 		/* instr as an offset into the arena too (the sampler's instruction pointer) */
 		instr = base + instr % ARENA;
 	}
@@ -85,6 +88,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Again: the cache must validate what it kept, not trust it. */
 	arena[(instr & 0xfff) % ARENA] ^= 0x5a;
 	pysym__resolve(ps, base, instr, &fr);
+	/* The instruction, its names and its loop: code units and name tuples from the arena. */
+	if (pysym__attr(ps, base, instr, &attr) == 0 && (!attr.name || !attr.receiver))
+		__builtin_trap();
 	pysym__free(ps);
 
 	/* The interpreter and thread-state lists: the head pointer at 0x100, lists through the arena. */

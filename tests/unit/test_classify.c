@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Classifier fixtures: bucket numbers in, label out. No BPF, no root. */
+#include <stdio.h>
+#include <string.h>
 #include "unit.h"
 #include "classify.h"
 
@@ -188,6 +190,45 @@ static void gc_pauses_add_a_trait(void)
 	CHECK_INT(v.ntraits, 0);
 }
 
+static void attribute_lookups_and_churn_add_traits(void)
+{
+	struct thread_window t[1] = { th(1.9, 0.1, 0, 0, 0, 0, 0, 0, 0, 0) };
+	struct window w = { .seconds = W, .n = 1, .t = t };
+	struct verdict v;
+
+	samples(&t[0], 190, 8, 0);
+	/* Not measured (no stacks, e.g. a watched window): no trait, whatever the numbers. */
+	w.mix = (struct cpu_mix){ .measured = false, .samples = 198, .attr = 150, .churn = 150 };
+	classify(&w, &v);
+	CHECK_INT(v.ntraits, 0);
+	w.mix = (struct cpu_mix){ .measured = true, .samples = 198, .attr = 40, .churn = 10,
+				  .attr_spot_samples = 30, .attr_line = 19, .attr_loop_line = 18,
+				  .attr_cache_pays = true };
+	snprintf(w.mix.attr_name, sizeof(w.mix.attr_name), "method");
+	snprintf(w.mix.attr_receiver, sizeof(w.mix.attr_receiver), "obj");
+	snprintf(w.mix.attr_file, sizeof(w.mix.attr_file), "/srv/app.py");
+	classify(&w, &v);
+	CHECK_STR(v.label, "cpu-bound-python");
+	CHECK_INT(v.ntraits, 1);
+	CHECK_STR(v.ntraits ? v.traits[0] : "", "attr-hot");
+	CHECK(strstr(v.reasons[v.nreasons - 1], "obj.method at /srv/app.py:19") != NULL, "reason: %s",
+	      v.reasons[v.nreasons - 1]);
+	CHECK(strstr(v.advice[v.nadvice - 1], "before the loop") != NULL, "advice: %s", v.advice[v.nadvice - 1]);
+	/* Below the threshold (10 %), and churn at it (15 %). */
+	w.mix.attr = 19;
+	w.mix.churn = 30;
+	w.mix.churn_line = 7;
+	snprintf(w.mix.churn_file, sizeof(w.mix.churn_file), "/srv/app.py");
+	classify(&w, &v);
+	CHECK_INT(v.ntraits, 1);
+	CHECK_STR(v.ntraits ? v.traits[0] : "", "alloc-churn");
+	CHECK(strstr(v.advice[v.nadvice - 1], "generators") != NULL, "advice: %s", v.advice[v.nadvice - 1]);
+	/* Too few samples to judge. */
+	w.mix = (struct cpu_mix){ .measured = true, .samples = 30, .attr = 20, .churn = 20 };
+	classify(&w, &v);
+	CHECK_INT(v.ntraits, 0);
+}
+
 int main(void)
 {
 	RUN(single_thread_python_loop);
@@ -203,5 +244,6 @@ int main(void)
 	RUN(nothing_observed);
 	RUN(few_samples_lower_confidence);
 	RUN(gc_pauses_add_a_trait);
+	RUN(attribute_lookups_and_churn_add_traits);
 	return UNIT_EXIT();
 }
