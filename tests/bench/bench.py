@@ -5,8 +5,11 @@ Target slowdown: each target (target.py) runs the same fixed work unobserved
 and observed in ROUNDS pairs, the order alternating; the slowdown is the median
 of the per-pair ratios, with their range to show the noise. Observed means:
 
-  classify       a classify window open on it for the whole run (the default use)
+  classify       a classify window open on it for the whole run (the default use; it
+                 samples Python stacks too, for the attr-hot and alloc-churn traits)
   top            a top window: CPU samples walk the Python stack in BPF
+  attrs          an attrs window: stacks, plus the innermost instruction decoded (churn
+                 costs the same)
   gc             a gc window: every collection timed by USDT probes or uprobes
   watched        its command line matches a watch rule (window = 1, gc-timing =
                  sampled): picked up at exec, classified every second
@@ -51,7 +54,8 @@ TARGETS = [  # kind, work, description, modes skipped
 ]
 # GC probes cost per collection and per context switch of the target: the CPU
 # loop has neither, so gc and watched-exact are not measured on it.
-MODES = ["classify", "top", "gc", "watched", "watched-exact"]
+# attrs stands for churn too: both sample stacks and decode the leaf the same way.
+MODES = ["classify", "top", "attrs", "gc", "watched", "watched-exact"]
 
 
 def log(msg):
