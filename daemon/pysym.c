@@ -20,6 +20,7 @@
 #define MAX_STR 512
 #define MAX_TABLE 65536
 #define MAX_NAMES (1 << 20)	/* entries of a names tuple worth indexing */
+#define MAX_CODE_BYTES (8 << 20)	/* code units kept for all entries together */
 #define NSCRATCH 4
 
 struct entry {
@@ -55,6 +56,7 @@ struct pysym {
 	unsigned int nscratch;
 	const struct entry *cur;	/* the entry bytecode_analyse asks names of */
 	char *attr_name;		/* pysym__attr's answer */
+	size_t code_bytes;		/* held in entries' bc: a target chooses how large its code is */
 	char recv[128];
 	struct entry cache[CACHE_SIZE];
 };
@@ -84,6 +86,9 @@ static void entry_clear(struct entry *e)
 static void entry_retire(struct pysym *ps, struct entry *e)
 {
 	char *names[2] = { e->file, e->func };
+
+	if (e->bc)
+		ps->code_bytes -= e->nunits * 2;
 
 	for (int i = 0; i < 2; i++) {
 		char **slot = &ps->retired[ps->nretired++ % RETIRED];
@@ -395,6 +400,8 @@ static int load_code(struct pysym *ps, struct entry *e)
 		return 0;
 	if (e->bc_failed)
 		return -EFAULT;
+	if (ps->code_bytes >= MAX_CODE_BYTES)
+		return -ENOSPC;	/* tried again once older entries are evicted */
 	e->bc_failed = 1;
 	if (ps->py->minor <= 10) {
 		if (o->code_code < 0 || tmem_read_u64(ps->pid, e->code + o->code_code, &obj))
@@ -420,6 +427,7 @@ static int load_code(struct pysym *ps, struct entry *e)
 		e->nunits = units;
 	}
 	e->bc_failed = 0;
+	ps->code_bytes += e->nunits * 2;
 	return 0;
 }
 
