@@ -4,9 +4,9 @@
 
 load ../helpers
 
-@test "fuzz the protocol parser, the line-table decoders, the ELF reader and the target-memory readers briefly: no crash, no UB" {
+@test "fuzz the protocol parser, the line-table decoders, the ELF reader, the target-memory readers, the bytecode decoder and the eh_frame parser briefly: no crash, no UB" {
 	run make -s -C "$TOP" O="$BIN" fuzz FUZZ_SECONDS=5
 	echo "$output" | grep -E '^fuzz|^Done' >&3
 	[ "$status" -eq 0 ]
-	[ "$(echo "$output" | grep -c '^Done [0-9]* runs')" -eq 4 ]
+	[ "$(echo "$output" | grep -c '^Done [0-9]* runs')" -eq 6 ]
 }
