@@ -16,7 +16,8 @@ struct hotspots;
  * allocation, deallocation or GC-link function), each with the Python lines
  * responsible.
  */
-struct hotspots *hotspots__new(void);
+/* For a process running CPython 3.minor. NULL on ENOMEM. */
+struct hotspots *hotspots__new(int minor);
 void hotspots__free(struct hotspots *h);	/* accepts NULL */
 
 /*

@@ -476,7 +476,7 @@ static void do_classify(struct service *svc, struct client *c, const struct requ
 			if (r->cmd == REQ_TOP || r->cmd == REQ_RECORD)
 				p->prof = profile__new();
 			else
-				p->hot = hotspots__new();
+				p->hot = hotspots__new(s->py.minor);
 			if (!p->prof && !p->hot) {
 				err = -ENOMEM;
 				session__stacks(s, svc->ld, false);
