@@ -175,9 +175,13 @@ static void mix_traits(const struct cpu_mix *m, struct verdict *v)
 		return;
 	if (attr >= ATTR_HOT) {
 		v->traits[v->ntraits++] = "attr-hot";
-		reason(v, "attribute lookups took %.0f%% of the CPU samples; hottest: %s%s%.64s at %.100s:%d (%.0f%%)",
-		       100 * attr, m->attr_receiver, *m->attr_receiver ? "." : "", m->attr_name, m->attr_file,
-		       m->attr_line, pct(m->attr_spot_samples, m->samples));
+		if (*m->attr_file)
+			reason(v, "attribute lookups took %.0f%% of the CPU samples; hottest: %s%s%.64s at %.100s:%d "
+				  "(%.0f%%)", 100 * attr, m->attr_receiver, *m->attr_receiver ? "." : "", m->attr_name,
+			       m->attr_file, m->attr_line, pct(m->attr_spot_samples, m->samples));
+		else	/* a native lookup function with no Python frame under it */
+			reason(v, "attribute lookups took %.0f%% of the CPU samples; hottest: %.64s in native code "
+				  "(%.0f%%)", 100 * attr, m->attr_name, pct(m->attr_spot_samples, m->samples));
 		if (m->attr_cache_pays)
 			advise(v, "Attribute lookups: the hottest one is repeated on every iteration of a loop with "
 				  "the same receiver; bind it to a local before the loop (m = obj.method) "

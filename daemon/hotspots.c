@@ -14,6 +14,7 @@
 #include "pyprobe/events.h"
 #include "bytecode.h"
 #include "hotspots.h"
+#include "utf8.h"
 
 #define MAX_ROWS 4096
 
@@ -51,7 +52,10 @@ struct table {
 
 struct hotspots {
 	int minor;		/* CPython 3.minor: whether caching a method pays depends on it */
-	uint64_t samples, python, kernel_io;
+	uint64_t samples, python;
+	uint64_t other_state;	/* kernel I/O or native without the GIL: neither lookups nor churn */
+	uint64_t gc;		/* taken while the collector ran */
+	uint64_t undecoded;	/* innermost instruction not decodable (unreadable, instrumented) */
 	uint64_t attr, attr_bytecode, attr_native, attr_native_only;
 	uint64_t churn, role[NR_NROLES];
 	struct table spots, funcs, lines;
@@ -270,36 +274,46 @@ count:
 	return 0;
 }
 
-int hotspots__add(struct hotspots *h, const struct pyframe *frames, int n, const struct nativeloc *leaf,
-		  const struct pyattr *attr, int state)
+int hotspots__add(struct hotspots *h, const struct hot_sample *x)
 {
-	const struct pyframe *top = n > 0 ? &frames[0] : NULL;
-	bool native_attr = leaf && leaf->role == NR_ATTR;
-	int err = 0;
+	const struct pyframe *top = x->n > 0 ? &x->frames[0] : NULL;
+	const struct nativeloc *leaf = x->leaf;
+	int role = leaf ? leaf->role : NR_NONE, err = 0;
 
 	h->samples++;
-	h->python += n > 0;
-	if (state == PP_CPU_KERNEL_IO) {
-		/* The kernel doing the thread's I/O: neither a lookup nor churn. */
-		h->kernel_io++;
+	h->python += x->n > 0;
+	/*
+	 * Only a thread holding the GIL (or whose GIL state is unknown) can be
+	 * looking up attributes or making Python objects: kernel I/O, native
+	 * code without the GIL (its malloc is not object churn) and the
+	 * collector's own work (timed by pyprobe gc) are neither.
+	 */
+	if (x->state == PP_CPU_KERNEL_IO || x->state == PP_CPU_NOGIL) {
+		h->other_state++;
 		return 0;
 	}
-	if (attr || native_attr) {
-		h->attr++;
-		h->attr_bytecode += !!attr;
-		h->attr_native += native_attr;
-		h->attr_native_only += native_attr && !attr;
-		/* A native lookup under another instruction (getattr(), hasattr(), C code) keeps its function. */
-		err = add_spot(h, top, attr, attr ? NULL : leaf->symbol ? leaf->symbol : "?", native_attr);
-		if (err)
-			return err;
+	if (x->gc) {
+		h->gc++;
+		return 0;
 	}
-	if (leaf && (leaf->role == NR_ALLOC || leaf->role == NR_FREE || leaf->role == NR_GC_LINK)) {
+	/* The leaf decides first: a sample in the allocator is churn, whatever instruction called it. */
+	if (role == NR_ALLOC || role == NR_FREE || role == NR_GC_LINK) {
 		h->churn++;
-		h->role[leaf->role]++;
+		h->role[role]++;
 		err = add_func(h, leaf);
 		if (!err && top)
-			err = add_line(h, top, leaf->role);
+			err = add_line(h, top, role);
+		return err;
+	}
+	h->undecoded += x->undecoded;
+	if (x->attr || role == NR_ATTR) {
+		h->attr++;
+		h->attr_bytecode += !!x->attr;
+		h->attr_native += role == NR_ATTR;
+		h->attr_native_only += role == NR_ATTR && !x->attr;
+		/* A native lookup under another instruction (getattr(), hasattr(), C code) keeps its function. */
+		err = add_spot(h, top, x->attr, x->attr ? NULL : leaf->symbol ? leaf->symbol : "?",
+			       role == NR_ATTR);
 	}
 	return err;
 }
@@ -400,6 +414,17 @@ static void spot_advice(const struct hotspots *h, const struct spot *s, char *bu
 	}
 }
 
+static json_t *str_or_null(const char *s)
+{
+	return s ? json_string_lossy(s) : json_null();
+}
+
+/* What a spot's row calls its receiver: a global is looked up by its own name, it has none. */
+static const char *spot_receiver(const struct spot *s)
+{
+	return s->family == BC_LOAD_GLOBAL || !s->receiver || !*s->receiver ? NULL : s->receiver;
+}
+
 json_t *hotspots__attrs(const struct hotspots *h, int limit)
 {
 	size_t *order = ranked(&h->spots, offsetof(struct spot, samples));
@@ -416,25 +441,33 @@ json_t *hotspots__attrs(const struct hotspots *h, int limit)
 		json_t *row;
 
 		spot_advice(h, s, advice, sizeof(advice));
-		row = json_pack("{s:s?, s:s?, s:i, s:s?, s:s, s:s?, s:I, s:f, s:I, s:b, s:b, s:b, s:s}", "file",
-				s->file, "function", s->func, "line", s->line, "name", s->name, "op",
-				s->via ? "native" : bytecode_family_name(s->family), "receiver",
-				s->receiver && *s->receiver ? s->receiver : NULL, "samples", (json_int_t)s->samples,
+		row = json_pack("{s:i, s:s, s:I, s:f, s:I, s:b, s:b, s:b}", "line", s->line, "op",
+				s->via ? "native" : bytecode_family_name(s->family), "samples", (json_int_t)s->samples,
 				"share", share(s->samples, h->samples), "native_samples", (json_int_t)s->native,
 				"in_loop", s->in_loop, "receiver_invariant", s->invariant, "cache_in_local",
-				cache_pays(h, s), "advice", advice);
-		if (row && s->via)
-			json_object_set_new(row, "native_function", json_string(s->via));
-		if (row && s->in_loop)
+				cache_pays(h, s));
+		if (!row)
+			continue;
+		/* Names come from the target and from ELF files: any bytes, made valid UTF-8. */
+		json_object_set_new(row, "file", str_or_null(s->file));
+		json_object_set_new(row, "function", str_or_null(s->func));
+		json_object_set_new(row, "name", str_or_null(s->name));
+		json_object_set_new(row, "receiver", str_or_null(spot_receiver(s)));
+		json_object_set_new(row, "advice", json_string_lossy(advice));
+		if (s->via)
+			json_object_set_new(row, "native_function", json_string_lossy(s->via));
+		if (s->in_loop)
 			json_object_set_new(row, "loop_line", json_integer(s->loop_line));
 		json_array_append_new(spots, row);
 	}
 	free(order);
-	o = json_pack("{s:I, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:o}", "samples", (json_int_t)h->samples,
-		      "python_samples", (json_int_t)h->python, "attr_samples", (json_int_t)h->attr, "share",
-		      share(h->attr, h->samples), "bytecode_samples", (json_int_t)h->attr_bytecode, "native_samples",
-		      (json_int_t)h->attr_native, "native_only_samples", (json_int_t)h->attr_native_only,
-		      "dropped_samples", (json_int_t)h->spots.dropped, "spots", spots);
+	o = json_pack("{s:I, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "samples",
+		      (json_int_t)h->samples, "python_samples", (json_int_t)h->python, "attr_samples",
+		      (json_int_t)h->attr, "share", share(h->attr, h->samples), "bytecode_samples",
+		      (json_int_t)h->attr_bytecode, "native_samples", (json_int_t)h->attr_native,
+		      "native_only_samples", (json_int_t)h->attr_native_only, "undecoded_samples",
+		      (json_int_t)h->undecoded, "gc_samples", (json_int_t)h->gc, "other_state_samples",
+		      (json_int_t)h->other_state, "dropped_samples", (json_int_t)h->spots.dropped, "spots", spots);
 	return o;
 }
 
@@ -459,25 +492,35 @@ json_t *hotspots__churn(const struct hotspots *h, int limit)
 	for (size_t i = 0; i < h->funcs.n && (int)i < limit; i++) {
 		const struct cfunc *c = (const struct cfunc *)h->funcs.v + fo[i];
 
-		json_array_append_new(funcs, json_pack("{s:s?, s:s?, s:s, s:I, s:f}", "symbol", c->symbol, "object",
-						       c->object, "role", nativesym_role_name(c->role), "samples",
-						       (json_int_t)c->samples, "share", share(c->samples, h->samples)));
+		json_t *row = json_pack("{s:s, s:I, s:f}", "role", nativesym_role_name(c->role), "samples",
+					(json_int_t)c->samples, "share", share(c->samples, h->samples));
+
+		if (!row)
+			continue;
+		json_object_set_new(row, "symbol", str_or_null(c->symbol));
+		json_object_set_new(row, "object", str_or_null(c->object));
+		json_array_append_new(funcs, row);
 	}
 	for (size_t i = 0; i < h->lines.n && (int)i < limit; i++) {
 		const struct cline *l = (const struct cline *)h->lines.v + lo[i];
 
-		json_array_append_new(lines, json_pack("{s:s?, s:s?, s:i, s:I, s:f, s:I, s:I, s:I}", "file", l->file,
-						       "function", l->func, "line", l->line, "samples",
-						       (json_int_t)l->samples, "share", share(l->samples, h->samples),
-						       "alloc", (json_int_t)l->role[NR_ALLOC], "free",
-						       (json_int_t)l->role[NR_FREE], "gc_link",
-						       (json_int_t)l->role[NR_GC_LINK]));
+		json_t *row = json_pack("{s:i, s:I, s:f, s:I, s:I, s:I}", "line", l->line, "samples",
+					(json_int_t)l->samples, "share", share(l->samples, h->samples), "alloc",
+					(json_int_t)l->role[NR_ALLOC], "free", (json_int_t)l->role[NR_FREE], "gc_link",
+					(json_int_t)l->role[NR_GC_LINK]);
+
+		if (!row)
+			continue;
+		json_object_set_new(row, "file", str_or_null(l->file));
+		json_object_set_new(row, "function", str_or_null(l->func));
+		json_array_append_new(lines, row);
 	}
 	free(fo);
 	free(lo);
-	o = json_pack("{s:I, s:I, s:I, s:f, s:o, s:o, s:o}", "samples", (json_int_t)h->samples, "python_samples",
-		      (json_int_t)h->python, "churn_samples", (json_int_t)h->churn, "share",
-		      share(h->churn, h->samples), "by_role", roles, "functions", funcs, "lines", lines);
+	o = json_pack("{s:I, s:I, s:I, s:f, s:I, s:I, s:o, s:o, s:o}", "samples", (json_int_t)h->samples,
+		      "python_samples", (json_int_t)h->python, "churn_samples", (json_int_t)h->churn, "share",
+		      share(h->churn, h->samples), "gc_samples", (json_int_t)h->gc, "other_state_samples",
+		      (json_int_t)h->other_state, "by_role", roles, "functions", funcs, "lines", lines);
 	return o;
 }
 
@@ -500,7 +543,7 @@ void hotspots__mix(const struct hotspots *h, struct cpu_mix *m)
 			continue;
 		m->attr_spot_samples = s->samples;
 		copy(m->attr_name, sizeof(m->attr_name), s->via ? s->via : s->name);
-		copy(m->attr_receiver, sizeof(m->attr_receiver), s->receiver);
+		copy(m->attr_receiver, sizeof(m->attr_receiver), spot_receiver(s));
 		copy(m->attr_file, sizeof(m->attr_file), s->file);
 		m->attr_line = s->line;
 		m->attr_loop_line = s->loop_line;

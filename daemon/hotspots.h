@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #ifndef PYPROBED_HOTSPOTS_H
 #define PYPROBED_HOTSPOTS_H
+#include <stdbool.h>
 #include <stdint.h>
 #include <jansson.h>
 #include "nativesym.h"
@@ -20,13 +21,19 @@ struct hotspots;
 struct hotspots *hotspots__new(int minor);
 void hotspots__free(struct hotspots *h);	/* accepts NULL */
 
-/*
- * One CPU sample: frames innermost first (n may be 0), the native leaf, the
- * innermost frame's attribute lookup or NULL, state an enum pp_cpu_state.
- * Returns 0 or -ENOMEM.
- */
-int hotspots__add(struct hotspots *h, const struct pyframe *frames, int n, const struct nativeloc *leaf,
-		  const struct pyattr *attr, int state);
+/* One CPU sample, as the service resolved it. */
+struct hot_sample {
+	const struct pyframe *frames;	/* innermost first */
+	int n;				/* may be 0: no Python on the stack */
+	const struct nativeloc *leaf;	/* where the CPU was in machine code */
+	const struct pyattr *attr;	/* the innermost frame's attribute lookup, or NULL */
+	bool undecoded;			/* the innermost instruction could not be decoded */
+	int state;			/* enum pp_cpu_state */
+	bool gc;			/* the collector was running */
+};
+
+/* Count one sample. Returns 0 or -ENOMEM. */
+int hotspots__add(struct hotspots *h, const struct hot_sample *s);
 
 /* Reports (docs/protocol.md, "attrs" and "churn"); limit rows per table. NULL on ENOMEM. */
 json_t *hotspots__attrs(const struct hotspots *h, int limit);

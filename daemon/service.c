@@ -631,7 +631,8 @@ static void stack_event(struct service *svc, struct session *s, const struct pp_
 	static struct pyframe frames[PP_MAX_FRAMES];
 	struct nativeloc leaf = {};
 	struct pyattr attr;
-	int n = -1, has_attr = -1;
+	struct hot_sample hs = { .frames = frames, .leaf = &leaf, .state = ev->state, .gc = ev->gc };
+	int n = -1, attr_err = 1;
 
 	for (struct pending *p = svc->pending; p; p = p->next) {
 		if (p->s != s || (!p->prof && !p->hot) || ev->ts < p->start.ts)
@@ -645,9 +646,13 @@ static void stack_event(struct service *svc, struct session *s, const struct pp_
 			profile__add_native(p->prof, leaf.symbol, leaf.object, leaf.kind);
 			continue;
 		}
-		if (has_attr < 0)
-			has_attr = session__resolve_attr(s, ev, &attr) == 0;
-		hotspots__add(p->hot, frames, n, &leaf, has_attr ? &attr : NULL, ev->state);
+		if (attr_err > 0) {
+			attr_err = session__resolve_attr(s, ev, &attr);
+			hs.n = n;
+			hs.attr = attr_err == 0 ? &attr : NULL;
+			hs.undecoded = attr_err && attr_err != -ENOENT && n > 0;
+		}
+		hotspots__add(p->hot, &hs);
 	}
 }
 
