@@ -34,6 +34,15 @@ struct entry {
 	uint8_t *bc;		/* the code units, read on the first pysym__attr; NULL before */
 	size_t nunits;
 	int bc_failed;		/* reading them failed: do not try again */
+	/*
+	 * The last instruction pysym__attr decoded here and its answer: hot
+	 * loops are sampled on the same few instructions, and decoding walks
+	 * the code and reads names from the target. memo_at is at + 1, 0 none.
+	 */
+	int64_t memo_at;
+	int memo_err;
+	struct pyattr memo;	/* name and receiver point into memo_name, memo_recv */
+	char *memo_name, *memo_recv;
 };
 
 /*
@@ -55,9 +64,7 @@ struct pysym {
 	char *scratch[NSCRATCH];	/* names read for pysym__attr, reused in turn */
 	unsigned int nscratch;
 	const struct entry *cur;	/* the entry bytecode_analyse asks names of */
-	char *attr_name;		/* pysym__attr's answer */
 	size_t code_bytes;		/* held in entries' bc: a target chooses how large its code is */
-	char recv[128];
 	struct entry cache[CACHE_SIZE];
 };
 
@@ -79,6 +86,8 @@ static void entry_clear(struct entry *e)
 	free(e->func);
 	free(e->table);
 	free(e->bc);
+	free(e->memo_name);
+	free(e->memo_recv);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -110,7 +119,6 @@ void pysym__free(struct pysym *ps)
 		free(ps->retired[i]);
 	for (int i = 0; i < NSCRATCH; i++)
 		free(ps->scratch[i]);
-	free(ps->attr_name);
 	free(ps);
 }
 
@@ -494,21 +502,28 @@ int pysym__attr(struct pysym *ps, uint64_t code, uint64_t instr, struct pyattr *
 			return -ENOENT;
 		at = (int64_t)((instr - base) / 2);
 	}
-	ps->cur = e;
-	err = bytecode_analyse(minor, e->bc, e->nunits, at, code_name, ps, &spot);
-	if (err)
-		goto out;
-	name = spot.name >= 0 ? code_name(ps, BC_NAMES, spot.name) : NULL;
-	free(ps->attr_name);
-	ps->attr_name = name ? strdup(name) : NULL;
-	out->family = spot.family;
-	out->name = ps->attr_name ? ps->attr_name : "?";
-	out->in_loop = spot.in_loop;
-	out->invariant = spot.invariant;
-	out->loop_line = spot.in_loop ? unit_line(ps, e, spot.loop_start) : 0;
-	snprintf(ps->recv, sizeof(ps->recv), "%s", spot.receiver);
-	out->receiver = ps->recv;
-out:
-	ps->cur = NULL;
-	return err;
+	if (e->memo_at != at + 1) {
+		ps->cur = e;
+		err = bytecode_analyse(minor, e->bc, e->nunits, at, code_name, ps, &spot);
+		name = !err && spot.name >= 0 ? code_name(ps, BC_NAMES, spot.name) : NULL;
+		ps->cur = NULL;
+		free(e->memo_name);
+		free(e->memo_recv);
+		e->memo_name = name ? strdup(name) : NULL;
+		e->memo_recv = err ? NULL : strdup(spot.receiver);
+		e->memo = (struct pyattr){ .family = spot.family, .in_loop = spot.in_loop,
+					   .invariant = spot.invariant };
+		if (!err && spot.in_loop)
+			e->memo.loop_line = unit_line(ps, e, spot.loop_start);
+		if (!err && !e->memo_recv)
+			err = -ENOMEM;
+		e->memo_err = err;
+		e->memo_at = err == -ENOMEM ? 0 : at + 1;
+	}
+	if (e->memo_err)
+		return e->memo_err;
+	*out = e->memo;
+	out->name = e->memo_name ? e->memo_name : "?";
+	out->receiver = e->memo_recv;
+	return 0;
 }
