@@ -125,3 +125,27 @@ int cli_window_cmd(const struct cli *cli, int argc, char **argv, const char *hel
 	json_decref(r);
 	return EXIT_OK;
 }
+
+double cli_num(json_t *o, const char *k)
+{
+	return json_number_value(json_object_get(o, k));
+}
+
+const char *cli_str(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s ? s : "?";
+}
+
+bool cli_print_sampled_header(json_t *r, long long samples)
+{
+	json_t *py = json_object_get(r, "python");
+
+	printf("pid %lld: CPython %s (%s), %.1f s window, %lld samples at %lld Hz\n",
+	       json_integer_value(json_object_get(r, "pid")), cli_str(py, "version"), cli_str(py, "build"),
+	       cli_num(r, "window_seconds"), samples, json_integer_value(json_object_get(r, "sample_hz")));
+	if (!samples)
+		printf("no samples: the process did not run on a CPU in the window\n");
+	return samples > 0;
+}

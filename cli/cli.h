@@ -45,6 +45,15 @@ int cli_window_cmd(const struct cli *cli, int argc, char **argv, const char *hel
 /* Parse a --seconds value; prints the problem and returns -1 when out of range. */
 int cli_parse_seconds(const char *cmd, const char *s, double *out);
 void cli_print_json(json_t *reply);
+/* Fields of a reply object: a number (0 when absent), a string ("?" when absent or not one). */
+double cli_num(json_t *o, const char *k);
+const char *cli_str(json_t *o, const char *k);
+/*
+ * The first line of a sampled window's report ("pid P: CPython V (BUILD),
+ * W s window, N samples at H Hz"). Returns false, after saying so, when
+ * there were no samples.
+ */
+bool cli_print_sampled_header(json_t *reply, long long samples);
 /*
  * Parse "[--json] [--help]" and, when want_pid, exactly one PID. Returns 0, or
  * -1 when the command should exit now with *rc (help printed, or usage error).

@@ -17,33 +17,17 @@ static const char help[] =
 	"  -j, --json        print the daemon's reply as JSON (docs/protocol.md)\n"
 	"  -h, --help        this help\n";
 
-static double num(json_t *o, const char *k)
-{
-	return json_number_value(json_object_get(o, k));
-}
-
-static const char *str(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-
-	return s ? s : "?";
-}
-
 static void print_human(json_t *r)
 {
-	json_t *py = json_object_get(r, "python"), *a = json_object_get(r, "attrs"), *row;
+	json_t *a = json_object_get(r, "attrs"), *row;
 	long long samples = json_integer_value(json_object_get(a, "samples"));
 	size_t i;
 
-	printf("pid %lld: CPython %s (%s), %.1f s window, %lld samples at %lld Hz\n",
-	       json_integer_value(json_object_get(r, "pid")), str(py, "version"), str(py, "build"),
-	       num(r, "window_seconds"), samples, json_integer_value(json_object_get(r, "sample_hz")));
-	if (!samples) {
-		printf("no samples: the process did not run on a CPU in the window\n");
+	if (!cli_print_sampled_header(r, samples))
 		return;
-	}
 	printf("attribute lookups: %.1f%% of CPU samples (%lld: %lld from bytecode, %lld in native lookup "
-	       "functions)\n", 100 * num(a, "share"), json_integer_value(json_object_get(a, "attr_samples")),
+	       "functions)\n", 100 * cli_num(a, "share"),
+	       json_integer_value(json_object_get(a, "attr_samples")),
 	       json_integer_value(json_object_get(a, "bytecode_samples")),
 	       json_integer_value(json_object_get(a, "native_samples")));
 	if (!json_array_size(json_object_get(a, "spots")))
@@ -55,13 +39,14 @@ static void print_human(json_t *r)
 		char what[160];
 
 		if (json_object_get(row, "native_function"))
-			snprintf(what, sizeof(what), "%s()", str(row, "native_function"));
+			snprintf(what, sizeof(what), "%s()", cli_str(row, "native_function"));
 		else
 			snprintf(what, sizeof(what), "%s%s%s", recv ? recv : "", recv ? "." : "", name ? name : "?");
-		printf("  %6.1f  %-12s %-32s %s:%lld (%s)\n", 100 * num(row, "share"), str(row, "op"), what,
-		       str(row, "file"), json_integer_value(json_object_get(row, "line")), str(row, "function"));
+		printf("  %6.1f  %-12s %-32s %s:%lld (%s)\n", 100 * cli_num(row, "share"), cli_str(row, "op"),
+		       what, cli_str(row, "file"), json_integer_value(json_object_get(row, "line")),
+		       cli_str(row, "function"));
 		printf("  %6s  %s%s\n", "", json_is_true(json_object_get(row, "cache_in_local")) ? "CACHE: " : "",
-		       str(row, "advice"));
+		       cli_str(row, "advice"));
 	}
 }
 

@@ -16,46 +16,29 @@ static const char help[] =
 	"  -j, --json        print the daemon's reply as JSON (docs/protocol.md)\n"
 	"  -h, --help        this help\n";
 
-static double num(json_t *o, const char *k)
-{
-	return json_number_value(json_object_get(o, k));
-}
-
-static const char *str(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-
-	return s ? s : "?";
-}
-
 static void print_human(json_t *r)
 {
-	json_t *py = json_object_get(r, "python"), *c = json_object_get(r, "churn"), *row;
+	json_t *c = json_object_get(r, "churn"), *row;
 	json_t *roles = json_object_get(c, "by_role");
 	long long samples = json_integer_value(json_object_get(c, "samples"));
 	size_t i;
 
-	printf("pid %lld: CPython %s (%s), %.1f s window, %lld samples at %lld Hz\n",
-	       json_integer_value(json_object_get(r, "pid")), str(py, "version"), str(py, "build"),
-	       num(r, "window_seconds"), samples, json_integer_value(json_object_get(r, "sample_hz")));
-	if (!samples) {
-		printf("no samples: the process did not run on a CPU in the window\n");
+	if (!cli_print_sampled_header(r, samples))
 		return;
-	}
 	printf("object churn: %.1f%% of CPU samples (allocating %.1f%%, freeing %.1f%%, GC linking %.1f%%)\n",
-	       100 * num(c, "share"), 100 * num(json_object_get(roles, "alloc"), "share"),
-	       100 * num(json_object_get(roles, "free"), "share"),
-	       100 * num(json_object_get(roles, "gc-link"), "share"));
+	       100 * cli_num(c, "share"), 100 * cli_num(json_object_get(roles, "alloc"), "share"),
+	       100 * cli_num(json_object_get(roles, "free"), "share"),
+	       100 * cli_num(json_object_get(roles, "gc-link"), "share"));
 	if (!json_array_size(json_object_get(c, "functions")))
 		return;
 	printf("\nfunctions:\n  %6s  %-8s %s\n", "CPU%", "ROLE", "FUNCTION  OBJECT");
 	json_array_foreach(json_object_get(c, "functions"), i, row)
-		printf("  %6.1f  %-8s %s  %s\n", 100 * num(row, "share"), str(row, "role"), str(row, "symbol"),
-		       str(row, "object"));
+		printf("  %6.1f  %-8s %s  %s\n", 100 * cli_num(row, "share"), cli_str(row, "role"),
+		       cli_str(row, "symbol"), cli_str(row, "object"));
 	printf("\nPython lines:\n  %6s  %s\n", "CPU%", "FILE:LINE (FUNCTION)");
 	json_array_foreach(json_object_get(c, "lines"), i, row)
-		printf("  %6.1f  %s:%lld (%s)\n", 100 * num(row, "share"), str(row, "file"),
-		       json_integer_value(json_object_get(row, "line")), str(row, "function"));
+		printf("  %6.1f  %s:%lld (%s)\n", 100 * cli_num(row, "share"), cli_str(row, "file"),
+		       json_integer_value(json_object_get(row, "line")), cli_str(row, "function"));
 }
 
 int cmd_churn(const struct cli *cli, int argc, char **argv)

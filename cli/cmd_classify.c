@@ -22,11 +22,6 @@ static const char help[] =
 #define NB (sizeof(pp_bucket_names) / sizeof(pp_bucket_names[0]))
 #define MAX_ROWS 40
 
-static double num(json_t *o, const char *k)
-{
-	return json_number_value(json_object_get(o, k));
-}
-
 static void print_lines(const char *title, json_t *a)
 {
 	size_t i;
@@ -43,7 +38,7 @@ static double thread_busy(json_t *t)
 {
 	json_t *sec = json_object_get(t, "seconds");
 
-	return num(sec, "oncpu") + num(sec, "runqueue") + num(sec, "gil_wait");
+	return cli_num(sec, "oncpu") + cli_num(sec, "runqueue") + cli_num(sec, "gil_wait");
 }
 
 static int by_busy(const void *a, const void *b)
@@ -58,7 +53,7 @@ static void print_human(json_t *r)
 	json_t *py = json_object_get(r, "python"), *v = json_object_get(r, "verdict");
 	json_t *gil = json_object_get(r, "gil"), *cpu = json_object_get(r, "cpu");
 	json_t *threads = json_object_get(r, "threads");
-	double win = num(r, "window_seconds");
+	double win = cli_num(r, "window_seconds");
 	size_t n = json_array_size(threads);
 	json_t **rows = calloc(n ? n : 1, sizeof(*rows));
 
@@ -66,7 +61,7 @@ static void print_human(json_t *r)
 	       json_string_value(json_object_get(py, "version")), json_string_value(json_object_get(py, "build")),
 	       win);
 	printf("verdict: %s (confidence %.2f)\n", json_string_value(json_object_get(v, "label")),
-	       num(v, "confidence"));
+	       cli_num(v, "confidence"));
 	if (json_array_size(json_object_get(v, "traits"))) {
 		size_t i;
 		json_t *t;
@@ -79,12 +74,12 @@ static void print_human(json_t *r)
 	print_lines("why:", json_object_get(v, "reasons"));
 	print_lines("advice:", json_object_get(v, "advice"));
 	printf("GIL: %.2f s waited (acquire %.2f s in %lld waits, forced hand-off %.2f s in %lld)\n",
-	       num(gil, "wait_seconds"), num(gil, "acquire_seconds"),
-	       json_integer_value(json_object_get(gil, "acquire_waits")), num(gil, "handoff_seconds"),
+	       cli_num(gil, "wait_seconds"), cli_num(gil, "acquire_seconds"),
+	       json_integer_value(json_object_get(gil, "acquire_waits")), cli_num(gil, "handoff_seconds"),
 	       json_integer_value(json_object_get(gil, "handoff_waits")));
 	printf("CPU: %.2f s on CPU; %lld samples at %lld Hz, %.0f%% running Python with the GIL\n",
-	       num(cpu, "oncpu_seconds"), json_integer_value(json_object_get(cpu, "samples")),
-	       json_integer_value(json_object_get(cpu, "sample_hz")), 100 * num(cpu, "python_share"));
+	       cli_num(cpu, "oncpu_seconds"), json_integer_value(json_object_get(cpu, "samples")),
+	       json_integer_value(json_object_get(cpu, "sample_hz")), 100 * cli_num(cpu, "python_share"));
 	if (!rows || !n)
 		goto out;
 	for (size_t i = 0; i < n; i++)
@@ -102,7 +97,7 @@ static void print_human(json_t *r)
 		printf("%8lld %-15.15s", json_integer_value(json_object_get(t, "tid")),
 		       json_string_value(json_object_get(t, "name")));
 		for (size_t b = 0; b < NB; b++) {
-			double p = win > 0 ? 100 * num(sec, pp_bucket_names[b]) / win : 0;
+			double p = win > 0 ? 100 * cli_num(sec, pp_bucket_names[b]) / win : 0;
 
 			if (p < 0.05)
 				printf(" %5s", ".");

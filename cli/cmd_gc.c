@@ -20,11 +20,6 @@ static const char help[] =
 	"  -j, --json        print the daemon's reply as JSON (docs/protocol.md)\n"
 	"  -h, --help        this help\n";
 
-static double num(json_t *o, const char *k)
-{
-	return json_number_value(json_object_get(o, k));
-}
-
 static long long integer(json_t *o, const char *k)
 {
 	return json_integer_value(json_object_get(o, k));
@@ -34,8 +29,8 @@ static void print_gen(const char *name, json_t *g, bool timed)
 {
 	printf("  %-5s %11lld %7lld", name, integer(g, "collections"), integer(g, "timed"));
 	if (timed)
-		printf(" %10.4f %8.3f %8.3f %8.3f %8.3f", num(g, "pause_seconds"), num(g, "p50_ms"), num(g, "p95_ms"),
-		       num(g, "p99_ms"), num(g, "max_ms"));
+		printf(" %10.4f %8.3f %8.3f %8.3f %8.3f", cli_num(g, "pause_seconds"), cli_num(g, "p50_ms"), cli_num(g, "p95_ms"),
+		       cli_num(g, "p99_ms"), cli_num(g, "max_ms"));
 	else
 		printf(" %10s %8s %8s %8s %8s", "-", "-", "-", "-", "-");
 	printf(" %10lld\n", integer(g, "collected"));
@@ -51,10 +46,10 @@ static void print_human(json_t *r)
 
 	printf("pid %lld: CPython %s (%s), %.1f s window\n", integer(r, "pid"),
 	       json_string_value(json_object_get(py, "version")), json_string_value(json_object_get(py, "build")),
-	       num(r, "window_seconds"));
+	       cli_num(r, "window_seconds"));
 	printf("GC: %lld collections, paused %.4f s = %.2f%% of wall time (method: %s)\n",
-	       integer(json_object_get(gc, "all"), "collections"), num(gc, "pause_seconds"),
-	       100 * num(gc, "share_of_wall"), json_string_value(json_object_get(gc, "method")));
+	       integer(json_object_get(gc, "all"), "collections"), cli_num(gc, "pause_seconds"),
+	       100 * cli_num(gc, "share_of_wall"), json_string_value(json_object_get(gc, "method")));
 	printf("    %s\n", json_string_value(json_object_get(gc, "note")));
 	printf("  %-5s %11s %7s %10s %8s %8s %8s %8s %10s\n", "gen", "collections", "timed", "pause s", "p50 ms",
 	       "p95 ms", "p99 ms", "max ms", "collected");

@@ -16,46 +16,35 @@ static const char help[] =
 	"  -j, --json        print the daemon's reply as JSON (docs/protocol.md)\n"
 	"  -h, --help        this help\n";
 
-static double num(json_t *o, const char *k)
-{
-	return json_number_value(json_object_get(o, k));
-}
-
 static void print_human(json_t *r)
 {
-	json_t *py = json_object_get(r, "python"), *prof = json_object_get(r, "profile");
+	json_t *prof = json_object_get(r, "profile");
 	json_t *share = json_object_get(prof, "share"), *row;
 	long long samples = json_integer_value(json_object_get(prof, "samples"));
 	size_t i;
 
-	printf("pid %lld: CPython %s (%s), %.1f s window, %lld samples at %lld Hz\n",
-	       json_integer_value(json_object_get(r, "pid")), json_string_value(json_object_get(py, "version")),
-	       json_string_value(json_object_get(py, "build")), num(r, "window_seconds"), samples,
-	       json_integer_value(json_object_get(r, "sample_hz")));
-	if (!samples) {
-		printf("no samples: the process did not run on a CPU in the window\n");
+	if (!cli_print_sampled_header(r, samples))
 		return;
-	}
 	printf("samples: %.0f%% holding the GIL, %.0f%% native without it, %.0f%% kernel I/O, %.0f%% in GC, "
-	       "%lld without Python frames\n", 100 * num(share, "gil"), 100 * num(share, "native"),
-	       100 * num(share, "kernel_io"), 100 * num(share, "gc"),
+	       "%lld without Python frames\n", 100 * cli_num(share, "gil"), 100 * cli_num(share, "native"),
+	       100 * cli_num(share, "kernel_io"), 100 * cli_num(share, "gc"),
 	       json_integer_value(json_object_get(prof, "no_python_samples")));
 	printf("threads waited for the GIL %.2f s (%.0f%% of thread time)\n",
-	       num(json_object_get(r, "gil_wait"), "seconds"),
-	       100 * num(json_object_get(r, "gil_wait"), "share_of_thread_time"));
+	       cli_num(json_object_get(r, "gil_wait"), "seconds"),
+	       100 * cli_num(json_object_get(r, "gil_wait"), "share_of_thread_time"));
 	printf("\nfunctions by self samples:\n  %6s %6s  %s\n", "SELF%", "TOTAL%", "FUNCTION (FILE:LINE)");
 	json_array_foreach(json_object_get(prof, "functions_by_self"), i, row)
-		printf("  %6.1f %6.1f  %s (%s:%lld)\n", 100 * num(row, "self_share"), 100 * num(row, "total_share"),
+		printf("  %6.1f %6.1f  %s (%s:%lld)\n", 100 * cli_num(row, "self_share"), 100 * cli_num(row, "total_share"),
 		       json_string_value(json_object_get(row, "function")), json_string_value(json_object_get(row, "file")),
 		       json_integer_value(json_object_get(row, "line")));
 	printf("\nnative leaves (where the CPU was in machine code):\n  %6s  %s\n", "SELF%", "FUNCTION  OBJECT (KIND)");
 	json_array_foreach(json_object_get(prof, "native_leaves"), i, row)
-		printf("  %6.1f  %s  %s (%s)\n", 100 * num(row, "share"),
+		printf("  %6.1f  %s  %s (%s)\n", 100 * cli_num(row, "share"),
 		       json_string_value(json_object_get(row, "symbol")) ?: "?", json_string_value(json_object_get(row, "object")),
 		       json_string_value(json_object_get(row, "kind")));
 	printf("\nlines by self samples:\n  %6s %6s  %s\n", "SELF%", "TOTAL%", "FILE:LINE (FUNCTION)");
 	json_array_foreach(json_object_get(prof, "lines"), i, row)
-		printf("  %6.1f %6.1f  %s:%lld (%s)\n", 100 * num(row, "self_share"), 100 * num(row, "total_share"),
+		printf("  %6.1f %6.1f  %s:%lld (%s)\n", 100 * cli_num(row, "self_share"), 100 * cli_num(row, "total_share"),
 		       json_string_value(json_object_get(row, "file")), json_integer_value(json_object_get(row, "line")),
 		       json_string_value(json_object_get(row, "function")));
 }

@@ -7,7 +7,6 @@
  * pointer), so a freed and reused address is noticed.
  */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "bytecode.h"
