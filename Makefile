@@ -70,6 +70,7 @@ UNIT_DEPS_pysym := daemon/pysym.c daemon/bytecode.c daemon/tmem.c daemon/pyoffse
 UNIT_DEPS_config := daemon/config.c daemon/opts.c daemon/rules.c
 UNIT_DEPS_bytecode := daemon/bytecode.c
 UNIT_DEPS_nativesym := daemon/nativesym.c daemon/tmem.c
+UNIT_DEPS_access := daemon/access.c daemon/procfs.c
 UNIT_DEPS_hotspots := daemon/hotspots.c daemon/bytecode.c daemon/nativesym.c daemon/tmem.c daemon/utf8.c
 UNIT_TESTS := $(patsubst tests/unit/test_%.c,$(O)/tests/unit/test_%,$(wildcard tests/unit/test_*.c))
 

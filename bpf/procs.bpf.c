@@ -44,3 +44,45 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 		__sync_fetch_and_add(&stat_proc_events_lost, 1);
 	return 0;
 }
+
+/*
+ * The dumpable bits of a process's mm (SUID_DUMP_*), for the daemon's access
+ * check: /proc shows them only through file ownership, which cannot tell a
+ * non-dumpable process from one running as root. Attached per query with the
+ * iterator's pid filter, so it visits that process's threads only. Linux 6.18
+ * made mm->flags a bitmap (mm_flags_t); both layouts keep the bits in the
+ * first word.
+ */
+struct mm_struct___word {
+	unsigned long flags;
+} __attribute__((preserve_access_index));
+
+struct mm_flags___bitmap {
+	unsigned long __mm_flags[1];
+} __attribute__((preserve_access_index));
+
+struct mm_struct___bitmap {
+	struct mm_flags___bitmap flags;
+} __attribute__((preserve_access_index));
+
+SEC("iter/task")
+int handle_dumpable_iter(struct bpf_iter__task *ctx)
+{
+	struct task_struct *t = ctx->task;
+	unsigned long flags = 0;
+	struct mm_struct *mm;
+	__u64 out;
+
+	if (!t || t->pid != t->tgid)
+		return 0;
+	mm = t->mm;
+	if (!mm)
+		return 0;
+	if (bpf_core_field_exists(((struct mm_struct___bitmap *)0)->flags))
+		flags = BPF_CORE_READ((struct mm_struct___bitmap *)mm, flags.__mm_flags[0]);
+	else
+		flags = BPF_CORE_READ((struct mm_struct___word *)mm, flags);
+	out = flags & 3;	/* MMF_DUMPABLE_BITS */
+	bpf_seq_write(ctx->meta->seq, &out, sizeof(out));
+	return 0;
+}

@@ -6,6 +6,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,8 @@
 #include "config.h"
 
 #define MAX_ERRORS 20
+/* A bit of the "set twice" mask beyond the option keys. */
+#define SEEN_NONDUMPABLE (1u << 31)
 
 struct errbuf {
 	char *s;
@@ -44,6 +48,70 @@ static char *trim(char *s)
 	return s;
 }
 
+/* An id from a name, or a number when no such name exists. */
+static int lookup_id(const char *val, bool group, unsigned int *id)
+{
+	char *end;
+	unsigned long v;
+
+	if (group) {
+		struct group *g = getgrnam(val);
+
+		if (g) {
+			*id = g->gr_gid;
+			return 0;
+		}
+	} else {
+		struct passwd *pw = getpwnam(val);
+
+		if (pw) {
+			*id = pw->pw_uid;
+			return 0;
+		}
+	}
+	errno = 0;
+	v = strtoul(val, &end, 10);
+	if (errno || *end || end == val || *val == '-' || v >= 0xffffffffUL)
+		return -ENOENT;
+	*id = v;
+	return 0;
+}
+
+/* allow-group and deny-user may repeat; allow-nondumpable is yes or no, once. */
+static int access_key(const char *key, const char *val, struct access_policy *p, uint32_t *seen, char *msg,
+		      size_t len)
+{
+	bool group = !strcmp(key, "allow-group");
+	unsigned int id;
+
+	if (!strcmp(key, "allow-nondumpable")) {
+		if (*seen & SEEN_NONDUMPABLE) {
+			snprintf(msg, len, "'%s' is set twice", key);
+			return -EINVAL;
+		}
+		*seen |= SEEN_NONDUMPABLE;
+		if (!strcmp(val, "yes") || !strcmp(val, "no")) {
+			p->allow_nondumpable = !strcmp(val, "yes");
+			return 0;
+		}
+		snprintf(msg, len, "allow-nondumpable must be yes or no, not '%.100s'", val);
+		return -EINVAL;
+	}
+	if (lookup_id(val, group, &id)) {
+		snprintf(msg, len, "%s: no %s named '%.100s'", key, group ? "group" : "user", val);
+		return -EINVAL;
+	}
+	if (group ? p->nallow >= ACCESS_MAX_NAMES : p->ndeny >= ACCESS_MAX_NAMES) {
+		snprintf(msg, len, "too many %s lines (at most %d)", key, ACCESS_MAX_NAMES);
+		return -EINVAL;
+	}
+	if (group)
+		p->allow_gids[p->nallow++] = id;
+	else
+		p->deny_uids[p->ndeny++] = id;
+	return 0;
+}
+
 static void parse_line(const char *name, int lineno, char *line, struct opts *o, struct rules *rules,
 		       struct errbuf *e, uint32_t *seen)
 {
@@ -66,6 +134,11 @@ static void parse_line(const char *name, int lineno, char *line, struct opts *o,
 	if (strlen(val) >= 2 && val[0] == '"' && val[strlen(val) - 1] == '"') {
 		val[strlen(val) - 1] = 0;
 		val++;
+	}
+	if (!strcmp(key, "allow-group") || !strcmp(key, "deny-user") || !strcmp(key, "allow-nondumpable")) {
+		if (access_key(key, val, &o->access, seen, msg, sizeof(msg)))
+			add_error(e, name, lineno, msg);
+		return;
 	}
 	if (!strcmp(key, "watch")) {
 		struct rule r = { .line = lineno };

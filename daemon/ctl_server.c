@@ -86,6 +86,7 @@ static void conn_close(struct conn *cn)
 	else
 		srv->nclients--;
 	free(cn->out);
+	free(cn->c.who.groups);
 	free(cn);
 	accept_resume(srv);	/* a descriptor is free again */
 }
@@ -260,9 +261,32 @@ static bool over_user_share(const struct ctl_server *srv, uid_t uid)
 	if (uid == 0)
 		return false;
 	for (const struct conn *c = srv->conns; c; c = c->next)
-		if (!c->refused && c->c.uid == uid)
+		if (!c->refused && c->c.who.uid == uid)
 			n++;
 	return n > cap;	/* the new connection is already on the list */
+}
+
+/* The peer's supplementary groups (SO_PEERGROUPS), for allow-group and the access helper. */
+static int peer_groups(int fd, struct caller *who)
+{
+	socklen_t len = 64 * sizeof(gid_t);
+
+	for (int tries = 0; tries < 3; tries++) {
+		gid_t *g = malloc(len ? len : sizeof(gid_t));
+
+		if (!g)
+			return -ENOMEM;
+		if (!getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len)) {
+			who->groups = g;
+			who->ngroups = len / sizeof(gid_t);
+			return 0;
+		}
+		free(g);
+		/* ERANGE: len now says how much is needed (it may grow meanwhile). */
+		if (errno != ERANGE)
+			return -errno;
+	}
+	return -ERANGE;
 }
 
 static void accept_event(struct watch *w, uint32_t events)
@@ -304,14 +328,21 @@ static void accept_event(struct watch *w, uint32_t events)
 			close(fd);
 			continue;
 		}
-		cn->c.uid = cred.uid;
+		cn->c.who.uid = cred.uid;
+		cn->c.who.gid = cred.gid;
 		cn->c.pid = cred.pid;
+		if (peer_groups(fd, &cn->c.who)) {
+			close(fd);
+			free(cn);
+			continue;
+		}
 		cn->c.id = ++srv->next_id;
 		cn->srv = srv;
 		cn->w.fd = fd;
 		cn->w.fn = conn_event;
 		if (evloop__add(srv->ev, &cn->w, EPOLLIN | EPOLLRDHUP)) {
 			close(fd);
+			free(cn->c.who.groups);
 			free(cn);
 			continue;
 		}

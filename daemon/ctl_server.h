@@ -4,13 +4,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include "access.h"
 
 struct evloop;
 struct ctl_server;
 
-/* A connected client. Identity comes from SO_PEERCRED at accept time. */
+/* A connected client. Identity comes from SO_PEERCRED and SO_PEERGROUPS at accept time. */
 struct client {
-	uid_t uid;
+	struct caller who;	/* who.groups belongs to the server */
 	pid_t pid;
 	unsigned long id;
 	bool busy;		/* a request is in progress; no further lines are read */

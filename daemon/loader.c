@@ -186,6 +186,8 @@ struct loader *loader__new(const struct opts *o, loader_event_fn fn, void *ctx)
 		err = -errno;
 		goto fail;
 	}
+	/* Run per query with a pid filter (loader__dumpable). */
+	bpf_program__set_autoattach(l->procs->progs.handle_dumpable_iter, false);
 	err = bpf_map__reuse_fd(l->procs->maps.targets, bpf_map__fd(l->sched->maps.targets));
 	if (!err)
 		err = bpf_map__reuse_fd(l->procs->maps.events, bpf_map__fd(l->sched->maps.events));
@@ -345,6 +347,31 @@ int loader__seed(struct loader *l, uint32_t tgid)
 	close(fd);
 	l->sched->bss->seed_tgid = 0;
 	return n < 0 ? -errno : 0;
+}
+
+int loader__dumpable(struct loader *l, pid_t pid)
+{
+	union bpf_iter_link_info info = { .task.pid = pid };
+	LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &info, .link_info_len = sizeof(info));
+	struct bpf_link *link;
+	uint64_t bits;
+	ssize_t n;
+	int fd, err;
+
+	link = bpf_program__attach_iter(l->procs->progs.handle_dumpable_iter, &opts);
+	if (!link)
+		return -errno;
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	n = read(fd, &bits, sizeof(bits));
+	err = n == sizeof(bits) ? (bits == 1) : n < 0 ? -errno : -ESRCH;	/* 1: SUID_DUMP_USER */
+	close(fd);
+out:
+	bpf_link__destroy(link);
+	return err;
 }
 
 int loader__delete_thread(struct loader *l, uint32_t tid)

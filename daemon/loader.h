@@ -30,6 +30,8 @@ int loader__remove_target(struct loader *l, uint32_t tgid);
 int loader__set_stacks(struct loader *l, uint32_t tgid, const struct pp_pystack_cfg *cfg);
 /* Give every thread of tgid that has no entry yet the state it is in now. */
 int loader__seed(struct loader *l, uint32_t tgid);
+/* 1 when pid's memory is dumpable (SUID_DUMP_USER), 0 when not, -errno (-ESRCH: gone). */
+int loader__dumpable(struct loader *l, pid_t pid);
 int loader__delete_thread(struct loader *l, uint32_t tid);
 int loader__lookup_thread(struct loader *l, uint32_t tid, struct pp_thread *out);
 

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* pyprobed: connects the modules and runs the loop. */
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +29,7 @@ struct sigwatch {
 	struct evloop *ev;
 	struct opts *o;
 	struct monitor *mon;
+	struct service *svc;
 	int argc;
 	char **argv;
 };
@@ -45,6 +48,17 @@ static int check_config(const struct opts *o, const struct rules *rules)
 	else
 		printf("metrics = off\n");
 	printf("metrics-threads = %s\n", o->metrics_threads ? "yes" : "no");
+	for (unsigned int i = 0; i < o->access.nallow; i++) {
+		struct group *g = getgrgid(o->access.allow_gids[i]);
+
+		printf("allow-group = %s (gid %u)\n", g ? g->gr_name : "?", (unsigned)o->access.allow_gids[i]);
+	}
+	for (unsigned int i = 0; i < o->access.ndeny; i++) {
+		struct passwd *pw = getpwuid(o->access.deny_uids[i]);
+
+		printf("deny-user = %s (uid %u)\n", pw ? pw->pw_name : "?", (unsigned)o->access.deny_uids[i]);
+	}
+	printf("allow-nondumpable = %s\n", o->access.allow_nondumpable ? "yes" : "no");
 	for (size_t i = 0; i < rules->n; i++)
 		printf("watch = %s %s   (line %d)\n", rule_kind_name(rules->v[i].kind), rules->v[i].arg, rules->v[i].line);
 	if (!rules->n)
@@ -79,6 +93,8 @@ static void reload(struct sigwatch *sw)
 	o->gc_exact = n.gc_exact;
 	o->rescan = n.rescan;
 	o->metrics_threads = n.metrics_threads;
+	o->access = n.access;
+	service__policy_changed(sw->svc);
 	log_info("reloaded %s: %zu watch rule%s", o->config_path, rules.n, rules.n == 1 ? "" : "s");
 	monitor__settings_changed(sw->mon);
 	monitor__set_rules(sw->mon, &rules);
@@ -256,6 +272,7 @@ int main(int argc, char **argv)
 	}
 	service__set_monitor(svc, mon);
 	sw.mon = mon;
+	sw.svc = svc;
 	if (o.metrics_port) {
 		mx = metrics__new(ev, &o, mon, svc, ld);
 		if (!mx) {

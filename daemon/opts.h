@@ -3,6 +3,7 @@
 #define PYPROBED_OPTS_H
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define PP_DEFAULT_CONFIG "/etc/pyprobe/pyprobed.conf"
 
@@ -19,6 +20,20 @@ enum opt_key {
 	OPT_METRICS_THREADS,
 	OPT_RESCAN,
 	OPT_NKEYS
+};
+
+/*
+ * Who else may observe processes (config file only): members of allow-group
+ * any process, but those of deny-user and, unless allow-nondumpable, those
+ * that are not dumpable. access.c applies it.
+ */
+#define ACCESS_MAX_NAMES 32
+struct access_policy {
+	gid_t allow_gids[ACCESS_MAX_NAMES];
+	unsigned int nallow;
+	uid_t deny_uids[ACCESS_MAX_NAMES];
+	unsigned int ndeny;
+	bool allow_nondumpable;
 };
 
 struct opts {
@@ -41,6 +56,7 @@ struct opts {
 	char metrics_addr[64];		/* IPv4 or IPv6 literal */
 	unsigned int metrics_port;
 	bool metrics_threads;		/* per-thread series */
+	struct access_policy access;
 	uint32_t from_cmdline;		/* bit (1 << enum opt_key): given as an option */
 };
 

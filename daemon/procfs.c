@@ -6,46 +6,48 @@
 #include <string.h>
 #include "procfs.h"
 
-int procfs_owned_by(pid_t pid, uid_t uid)
+/* The fields of /proc/PID/stat after the command's ")", or NULL. */
+static char *stat_fields(pid_t pid, char *buf, size_t len)
 {
-	char fn[64], line[256];
-	unsigned int r, e, s;
-	int ret = -ESRCH;
-	FILE *f;
-
-	snprintf(fn, sizeof(fn), "/proc/%d/status", pid);
-	f = fopen(fn, "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "Uid: %u %u %u", &r, &e, &s) == 3) {
-			ret = (r == uid && e == uid && s == uid) ? 0 : -EPERM;
-			break;
-		}
-	}
-	fclose(f);
-	return ret;
-}
-
-uint64_t procfs_start_time(pid_t pid)
-{
-	char fn[64], buf[1024], *p;
-	unsigned long long st = 0;
+	char fn[64], *p;
 	FILE *f;
 
 	snprintf(fn, sizeof(fn), "/proc/%d/stat", pid);
 	f = fopen(fn, "re");
 	if (!f)
-		return 0;
-	p = fgets(buf, sizeof(buf), f);
+		return NULL;
+	p = fgets(buf, len, f);
 	fclose(f);
-	if (!p || !(p = strrchr(buf, ')')))
-		return 0;
+	if (!p || !(p = strrchr(buf, ')')) || !p[1])
+		return NULL;
+	return p + 2;
+}
+
+uint64_t procfs_start_time(pid_t pid)
+{
+	char buf[1024], *p = stat_fields(pid, buf, sizeof(buf));
+	unsigned long long st = 0;
+
 	/* Fields after ")": state(3) ... starttime is field 22, i.e. the 20th after state. */
-	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
-		   &st) != 1)
+	if (!p || sscanf(p, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+			 &st) != 1)
 		return 0;
 	return st;
+}
+
+int procfs_image(pid_t pid, uint64_t *code_start, uint64_t *stack_start)
+{
+	char buf[1024], *p = stat_fields(pid, buf, sizeof(buf));
+	unsigned long long code, stack;
+
+	*code_start = *stack_start = 0;
+	/* startcode is field 26, startstack 28 (state is 3). */
+	if (!p || sscanf(p, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %*u %*u %*d "
+			 "%*u %*u %llu %*u %llu", &code, &stack) != 2)
+		return -EINVAL;
+	*code_start = code;
+	*stack_start = stack;
+	return 0;
 }
 
 int procfs_task_run_delay(pid_t pid, pid_t tid, uint64_t *ns)

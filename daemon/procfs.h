@@ -5,10 +5,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* Real, effective and saved uid of a process must all equal uid (the ptrace rule). */
-int procfs_owned_by(pid_t pid, uid_t uid);
 /* A thread's cumulative run-queue wait in ns (schedstat field 2). */
 int procfs_task_run_delay(pid_t pid, pid_t tid, uint64_t *ns);
+/* Start of the program's code and stack (stat fields 26 and 28): an exec changes them. */
+int procfs_image(pid_t pid, uint64_t *code_start, uint64_t *stack_start);
 /* Process start time in clock ticks since boot (field 22 of stat), 0 on error. */
 uint64_t procfs_start_time(pid_t pid);
 

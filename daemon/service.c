@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <sys/epoll.h>
 #include "pyprobe/ctl.h"
+#include "access.h"
 #include "classify.h"
 #include "ctl_server.h"
 #include "loader.h"
@@ -36,15 +37,24 @@ struct pending {
 	struct session *s;
 	struct snapshot start;
 	uint64_t deadline;
+	uint64_t recheck;	/* next authorisation check (callers other than root) */
 	double seconds;
 	struct pending *next;
 };
+
+/*
+ * A window stays authorised only while its caller may still read the target:
+ * a change of credentials or of the dumpable flag sends no event, so it is
+ * checked again this often (from the access cache, which notices the change).
+ */
+#define RECHECK_NS (1000ULL * 1000 * 1000)
 
 struct service {
 	struct evloop *ev;
 	const struct opts *o;
 	struct loader *ld;
 	struct monitor *mon;
+	struct access *acc;
 	struct watch timer;
 	struct session *sessions;
 	unsigned int nsessions;
@@ -90,6 +100,8 @@ static void arm_timer(struct service *svc)
 	for (struct pending *p = svc->pending; p; p = p->next) {
 		if (p->deadline < next)
 			next = p->deadline;
+		if (p->c->who.uid != 0 && p->recheck < next)
+			next = p->recheck;
 		/* Stack records do not wake us (sampler.bpf.c): read them now and then. */
 		if ((p->prof || p->hot) && poll < next)
 			next = poll;
@@ -246,6 +258,23 @@ static void finish_pending(struct service *svc, struct pending *p)
 	remove_pending(svc, p);
 }
 
+/* Re-authorise an open window; false when it was ended (and p freed). */
+static bool still_allowed(struct service *svc, struct pending *p)
+{
+	struct session *s = p->s;
+	char why[256], msg[512];
+	int rc = access__check(svc->acc, &p->c->who, s->pid, why, sizeof(why));
+
+	if (rc != -EPERM)
+		return true;	/* an exit is the pidfd's to report */
+	snprintf(msg, sizeof(msg), "%s; the window ended after %.2f s of %.2f s", why, (now_ns() - p->start.ts) / 1e9,
+		 p->seconds);
+	log_info("window on %d for uid %u ended: %s", s->pid, (unsigned)p->c->who.uid, why);
+	fail_pending(svc, p, PP_ERR_PERMISSION, msg);
+	unref_session(svc, s);
+	return false;
+}
+
 static void timer_event(struct watch *w, uint32_t events)
 {
 	struct service *svc = (struct service *)((char *)w - offsetof(struct service, timer));
@@ -259,8 +288,11 @@ static void timer_event(struct watch *w, uint32_t events)
 		struct session *s = p->s;
 
 		next = p->next;
-		if (p->deadline > now)
+		if (p->deadline > now) {
+			if (p->c->who.uid != 0 && p->recheck <= now && still_allowed(svc, p))
+				p->recheck = now + RECHECK_NS;
 			continue;
+		}
 		finish_pending(svc, p);
 		unref_session(svc, s);
 	}
@@ -317,6 +349,7 @@ void service__pump(struct service *svc)
 		uint32_t tgid = svc->execs[i];
 		struct session *s = find_session(svc, tgid);
 
+		access__forget(svc->acc, tgid);
 		if (s)
 			end_session(svc, s, "executed a new program", false);
 		if (svc->mon)
@@ -356,25 +389,23 @@ static const char *pyi_code(enum pyinspect_err e)
 	}
 }
 
-/* Root may observe anything; others only processes wholly their own. */
-static int authorise(struct client *c, pid_t pid)
+/* Root may observe anything; others what the kernel would let them read (access.c). */
+static int authorise(struct service *svc, struct client *c, pid_t pid)
 {
+	char why[256];
 	int rc;
 
 	if (kill(pid, 0) && errno == ESRCH) {
 		reply_error(c, PP_ERR_NO_PROCESS, "no such process: %d", pid);
 		return -1;
 	}
-	if (c->uid == 0)
-		return 0;
-	rc = procfs_owned_by(pid, c->uid);
-	if (rc == -ENOENT || rc == -ESRCH) {
+	rc = access__check(svc->acc, &c->who, pid, why, sizeof(why));
+	if (rc == -ESRCH) {
 		reply_error(c, PP_ERR_NO_PROCESS, "no such process: %d", pid);
 		return -1;
 	}
 	if (rc) {
-		reply_error(c, PP_ERR_PERMISSION, "permission denied: process %d does not belong to uid %u", pid,
-			    (unsigned)c->uid);
+		reply_error(c, PP_ERR_PERMISSION, "%s", why);
 		return -1;
 	}
 	return 0;
@@ -451,7 +482,7 @@ static void do_classify(struct service *svc, struct client *c, const struct requ
 	struct session *s;
 	int err = -ENOMEM;
 
-	if (authorise(c, r->pid))
+	if (authorise(svc, c, r->pid))
 		return;
 	s = get_session(svc, c, r->pid);
 	if (!s)
@@ -497,6 +528,7 @@ static void do_classify(struct service *svc, struct client *c, const struct requ
 	p->c = c;
 	p->seconds = r->seconds;
 	p->deadline = p->start.ts + (uint64_t)(r->seconds * 1e9);
+	p->recheck = p->start.ts + RECHECK_NS;
 	p->next = svc->pending;
 	svc->pending = p;
 	arm_timer(svc);
@@ -520,7 +552,7 @@ static void do_detach(struct service *svc, struct client *c, const struct reques
 	struct session *s;
 	char msg[128];
 
-	if (authorise(c, r->pid))
+	if (authorise(svc, c, r->pid))
 		return;
 	s = find_session(svc, r->pid);
 	if (!s) {
@@ -563,8 +595,8 @@ static void do_list(struct service *svc, struct client *c)
 	uint64_t now = now_ns();
 
 	for (struct session *s = svc->sessions; s; s = s->next) {
-		if (c->uid != 0 && procfs_owned_by(s->pid, c->uid))
-			continue;	/* others' processes are not theirs to know about */
+		if (access__check(svc->acc, &c->who, s->pid, NULL, 0))
+			continue;	/* what they may not read is not theirs to know about */
 		json_t *w = svc->mon ? monitor__describe(svc->mon, s) : NULL;
 
 		/* The monitor's own reference is not a request. */
@@ -713,8 +745,15 @@ struct service *service__new(struct evloop *ev, const struct opts *o)
 	svc->o = o;
 	svc->started = now_ns();
 	svc->timer.fn = timer_event;
+	svc->acc = access__new(&o->access);
+	if (!svc->acc) {
+		free(svc);
+		errno = ENOMEM;
+		return NULL;
+	}
 	err = evloop__timer_add(ev, &svc->timer);
 	if (err) {
+		access__free(svc->acc);
 		free(svc);
 		errno = -err;
 		return NULL;
@@ -722,9 +761,20 @@ struct service *service__new(struct evloop *ev, const struct opts *o)
 	return svc;
 }
 
+static int task_dumpable(void *ctx, pid_t pid)
+{
+	return loader__dumpable(ctx, pid);
+}
+
 void service__set_loader(struct service *svc, struct loader *ld)
 {
 	svc->ld = ld;
+	access__set_dumpable_fn(svc->acc, ld ? task_dumpable : NULL, ld);
+}
+
+void service__policy_changed(struct service *svc)
+{
+	access__forget(svc->acc, 0);
 }
 
 void service__set_monitor(struct service *svc, struct monitor *m)
@@ -758,6 +808,7 @@ void service__free(struct service *svc)
 	while (svc->sessions)
 		drop_session(svc, svc->sessions, "shutting down", false);
 	evloop__timer_del(svc->ev, &svc->timer);
+	access__free(svc->acc);
 	free(svc->execs);
 	free(svc);
 }

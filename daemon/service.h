@@ -27,6 +27,8 @@ void service__pump(struct service *svc);
 
 /* Watched processes: the monitor is told about exec/fork events and dropped sessions. */
 void service__set_monitor(struct service *svc, struct monitor *m);
+/* The access policy in the options changed (a reload): cached answers are dropped. */
+void service__policy_changed(struct service *svc);
 /*
  * A session on pid with a reference held, as a request gets one. NULL with
  * *code (PP_ERR_*) and a message on failure. Give it back with service__release.

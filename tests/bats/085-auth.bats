@@ -230,3 +230,135 @@ time.sleep(5)' "$dir/s" >"$dir/out" 3>&- &
 	wait "$d"
 	rm -rf "$dir"
 }
+
+# The kernel's own rule (issue 19): a helper with nobody's credentials asks for the target's
+# memory; the error says which rule refused.
+
+@test "nobody's own non-dumpable process is refused as not dumpable, and allowed once it is dumpable again" {
+	WL_PREFIX="${NOBODY[*]}" start_workload /usr/bin/python3 dumpable 0
+	# The kernel itself refuses nobody: the ground truth for the rule.
+	run "${NOBODY[@]}" cat "/proc/$WL_PID/maps"
+	[ "$status" -ne 0 ]
+	[[ $output == *"Permission denied"* ]]
+	local cmd
+	for cmd in classify gc top attrs churn; do
+		as_nobody -1 "$cmd" "$WL_PID" --seconds 0.5 --json
+		[ "$(json_get .error.code)" = permission-denied ]
+		[[ $(json_get .error.message) == *"process $WL_PID is not dumpable"* ]]
+	done
+	run_pyprobe -0 status --json
+	[ "$(json_get .sessions)" = 0 ]
+	# The target makes itself readable again: the cached refusal is not served.
+	kill -USR2 "$WL_PID"
+	for _ in $(seq 100); do grep -q '^dumpable 1' "$WL_OUT" && break; sleep 0.05; done
+	grep -q '^dumpable 1' "$WL_OUT"
+	run "${NOBODY[@]}" cat "/proc/$WL_PID/maps"
+	[ "$status" -eq 0 ]
+	as_nobody -0 classify "$WL_PID" --seconds 0.5 --json
+	[ "$(json_get .verdict.label)" = idle ]
+}
+
+@test "a window ends permission-denied when its target becomes non-dumpable" {
+	WL_PREFIX="${NOBODY[*]}" start_workload /usr/bin/python3 dumpable 1
+	timeout 60 "${NOBODY[@]}" "$BIN/pyprobe" --socket "$SOCK" classify "$WL_PID" --seconds 20 --json \
+		>"$TEST_DIR/ended.json" 3>&- &
+	local client=$!
+	for _ in $(seq 100); do
+		run_pyprobe -0 status --json
+		[ "$(json_get .pending)" = 1 ] && break
+		sleep 0.05
+	done
+	[ "$(json_get .pending)" = 1 ]
+	kill -USR1 "$WL_PID"
+	local st=0
+	wait "$client" || st=$?
+	[ "$st" -eq 1 ]
+	[ "$(jq -r .error.code "$TEST_DIR/ended.json")" = permission-denied ]
+	[[ $(jq -r .error.message "$TEST_DIR/ended.json") == *"is not dumpable"*"the window ended after"* ]]
+	# It ended on the next check, not at the window's end.
+	awk -v s="$(jq -r .error.message "$TEST_DIR/ended.json" | sed -E 's/.*ended after ([0-9.]+) s.*/\1/')" \
+		'BEGIN { exit !(s < 15) }'
+	grep -q "window on $WL_PID for uid 65534 ended" "$DAEMON_LOG"
+	run_pyprobe -0 status --json
+	[ "$(json_get .pending)" = 0 ]
+}
+
+@test "nobody's process running an interpreter that carries a file capability is refused" {
+	command -v setcap >/dev/null || skip "setcap (libcap2-bin) not installed"
+	mkdir -p "$TEST_DIR/capy"
+	cp /usr/bin/python3 "$TEST_DIR/capy/python3"
+	chmod 755 "$TEST_DIR/capy" "$TEST_DIR/capy/python3"
+	setcap cap_net_bind_service+ep "$TEST_DIR/capy/python3"
+	WL_PREFIX="${NOBODY[*]}" start_workload "$TEST_DIR/capy/python3" sleeping
+	[ "$(awk '/^CapPrm:/ { print $2 }' "/proc/$WL_PID/status")" = 0000000000000400 ]
+	# It stays dumpable (its uids did not change), yet the kernel keeps nobody out.
+	[ "$(stat -c %U "/proc/$WL_PID/fd")" = nobody ]
+	run "${NOBODY[@]}" cat "/proc/$WL_PID/maps"
+	[ "$status" -ne 0 ]
+	local cmd
+	for cmd in classify top; do
+		as_nobody -1 "$cmd" "$WL_PID" --seconds 0.5 --json
+		[ "$(json_get .error.code)" = permission-denied ]
+		[[ $(json_get .error.message) == *"holds capabilities (CapPrm 0000000000000400) that uid 65534 does not"* ]]
+	done
+	# Root still may.
+	run_pyprobe -0 classify "$WL_PID" --seconds 0.5 --json
+	[ "$(json_get .verdict.label)" = idle ]
+}
+
+# start_extra CONF: a second daemon with its own config; sets XSOCK, XPID, XLOG.
+start_extra() {
+	XSOCK=$TEST_DIR/extra.sock
+	XLOG=$TEST_DIR/extra.log
+	"$BIN/pyprobed" --foreground --socket "$XSOCK" --config "$1" 2>"$XLOG" 3>&- &
+	XPID=$!
+	track "$XPID"
+	for _ in $(seq 100); do [ -S "$XSOCK" ] && break; sleep 0.05; done
+	[ -S "$XSOCK" ]
+}
+
+# stop_extra: it exits 0 on SIGTERM and logged no sanitizer report.
+stop_extra() {
+	local st=0
+	kill "$XPID"
+	wait "$XPID" || st=$?
+	[ "$st" -eq 0 ]
+	run ! grep -qE "$SANITIZER_REPORT" "$XLOG"
+}
+
+@test "allow-group: a member observes anyone's process but, by default, not a non-dumpable one; deny-user and reload" {
+	local sre=(setpriv --reuid=nobody --regid=nogroup --groups=users) plain dumpless
+	cat >"$TEST_DIR/sre.conf" <<-'CONF'
+	allow-group = users
+	CONF
+	run -0 "$BIN/pyprobed" --config "$TEST_DIR/sre.conf" --check-config
+	[[ $output == *"allow-group = users (gid 100)"* ]]
+	[[ $output == *"allow-nondumpable = no"* ]]
+	start_extra "$TEST_DIR/sre.conf"
+	start_workload /usr/bin/python3 sleeping
+	plain=$WL_PID
+	track "$plain"
+	start_workload /usr/bin/python3 dumpable 0
+	dumpless=$WL_PID
+	# A member: root's process is open to it.
+	run -0 timeout 60 "${sre[@]}" "$BIN/pyprobe" --socket "$XSOCK" classify "$plain" --seconds 0.5 --json 3>&-
+	[ "$(json_get .verdict.label)" = idle ]
+	run -1 timeout 60 "${sre[@]}" "$BIN/pyprobe" --socket "$XSOCK" top "$dumpless" --seconds 0.5 --json 3>&-
+	[ "$(json_get .error.code)" = permission-denied ]
+	[[ $(json_get .error.message) == *"is not dumpable"* ]]
+	# Not a member: the owner rule.
+	run -1 timeout 60 "${NOBODY[@]}" "$BIN/pyprobe" --socket "$XSOCK" classify "$plain" --seconds 0.5 --json 3>&-
+	[[ $(json_get .error.message) == *"does not belong to uid 65534"* ]]
+	# Reload: non-dumpable allowed, root's processes excluded.
+	printf 'allow-group = users\nallow-nondumpable = yes\n' >"$TEST_DIR/sre.conf"
+	kill -HUP "$XPID"
+	for _ in $(seq 100); do grep -q reloaded "$XLOG" && break; sleep 0.05; done
+	run -0 timeout 60 "${sre[@]}" "$BIN/pyprobe" --socket "$XSOCK" top "$dumpless" --seconds 0.5 --json 3>&-
+	[ "$(json_get '.profile | has("samples")')" = true ]
+	printf 'allow-group = users\nallow-nondumpable = yes\ndeny-user = root\n' >"$TEST_DIR/sre.conf"
+	kill -HUP "$XPID"
+	for _ in $(seq 100); do [ "$(grep -c reloaded "$XLOG")" = 2 ] && break; sleep 0.05; done
+	run -1 timeout 60 "${sre[@]}" "$BIN/pyprobe" --socket "$XSOCK" classify "$plain" --seconds 0.5 --json 3>&-
+	[[ $(json_get .error.message) == *"deny-user"* ]]
+	stop_extra
+}

@@ -184,6 +184,39 @@ static void matching(void)
 	rules__free(&r);
 }
 
+/* allow-group, deny-user (names or numbers, repeated) and allow-nondumpable. */
+static void access_policy(void)
+{
+	struct opts o;
+	struct rules r;
+	char err[2048];
+
+	CHECK_INT(parse("allow-group = root\nallow-group = 4242\ndeny-user = root\ndeny-user = nobody\n"
+			"allow-nondumpable = yes\n", &o, &r, err, sizeof(err)), 0);
+	CHECK_STR(err, "");
+	CHECK_INT(o.access.nallow, 2);
+	CHECK_INT(o.access.allow_gids[0], 0);
+	CHECK_INT(o.access.allow_gids[1], 4242);
+	CHECK_INT(o.access.ndeny, 2);
+	CHECK_INT(o.access.deny_uids[0], 0);
+	CHECK_INT(o.access.deny_uids[1], 65534);
+	CHECK(o.access.allow_nondumpable, "allow-nondumpable");
+	rules__free(&r);
+	/* Off by default. */
+	CHECK_INT(parse("", &o, &r, err, sizeof(err)), 0);
+	CHECK(o.access.nallow == 0 && o.access.ndeny == 0 && !o.access.allow_nondumpable, "defaults");
+	rules__free(&r);
+	CHECK(parse("allow-group = no-such-group-here\ndeny-user = no-such-user-here\nallow-nondumpable = maybe\n"
+		    "allow-nondumpable = no\nallow-nondumpable = yes\nallow-group = -1\n", &o, &r, err,
+		    sizeof(err)) != 0, "errors");
+	CHECK(strstr(err, "test.conf:1: allow-group: no group named 'no-such-group-here'") != NULL, "%s", err);
+	CHECK(strstr(err, "test.conf:2: deny-user: no user named 'no-such-user-here'") != NULL, "%s", err);
+	CHECK(strstr(err, "test.conf:3: allow-nondumpable must be yes or no, not 'maybe'") != NULL, "%s", err);
+	CHECK(strstr(err, "test.conf:5: 'allow-nondumpable' is set twice") != NULL, "%s", err);
+	CHECK(strstr(err, "test.conf:6: allow-group: no group named '-1'") != NULL, "%s", err);
+	rules__free(&r);
+}
+
 int main(void)
 {
 	RUN(settings_and_rules);
@@ -191,5 +224,6 @@ int main(void)
 	RUN(command_line_wins);
 	RUN(hostile_text);
 	RUN(matching);
+	RUN(access_policy);
 	return UNIT_EXIT();
 }
