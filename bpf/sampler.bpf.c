@@ -17,15 +17,7 @@
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 #include "shared.bpf.h"
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
-	__type(value, struct pp_samples);
-} samples SEC(".maps");
-
-__u64 stat_samples_full = 0;
+#include "threads.bpf.h"
 
 /* How to walk each target's Python frames (tgid -> struct pp_pystack_cfg). */
 struct {
@@ -205,9 +197,18 @@ static __always_inline void emit_stack(struct bpf_perf_event_data *ctx, struct t
 				       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
 
-/* Where the sampled thread is: holding the GIL, native without it, in kernel I/O. */
+static __always_inline bool in_range(const struct pp_range *r, __u64 ip)
+{
+	return ip >= r->lo && ip < r->hi;
+}
+
+/*
+ * Where the sampled thread is: holding the GIL, native without it, in kernel
+ * I/O. *native: it holds the GIL outside the interpreter's and libc's code
+ * (an extension keeping the GIL).
+ */
 static __always_inline __u8 cpu_state(struct bpf_perf_event_data *ctx, const struct pp_target *cfg,
-				      struct task_struct *task)
+				      struct task_struct *task, bool *native)
 {
 	__u64 holder = 0, holder_tid = 0;
 	int locked = 0;
@@ -233,40 +234,45 @@ static __always_inline __u8 cpu_state(struct bpf_perf_event_data *ctx, const str
 	if (uread(&holder, sizeof(holder), cfg->gil_holder_addr) || !holder ||
 	    uread(&holder_tid, sizeof(holder_tid), holder + cfg->tstate_thread_id_off))
 		return PP_CPU_UNKNOWN;
-	return holder_tid == BPF_CORE_READ(task, thread.fsbase) ? PP_CPU_GIL : PP_CPU_NOGIL;
+	if (holder_tid != task->thread.fsbase)
+		return PP_CPU_NOGIL;
+	if ((long)ctx->regs.ip >= 0 && cfg->python_text[0].hi > cfg->python_text[0].lo &&
+	    !in_range(&cfg->python_text[0], ctx->regs.ip) && !in_range(&cfg->python_text[1], ctx->regs.ip))
+		*native = true;
+	return PP_CPU_GIL;
 }
 
 SEC("perf_event")
 int handle_sample(struct bpf_perf_event_data *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tgid = id >> 32, tid = (__u32)id;
-	struct pp_target *cfg = bpf_map_lookup_elem(&targets, &tgid);
-	struct pp_samples *s, zero = {};
-	struct task_struct *task;
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 tgid = task->tgid, tid = task->pid;
+	struct pp_target *cfg;
+	struct pp_thread *th;
+	struct pp_samples *s;
+	bool native = false;
 	int collecting = 0;
 	__u8 state;
 
+	/* Target threads have storage (sched.bpf.c): everything else costs one lookup. */
+	th = bpf_task_storage_get(&threads, task, 0, 0);
+	if (!th)
+		return 0;
+	cfg = bpf_map_lookup_elem(&targets, &tgid);
 	if (!cfg)
 		return 0;
-	s = bpf_map_lookup_elem(&samples, &tid);
-	if (!s) {
-		bpf_map_update_elem(&samples, &tid, &zero, BPF_NOEXIST);
-		s = bpf_map_lookup_elem(&samples, &tid);
-		if (!s) {
-			__sync_fetch_and_add(&stat_samples_full, 1);
-			return 0;
-		}
-	}
+	s = &th->smp;
 	s->total++;
 	if (cfg->gc_collecting_addr && !uread(&collecting, sizeof(collecting), cfg->gc_collecting_addr) &&
 	    collecting == 1)
 		s->gc++;
-	task = bpf_get_current_task_btf();
-	state = cpu_state(ctx, cfg, task);
+	state = cpu_state(ctx, cfg, task, &native);
 	switch (state) {
 	case PP_CPU_GIL:
-		s->gil++;
+		if (native)
+			s->gil_native++;
+		else
+			s->gil++;
 		break;
 	case PP_CPU_NOGIL:
 		s->nogil++;

@@ -1,18 +1,30 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
  * Where target threads spend wall time, from the scheduler's point of view.
- * Cost is paid per context switch of any task (one hash lookup to filter on
- * tgid) and per target-thread transition (a few more loads), so it can stay on.
+ * The switch hook runs on every context switch of the machine, so what it
+ * does for a task that is not a target is two loads and a bit test (the
+ * tgid bitmap below) before it returns. Target threads carry their state in
+ * task-local storage: no hash lookup on the hot path.
  *
  * A thread's life is a sequence of states (enum pp_bucket). On switch-out we
  * close the on-CPU interval and open a blocked one whose reason comes from the
- * system call the task is sleeping in (its saved user registers). On switch-in
- * the off-CPU interval closes and is charged to that reason. The part of it
- * the task spent on the run queue after its wakeup is known one step later:
- * the scheduler adds it to sched_info.run_delay (at migration and right after
- * switch-in), so the next switch-out moves the growth of run_delay since the
- * previous switch-out from the blocked reason to run-queue time.
- * Not hooking sched_wakeup saves a third of the events on switch-heavy targets.
+ * system call the task is sleeping in (its saved user registers), worked out
+ * only then. On switch-in the off-CPU interval closes and is charged to that
+ * reason. The part of it the task spent on the run queue after its wakeup is
+ * known one step later: the scheduler adds it to sched_info.run_delay (at
+ * migration and right after switch-in), so the next switch-out moves the
+ * growth of run_delay since the previous switch-out from the blocked reason
+ * to run-queue time. Not hooking sched_wakeup saves a third of the events on
+ * switch-heavy targets.
+ *
+ * A wait for the GIL is charged to the thread that held it when the wait
+ * began, with what that thread was doing (running, in the run queue, blocked
+ * in which system call): CPython's waiters time out every switch interval
+ * (5 ms) and wait again, so the holder is looked at anew at least that often.
+ *
+ * Nothing is sent to user space per switch; the daemon reads the storage
+ * through a task iterator, and a thread's last state comes in one record
+ * when it exits.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -24,21 +36,107 @@
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 #include "shared.bpf.h"
+#include "threads.bpf.h"
 
-/* max_entries is set by the loader from --max-threads. */
+/* Thread storages made, against the loader's --max-threads. */
+const volatile __u32 cfg_max_threads = 16384;
+__u64 nthreads = 0;
+
+/*
+ * A bit per tgid hash, set by the loader for every target: a task whose bit
+ * is clear is no target, known without a helper call. A set bit may be a
+ * collision; the thread's storage then decides.
+ */
+__u64 tgid_bits[PP_TGID_BITS / 64] = {};
+
+static __always_inline bool maybe_target(__u32 tgid)
+{
+	__u32 i = tgid & (PP_TGID_BITS - 1);
+
+	return tgid_bits[i >> 6] & (1ULL << (i & 63));
+}
+
+/* pthread_self of each target thread -> its tid: who a GIL's last_holder is. */
+struct pp_pthread_key {
+	__u32 tgid;
+	__u32 pad;
+	__u64 pthread;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
-	__type(value, struct pp_thread);
-} threads SEC(".maps");
+	__uint(max_entries, 16384);	/* the loader sets --max-threads */
+	__type(key, struct pp_pthread_key);
+	__type(value, __u32);
+} pthreads SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct pp_gil_key);
+	__type(value, struct pp_gil_charge);
+} gil_charges SEC(".maps");
 
 __u64 stat_threads_full = 0;
 __u64 stat_events_lost = 0;
-/* The process handle_task_iter seeds; set by the loader before each run. */
-__u32 seed_tgid = 0;
+__u64 stat_gil_charges_full = 0;
 
+extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym __weak;
+
+/*
+ * Clocks. bpf_ktime_get_ns costs ~100 ns on a paravirtual clock, as much as
+ * the rest of a switch; the scheduler has just read its own clock
+ * (update_rq_clock in __schedule), so the switch hook uses rq->clock. Times
+ * in the storage are in that clock. Elsewhere (iterators, fork, exit) it is
+ * ktime minus an offset that the switch hook measures per CPU now and then:
+ * both clocks count nanoseconds from one paravirtual source, so the offset
+ * only moves by NTP's slewing of CLOCK_MONOTONIC.
+ */
+struct pp_clock {
+	__s64 off;	/* ktime - rq clock */
+	__u64 at;	/* rq clock of the last measurement */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pp_clock);
+} clocks SEC(".maps");
+
+#define CLOCK_EVERY_NS (100ULL * 1000 * 1000)
+/* The offset measured before any switch: ktime and the rq clock start close. */
+__s64 clock_off = 0;
+
+/*
+ * The runqueue of the CPU switching, reached through a task on it (the
+ * runqueues symbol is not in every kernel's kallsyms; cfs_rq->rq needs
+ * CONFIG_FAIR_GROUP_SCHED, which distributions enable).
+ */
+static __always_inline __u64 switch_clock(struct task_struct *t)
+{
+	struct rq *rq = t->se.cfs_rq->rq;
+	__u64 now = rq ? rq->clock : 0;
+	struct pp_clock *c;
+	__u32 zero = 0;
+
+	c = bpf_map_lookup_elem(&clocks, &zero);
+	if (!now)
+		return bpf_ktime_get_ns() - clock_off;
+	if (c && now - c->at > CLOCK_EVERY_NS) {
+		c->off = bpf_ktime_get_ns() - now;
+		c->at = now;
+		clock_off = c->off;
+	}
+	return now;
+}
+
+/* The switch hook's clock, outside the switch hook. */
+static __always_inline __u64 sched_now(void)
+{
+	return bpf_ktime_get_ns() - clock_off;
+}
+extern void bpf_task_release(struct task_struct *p) __ksym __weak;
 
 #define TASK_RUNNING_STATE 0
 #define TASK_DEAD_BIT 0x80
@@ -51,6 +149,7 @@ __u32 seed_tgid = 0;
 #define S_IFBLK 0060000
 #define S_IFIFO 0010000
 #define S_IFCHR 0020000
+#define PP_AF_UNIX 1
 
 /* task_struct::state was renamed __state in 5.14 (commit 2f064a59a11f). */
 struct task_struct___pre514 {
@@ -60,57 +159,8 @@ struct task_struct___pre514 {
 static __always_inline __u32 task_state(struct task_struct *t)
 {
 	if (bpf_core_field_exists(t->__state))
-		return BPF_CORE_READ(t, __state);
+		return t->__state;
 	return BPF_CORE_READ((struct task_struct___pre514 *)t, state);
-}
-
-static __always_inline int fd_kind(struct task_struct *t, __u64 fd)
-{
-	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
-	struct file **fds, *f = NULL;
-	unsigned int max_fds;
-	umode_t mode;
-
-	if (!fdt)
-		return PP_FD_UNKNOWN;
-	max_fds = BPF_CORE_READ(fdt, max_fds);
-	if (fd >= max_fds)
-		return PP_FD_UNKNOWN;
-	fds = BPF_CORE_READ(fdt, fd);
-	if (bpf_core_read(&f, sizeof(f), &fds[fd]) || !f)
-		return PP_FD_UNKNOWN;
-	mode = BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT;
-	switch (mode) {
-	case S_IFSOCK:
-		return PP_FD_SOCKET;
-	case S_IFREG:
-	case S_IFBLK:
-		return PP_FD_FILE;
-	case S_IFIFO:
-		return PP_FD_PIPE;
-	case S_IFCHR:
-		return PP_FD_CHAR;
-	default:
-		return PP_FD_ANON;
-	}
-}
-
-static __always_inline struct pp_thread *get_thread(struct task_struct *t, __u32 tid)
-{
-	struct pp_thread *th = bpf_map_lookup_elem(&threads, &tid);
-	struct pp_thread zero = {};
-
-	if (th)
-		return th;
-	zero.tgid = BPF_CORE_READ(t, tgid);
-	zero.state = PP_B_NONE;
-	zero.off_state = PP_B_NONE;
-	BPF_CORE_READ_STR_INTO(&zero.comm, t, comm);
-	if (bpf_map_update_elem(&threads, &tid, &zero, BPF_NOEXIST) && bpf_map_lookup_elem(&threads, &tid) == NULL) {
-		__sync_fetch_and_add(&stat_threads_full, 1);
-		return NULL;
-	}
-	return bpf_map_lookup_elem(&threads, &tid);
 }
 
 /*
@@ -121,6 +171,134 @@ static __always_inline struct pp_thread *get_thread(struct task_struct *t, __u32
 #define forget(x) asm volatile("" : "+r"(x))
 #define PP_FORGET(x) forget(x)
 #include "pyprobe/runqueue.h"
+
+/* The kind of file behind fd, and for pipes and Unix sockets the inodes of both ends. */
+static __always_inline int fd_kind(struct task_struct *t, __u64 fd, __u64 *ino, __u64 *peer)
+{
+	struct fdtable *fdt = t->files->fdt;
+	struct file **fds, *f = NULL;
+	struct socket *sock;
+	struct sock *sk;
+	umode_t mode;
+
+	if (!fdt || fd >= fdt->max_fds)
+		return PP_FD_UNKNOWN;
+	fds = fdt->fd;
+	if (bpf_core_read(&f, sizeof(f), &fds[fd]) || !f)
+		return PP_FD_UNKNOWN;
+	mode = BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT;
+	switch (mode) {
+	case S_IFSOCK:
+		sock = BPF_CORE_READ(f, private_data);
+		sk = BPF_CORE_READ(sock, sk);
+		if (!sk || BPF_CORE_READ(sk, __sk_common.skc_family) != PP_AF_UNIX)
+			return PP_FD_SOCKET;
+		*ino = BPF_CORE_READ(f, f_inode, i_ino);
+		*peer = BPF_CORE_READ((struct unix_sock *)sk, peer, sk_socket, file, f_inode, i_ino);
+		return PP_FD_UNIX;
+	case S_IFREG:
+	case S_IFBLK:
+		return PP_FD_FILE;
+	case S_IFIFO:
+		*ino = *peer = BPF_CORE_READ(f, f_inode, i_ino);
+		return PP_FD_PIPE;
+	case S_IFCHR:
+		return PP_FD_CHAR;
+	default:
+		return PP_FD_ANON;
+	}
+}
+
+/* Add a completed period of length d to h. */
+static __always_inline void hist_add(struct pp_hist *h, __u64 d)
+{
+	__u64 v = d >> PP_HIST_SHIFT;
+	__u32 b = 0;
+
+	/* b = bit length of v, capped: a branch-free-ish log2 the verifier can bound. */
+	if (v >= 1ULL << 16) {
+		v >>= 16;
+		b += 16;
+	}
+	if (v >= 1ULL << 8) {
+		v >>= 8;
+		b += 8;
+	}
+	if (v >= 1ULL << 4) {
+		v >>= 4;
+		b += 4;
+	}
+	if (v >= 1ULL << 2) {
+		v >>= 2;
+		b += 2;
+	}
+	if (v >= 2) {
+		v >>= 1;
+		b += 1;
+	}
+	b += v;
+	if (b >= PP_HIST)
+		b = PP_HIST - 1;
+	forget(b);
+	if (b >= PP_HIST)
+		return;
+	h->ns[b] += d;
+	h->cnt[b]++;
+	if (d > h->max_ns)
+		h->max_ns = d;
+}
+
+static __always_inline void hist_close(struct pp_hist *h, __u64 now)
+{
+	if (h->start && now > h->start)
+		hist_add(h, now - h->start);
+	h->start = 0;
+}
+
+/* Move the thread's pending GIL charge into the map (keyed by its holder and state). */
+static __always_inline void flush_charge(struct pp_thread *th)
+{
+	struct pp_gil_key k = { .tgid = th->tgid, .holder_tid = th->pend_holder, .holder_nr = th->pend_nr,
+				.holder_state = th->pend_state };
+	struct pp_gil_charge *c;
+
+	if (!th->pend.cnt)
+		return;
+	c = bpf_map_lookup_elem(&gil_charges, &k);
+	if (!c) {
+		struct pp_gil_charge zero = {};
+
+		bpf_map_update_elem(&gil_charges, &k, &zero, BPF_NOEXIST);
+		c = bpf_map_lookup_elem(&gil_charges, &k);
+	}
+	if (c) {
+		__sync_fetch_and_add(&c->ns, th->pend.ns);
+		__sync_fetch_and_add(&c->cnt, th->pend.cnt);
+	} else {
+		__sync_fetch_and_add(&stat_gil_charges_full, 1);
+	}
+	th->pend.ns = 0;
+	th->pend.cnt = 0;
+}
+
+/*
+ * A GIL wait of d ns ended: charge it to the holder seen when it began. Waits
+ * on the same holder in the same state add up in the thread's storage; the
+ * map is written only when that changes (the daemon adds what is pending).
+ */
+static __always_inline void charge_holder(struct pp_thread *th, __u64 d)
+{
+	if (th->gil_kind != PP_GIL_ACQUIRE)
+		return;
+	if (th->pend.cnt && (th->pend_holder != th->holder_tid || th->pend_nr != th->holder_nr ||
+			     th->pend_state != th->holder_state))
+		flush_charge(th);
+	th->pend_holder = th->holder_tid;
+	th->pend_nr = th->holder_nr;
+	th->pend_state = th->holder_state;
+	th->pend.ns += d;
+	th->pend.cnt++;
+}
 
 /* Close the interval of the current state at now, open new_state. */
 static __always_inline void transition(struct pp_thread *th, __u64 now, __u8 new_state, __u8 kind)
@@ -136,6 +314,7 @@ static __always_inline void transition(struct pp_thread *th, __u64 now, __u8 new
 		if (st == PP_B_GIL_WAIT && th->gil_kind < PP_GIL_NKINDS) {
 			th->gil_ns[th->gil_kind] += d;
 			th->gil_cnt[th->gil_kind]++;
+			charge_holder(th, d);
 		}
 	}
 	th->state = new_state;
@@ -143,42 +322,149 @@ static __always_inline void transition(struct pp_thread *th, __u64 now, __u8 new
 	th->state_ts = now;
 }
 
+/* Holder lookups per waiting thread at most this often; waits in between keep the last answer. */
+#define HOLDER_EVERY_NS 1000000ULL
+
+/*
+ * The thread is starting to wait for the GIL, and this is its process
+ * (current): read who holds it and what that thread is doing now.
+ */
+static __always_inline void find_holder(struct pp_thread *th, __u64 now)
+{
+	struct pp_pthread_key pk = { .tgid = th->tgid };
+	struct task_struct *ht;
+	struct pp_thread *h;
+	__u64 holder = 0;
+	__u32 *tid;
+	int locked = 0;
+
+	if (now - th->holder_ts < HOLDER_EVERY_NS)
+		return;
+	th->holder_ts = now;
+	th->holder_tid = 0;
+	th->holder_state = PP_B_NONE;
+	th->holder_nr = PP_NR_NONE;
+	if (bpf_probe_read_user(&locked, sizeof(locked), (void *)th->gil_locked_addr) || locked <= 0 ||
+	    bpf_probe_read_user(&holder, sizeof(holder), (void *)th->gil_holder_addr) || !holder ||
+	    bpf_probe_read_user(&pk.pthread, sizeof(pk.pthread), (void *)(holder + th->tstate_thread_id_off)))
+		return;
+	tid = bpf_map_lookup_elem(&pthreads, &pk);
+	if (!tid || *tid == th->tid)
+		return;
+	th->holder_tid = *tid;
+	if (!bpf_task_from_pid)
+		return;
+	ht = bpf_task_from_pid(*tid);
+	if (!ht)
+		return;
+	h = bpf_task_storage_get(&threads, ht, 0, 0);
+	if (h) {
+		th->holder_state = h->state;
+		th->holder_nr = h->blk_nr;
+	}
+	bpf_task_release(ht);
+}
+
 /*
  * The state of a task that is not running: why it is blocked, from the system
  * call its saved user registers show and that call's first arguments.
+ * cur_mm: t is current, so its memory (the GIL) can be read.
  */
-static __always_inline __u8 blocked_state(struct task_struct *t, const struct pp_target *cfg, __u8 *kind)
+static __always_inline __u8 blocked_state(struct task_struct *t, struct pp_thread *th, __u8 *kind, __u64 now,
+					  bool cur_mm)
 {
 	__u32 st = task_state(t);
 	struct pt_regs *regs;
-	long nr;
-	__u64 a0, a1;
+	__u64 a0, a1, ino = 0, peer = 0;
 	int cls, fdk = 0, gk = -1, b;
+	long nr;
 
 	*kind = 0;
+	th->blk_nr = PP_NR_NONE;
 	if (st == TASK_RUNNING_STATE)
 		return PP_B_RUNQUEUE;
 	if (st & (TASK_DEAD_BIT | EXIT_ZOMBIE_BIT | EXIT_DEAD_BIT))
 		return PP_B_EXITED;
 	regs = (struct pt_regs *)bpf_task_pt_regs(t);
-	nr = BPF_CORE_READ(regs, orig_ax);
+	nr = regs->orig_ax;
 	if (nr < 0)
 		return PP_B_OTHER;	/* page fault, stopped, not in a system call */
-	a0 = BPF_CORE_READ(regs, di);
-	a1 = BPF_CORE_READ(regs, si);
+	th->blk_nr = nr;
+	a0 = regs->di;
+	a1 = regs->si;
 	cls = pp_syscall_class(nr);
-	if (cls == PP_SC_FD_IO)
-		fdk = fd_kind(t, a0);
-	else if (cls == PP_SC_FUTEX && pp_futex_is_wait(a1))
-		gk = pp_gil_kind(cfg, a0);
+	if (cls == PP_SC_FD_IO || cls == PP_SC_NET)
+		fdk = fd_kind(t, a0, &ino, &peer);
+	else if (cls == PP_SC_FUTEX && pp_futex_is_wait(a1)) {
+		gk = pp_gil_kind(th->gil, a0);
+		if (gk == PP_GIL_ACQUIRE && cur_mm)
+			find_holder(th, now);
+	}
 	b = pp_block_bucket(cls, nr, a0, a1, fdk, gk);
 	if (gk >= 0)
 		*kind = gk;
+	if (b == PP_B_IPC_WAIT) {
+		th->ipc_ino = ino;
+		th->ipc_peer_ino = peer;
+	}
 	return b;
 }
 
+/* Storage for a target thread t, or NULL past --max-threads. */
+static __always_inline struct pp_thread *new_thread(struct task_struct *t)
+{
+	__u32 tgid = t->tgid;
+	struct pp_target *cfg = bpf_map_lookup_elem(&targets, &tgid);
+	struct pp_thread *th;
+
+	if (!cfg)
+		return NULL;
+	if (nthreads >= cfg_max_threads) {
+		__sync_fetch_and_add(&stat_threads_full, 1);
+		return NULL;
+	}
+	th = bpf_task_storage_get(&threads, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!th) {
+		__sync_fetch_and_add(&stat_threads_full, 1);
+		return NULL;
+	}
+	__sync_fetch_and_add(&nthreads, 1);
+	th->tid = t->pid;
+	th->tgid = t->tgid;
+	th->state = PP_B_NONE;
+	th->off_state = PP_B_NONE;
+	th->holder_nr = PP_NR_NONE;
+	th->blk_nr = PP_NR_NONE;
+	bpf_probe_read_kernel_str(th->comm, sizeof(th->comm), t->comm);
+	if (cfg->flags & PP_TF_GIL_KNOWN) {
+		for (int i = 0; i < PP_GIL_RANGES; i++)
+			th->gil[i] = cfg->gil[i];
+		th->gil_locked_addr = cfg->gil_locked_addr;
+		th->gil_holder_addr = cfg->gil_holder_addr;
+		th->tstate_thread_id_off = cfg->tstate_thread_id_off;
+	}
+	return th;
+}
+
+static __always_inline void drop_thread(struct task_struct *t)
+{
+	if (!bpf_task_storage_delete(&threads, t))
+		__sync_fetch_and_sub(&nthreads, 1);
+}
+
+/* A thread seen for the first time: remember its pthread_self for GIL holder lookups. */
+static __always_inline void learn_pthread(struct pp_thread *th, __u64 fsbase)
+{
+	struct pp_pthread_key pk = { .tgid = th->tgid, .pthread = fsbase };
+	__u32 tid = th->tid;
+
+	th->fsbase = fsbase;
+	if (fsbase)
+		bpf_map_update_elem(&pthreads, &pk, &tid, BPF_ANY);
+}
+
 /* next is about to run: close its off-CPU interval, remember what it was. */
-static __always_inline void switch_in(struct task_struct *next, struct pp_thread *th, __u64 now)
+static __always_inline void switch_in(struct pp_thread *th, __u64 now)
 {
 	__u8 st = th->state;
 
@@ -189,47 +475,72 @@ static __always_inline void switch_in(struct task_struct *next, struct pp_thread
 	} else {
 		th->off_state = PP_B_NONE;
 	}
+	if (!th->busy.start)
+		th->busy.start = now;
+	if (st == PP_B_POLL_WAIT)
+		th->loop.start = now;
+	th->blk_nr = PP_NR_NONE;
 	transition(th, now, PP_B_ONCPU, 0);
 }
 
-static __always_inline void switch_out(struct task_struct *prev, const struct pp_target *cfg, __u64 now)
+static __always_inline void switch_out(struct task_struct *prev, struct pp_thread *th, bool preempt, __u64 now)
 {
-	__u32 tid = BPF_CORE_READ(prev, pid);
-	struct pp_thread *th = get_thread(prev, tid);
-	__u8 bucket, kind;
+	__u8 bucket, kind = 0;
 
-	if (!th)
-		return;
-	th->fsbase = BPF_CORE_READ(prev, thread.fsbase);
+	if (!th->fsbase)
+		learn_pthread(th, prev->thread.fsbase);
 	/* Threads name themselves after they start (prctl, pthread_setname_np): look again now and then. */
 	if ((th->cnt[PP_B_ONCPU] & 63) == 1)
-		BPF_CORE_READ_STR_INTO(&th->comm, prev, comm);
-	pp_settle_run_delay(th, BPF_CORE_READ(prev, sched_info.run_delay));
-	bucket = blocked_state(prev, cfg, &kind);
+		bpf_probe_read_kernel_str(th->comm, sizeof(th->comm), prev->comm);
+	pp_settle_run_delay(th, prev->sched_info.run_delay);
+	if (preempt) {
+		transition(th, now, PP_B_RUNQUEUE, 0);
+		return;
+	}
+	bucket = blocked_state(prev, th, &kind, now, true);
+	/* A busy period ends when the thread waits for something other than the GIL or a page. */
+	if (bucket != PP_B_RUNQUEUE && bucket != PP_B_GIL_WAIT && bucket != PP_B_OTHER)
+		hist_close(&th->busy, now);
+	if (bucket == PP_B_POLL_WAIT)
+		hist_close(&th->loop, now);
 	transition(th, now, bucket, kind);
 }
 
 SEC("tp_btf/sched_switch")
 int BPF_PROG(handle_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	__u32 prev_tgid = BPF_CORE_READ(prev, tgid), next_tgid = BPF_CORE_READ(next, tgid);
-	struct pp_target *cfg;
+	bool p = maybe_target(prev->tgid), n = maybe_target(next->tgid);
+	struct pp_thread *th;
 	__u64 now = 0;
 
-	cfg = bpf_map_lookup_elem(&targets, &prev_tgid);
-	if (cfg) {
-		now = bpf_ktime_get_ns();
-		switch_out(prev, cfg, now);
+	if (!p && !n)
+		return 0;
+	if (p && (th = bpf_task_storage_get(&threads, prev, 0, 0))) {
+		now = switch_clock(prev);
+		switch_out(prev, th, preempt, now);
 	}
-	if (bpf_map_lookup_elem(&targets, &next_tgid)) {
-		__u32 tid = BPF_CORE_READ(next, pid);
-		struct pp_thread *th = get_thread(next, tid);
+	if (n && (th = bpf_task_storage_get(&threads, next, 0, 0))) {
+		if (!now)
+			now = switch_clock(next);
+		switch_in(th, now);
+	}
+	return 0;
+}
 
-		if (th) {
-			if (!now)
-				now = bpf_ktime_get_ns();
-			switch_in(next, th, now);
-		}
+/* A new thread of a target: give it storage before its first switch. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(handle_thread_fork, struct task_struct *parent, struct task_struct *child)
+{
+	struct pp_thread *th;
+
+	if (child->tgid != parent->tgid || !maybe_target(child->tgid) ||
+	    !bpf_task_storage_get(&threads, parent, 0, 0))
+		return 0;
+	th = new_thread(child);
+	if (th) {
+		/* Born runnable: it waits for its first CPU. */
+		th->run_delay = child->sched_info.run_delay;
+		transition(th, sched_now(), PP_B_RUNQUEUE, 0);
 	}
 	return 0;
 }
@@ -237,57 +548,109 @@ int BPF_PROG(handle_sched_switch, bool preempt, struct task_struct *prev, struct
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(handle_sched_exit, struct task_struct *p)
 {
-	__u32 tgid = BPF_CORE_READ(p, tgid), tid;
+	struct pp_pthread_key pk = { .tgid = p->tgid };
+	struct pp_thread_final *rec;
 	struct pp_thread *th;
 
-	if (!bpf_map_lookup_elem(&targets, &tgid))
+	if (!maybe_target(p->tgid))
 		return 0;
-	tid = BPF_CORE_READ(p, pid);
-	th = bpf_map_lookup_elem(&threads, &tid);
-	if (th)
-		transition(th, bpf_ktime_get_ns(), PP_B_EXITED, 0);
-	if (!emit_event(PP_EV_THREAD_EXIT, tgid, tid))
+	th = bpf_task_storage_get(&threads, p, 0, 0);
+	if (!th)
+		return 0;
+	transition(th, sched_now(), PP_B_EXITED, 0);
+	flush_charge(th);
+	pk.pthread = th->fsbase;
+	bpf_map_delete_elem(&pthreads, &pk);
+	rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
+	if (rec) {
+		rec->type = PP_EV_THREAD_FINAL;
+		rec->tgid = th->tgid;
+		rec->tid = th->tid;
+		rec->pad = 0;
+		bpf_probe_read_kernel(&rec->th, sizeof(rec->th), th);
+		bpf_ringbuf_submit(rec, 0);
+	} else {
 		__sync_fetch_and_add(&stat_events_lost, 1);
+	}
+	drop_thread(p);
 	return 0;
 }
 
 /*
- * Run once per attach over every task: threads of the new target that are
- * already blocked would stay invisible until they wake, so give each the state
- * it is in now, the way switch_out would. Entries BPF already made are kept.
+ * The iterators run with a pid filter (the loader attaches them per call), so
+ * they visit only the threads of one process.
+ *
+ * Seed: threads of a new target that are already blocked would stay
+ * invisible until they wake, so give each storage and the state it is in
+ * now, the way switch_out would (its memory is not current's here: no GIL
+ * holder for a wait already under way).
  */
 SEC("iter/task")
-int handle_task_iter(struct bpf_iter__task *ctx)
+int handle_seed_iter(struct bpf_iter__task *ctx)
 {
 	struct task_struct *t = ctx->task;
-	struct pp_target *cfg;
 	struct pp_thread *th;
-	__u32 tgid, tid;
 	__u8 state, kind = 0;
+	__u64 now;
+
+	if (!t || bpf_task_storage_get(&threads, t, 0, 0))
+		return 0;
+	th = new_thread(t);
+	if (!th)
+		return 0;
+	learn_pthread(th, t->thread.fsbase);
+	if (task_state(t) == TASK_RUNNING_STATE)
+		state = t->on_cpu ? PP_B_ONCPU : PP_B_RUNQUEUE;
+	else
+		state = blocked_state(t, th, &kind, 0, false);
+	th->run_delay = t->sched_info.run_delay;
+	now = sched_now();
+	if (state == PP_B_ONCPU || state == PP_B_RUNQUEUE)
+		th->busy.start = now;
+	transition(th, now, state, kind);
+	return 0;
+}
+
+/*
+ * Snapshot: a struct pp_snap_hdr (the clocks now), then every thread's
+ * storage as struct pp_thread records.
+ */
+SEC("iter/task")
+int handle_snap_iter(struct bpf_iter__task *ctx)
+{
+	struct task_struct *t = ctx->task;
+	struct pp_thread *th;
+
+	if (ctx->meta->seq_num == 0) {
+		struct pp_snap_hdr h = { PP_SNAP_MAGIC, bpf_ktime_get_ns() };
+
+		h.sched_ns = h.ktime_ns - clock_off;
+		bpf_seq_write(ctx->meta->seq, &h, sizeof(h));
+	}
+	if (!t)
+		return 0;
+	th = bpf_task_storage_get(&threads, t, 0, 0);
+	if (th)
+		bpf_seq_write(ctx->meta->seq, th, sizeof(*th));
+	return 0;
+}
+
+/* The process is no longer a target: drop its threads' storage. */
+SEC("iter/task")
+int handle_drop_iter(struct bpf_iter__task *ctx)
+{
+	struct task_struct *t = ctx->task;
+	struct pp_pthread_key pk = {};
+	struct pp_thread *th;
 
 	if (!t)
 		return 0;
-	tgid = t->tgid;
-	if (tgid != seed_tgid || !(cfg = bpf_map_lookup_elem(&targets, &tgid)))
-		return 0;
-	tid = t->pid;
-	th = bpf_map_lookup_elem(&threads, &tid);
-	if (th) {
-		if (!th->fsbase)
-			th->fsbase = t->thread.fsbase;
-		return 0;
-	}
-	if (task_state(t) == TASK_RUNNING_STATE)
-		state = BPF_CORE_READ(t, on_cpu) ? PP_B_ONCPU : PP_B_RUNQUEUE;
-	else
-		state = blocked_state(t, cfg, &kind);
-	th = get_thread(t, tid);
+	th = bpf_task_storage_get(&threads, t, 0, 0);
 	if (!th)
 		return 0;
-	th->fsbase = t->thread.fsbase;
-	if (th->state == PP_B_NONE) {	/* not raced by a scheduler event */
-		th->run_delay = BPF_CORE_READ(t, sched_info.run_delay);
-		transition(th, bpf_ktime_get_ns(), state, kind);
-	}
+	pk.tgid = th->tgid;
+	pk.pthread = th->fsbase;
+	bpf_map_delete_elem(&pthreads, &pk);
+	drop_thread(t);
 	return 0;
 }

@@ -26,7 +26,6 @@ struct loader {
 	struct pp_gc *gc;
 	struct pp_procs *procs;
 	struct ring_buffer *rb;
-	struct bpf_link *iter;
 	struct bpf_link **perf_links;
 	int *perf_fds;
 	int ncpus;
@@ -144,10 +143,13 @@ struct loader *loader__new(const struct opts *o, loader_event_fn fn, void *ctx)
 		err = -errno;
 		goto fail;
 	}
-	bpf_map__set_max_entries(l->sched->maps.threads, o->max_threads);
+	l->sched->rodata->cfg_max_threads = o->max_threads;
+	bpf_map__set_max_entries(l->sched->maps.pthreads, o->max_threads);
 	bpf_map__set_max_entries(l->sched->maps.targets, o->max_sessions);
-	/* The task iterator runs on demand (loader__seed), not with the tracepoints. */
-	bpf_program__set_autoattach(l->sched->progs.handle_task_iter, false);
+	/* The task iterators run on demand, with a pid filter, not with the tracepoints. */
+	bpf_program__set_autoattach(l->sched->progs.handle_seed_iter, false);
+	bpf_program__set_autoattach(l->sched->progs.handle_snap_iter, false);
+	bpf_program__set_autoattach(l->sched->progs.handle_drop_iter, false);
 	err = pp_sched__load(l->sched);
 	if (err)
 		goto fail;
@@ -157,8 +159,9 @@ struct loader *loader__new(const struct opts *o, loader_event_fn fn, void *ctx)
 		err = -errno;
 		goto fail;
 	}
-	bpf_map__set_max_entries(l->sampler->maps.samples, o->max_threads);
-	err = bpf_map__reuse_fd(l->sampler->maps.targets, bpf_map__fd(l->sched->maps.targets));
+	err = bpf_map__reuse_fd(l->sampler->maps.threads, bpf_map__fd(l->sched->maps.threads));
+	if (!err)
+		err = bpf_map__reuse_fd(l->sampler->maps.targets, bpf_map__fd(l->sched->maps.targets));
 	if (!err)
 		err = bpf_map__reuse_fd(l->sampler->maps.events, bpf_map__fd(l->sched->maps.events));
 	if (err)
@@ -196,11 +199,6 @@ struct loader *loader__new(const struct opts *o, loader_event_fn fn, void *ctx)
 	if (err)
 		goto fail;
 
-	l->iter = bpf_program__attach_iter(l->sched->progs.handle_task_iter, NULL);
-	if (!l->iter) {
-		err = -errno;
-		goto fail;
-	}
 	l->rb = ring_buffer__new(bpf_map__fd(l->sched->maps.events), fn, ctx, NULL);
 	if (!l->rb) {
 		err = -errno;
@@ -220,7 +218,6 @@ void loader__free(struct loader *l)
 	if (l->attached)
 		detach_all(l);
 	ring_buffer__free(l->rb);
-	bpf_link__destroy(l->iter);
 	pp_gc__destroy(l->gc);
 	pp_procs__destroy(l->procs);
 	pp_sampler__destroy(l->sampler);
@@ -230,6 +227,69 @@ void loader__free(struct loader *l)
 	free(l);
 }
 
+/* The sched program's tgid filter: a bit per target (collisions are harmless). */
+static void set_tgid_bit(struct loader *l, uint32_t tgid, bool on)
+{
+	uint32_t i = tgid & (PP_TGID_BITS - 1);
+	uint64_t bit = 1ULL << (i & 63);
+
+	if (on)
+		__atomic_fetch_or(&l->sched->bss->tgid_bits[i >> 6], bit, __ATOMIC_RELAXED);
+	else
+		__atomic_fetch_and(&l->sched->bss->tgid_bits[i >> 6], ~bit, __ATOMIC_RELAXED);
+}
+
+/*
+ * Run a task iterator over the threads of pid only; fn gets each record of
+ * reclen bytes, after a first record of hdrlen bytes (0: none) that fn gets
+ * too.
+ */
+static int run_iter(struct bpf_program *prog, pid_t pid, int (*fn)(void *ctx, const void *rec), size_t hdrlen,
+		    size_t reclen, void *ctx)
+{
+	union bpf_iter_link_info info = { .task.pid = pid };
+	LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &info, .link_info_len = sizeof(info));
+	struct bpf_link *link;
+	char buf[16384];
+	size_t have = 0;
+	ssize_t n;
+	int fd, err = 0;
+
+	link = bpf_program__attach_iter(prog, &opts);
+	if (!link)
+		return -errno;
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	/* Records may straddle reads: keep the tail for the next one. */
+	while ((n = read(fd, buf + have, sizeof(buf) - have)) > 0) {
+		size_t off = 0;
+
+		have += n;
+		if (fn && hdrlen && have >= hdrlen) {
+			err = fn(ctx, buf);
+			off = hdrlen;
+			hdrlen = 0;
+		}
+		while (fn && !hdrlen && reclen && have - off >= reclen && !err) {
+			err = fn(ctx, buf + off);
+			off += reclen;
+		}
+		if (!fn)
+			off = have;
+		memmove(buf, buf + off, have - off);
+		have -= off;
+	}
+	if (n < 0)
+		err = -errno;
+	close(fd);
+out:
+	bpf_link__destroy(link);
+	return err;
+}
+
 int loader__add_target(struct loader *l, uint32_t tgid, const struct pp_target *cfg)
 {
 	int err;
@@ -237,6 +297,7 @@ int loader__add_target(struct loader *l, uint32_t tgid, const struct pp_target *
 	if (bpf_map_update_elem(bpf_map__fd(l->sched->maps.targets), &tgid, cfg, BPF_NOEXIST))
 		return -errno;
 	l->ntargets++;
+	set_tgid_bit(l, tgid, true);
 	if (!l->attached) {
 		err = attach_all(l);
 		if (err) {
@@ -250,22 +311,26 @@ int loader__add_target(struct loader *l, uint32_t tgid, const struct pp_target *
 	return 0;
 }
 
-static void delete_tgid_entries(int threads_fd, int samples_fd, uint32_t tgid)
+/* Every GIL charge of tgid: given to fn, or deleted (fn NULL). */
+static void gil_charges(struct loader *l, uint32_t tgid, loader_gil_fn fn, void *ctx)
 {
-	uint32_t key, next, *prev = NULL;
-	struct pp_thread th;
-
-	/* Deleting while iterating restarts from the start; collect first. */
-	uint32_t *dead = NULL;
+	int fd = bpf_map__fd(l->sched->maps.gil_charges);
+	struct pp_gil_key key, next, *prev = NULL, *dead = NULL;
+	struct pp_gil_charge c;
 	size_t n = 0, cap = 0;
 
-	while (bpf_map_get_next_key(threads_fd, prev, &next) == 0) {
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(threads_fd, &key, &th) || th.tgid != tgid)
+		if (key.tgid != tgid || bpf_map_lookup_elem(fd, &key, &c))
 			continue;
+		if (fn) {
+			fn(ctx, &key, &c);
+			continue;
+		}
+		/* Deleting while iterating restarts from the start; collect first. */
 		if (n == cap) {
-			uint32_t *nd = realloc(dead, (cap = cap ? cap * 2 : 64) * sizeof(*dead));
+			struct pp_gil_key *nd = realloc(dead, (cap = cap ? cap * 2 : 64) * sizeof(*dead));
 
 			if (!nd)
 				break;
@@ -273,22 +338,38 @@ static void delete_tgid_entries(int threads_fd, int samples_fd, uint32_t tgid)
 		}
 		dead[n++] = key;
 	}
-	for (size_t i = 0; i < n; i++) {
-		bpf_map_delete_elem(threads_fd, &dead[i]);
-		bpf_map_delete_elem(samples_fd, &dead[i]);
-	}
+	for (size_t i = 0; i < n; i++)
+		bpf_map_delete_elem(fd, &dead[i]);
 	free(dead);
+}
+
+int loader__gil_charges(struct loader *l, uint32_t tgid, loader_gil_fn fn, void *ctx)
+{
+	gil_charges(l, tgid, fn, ctx);
+	return 0;
 }
 
 int loader__remove_target(struct loader *l, uint32_t tgid)
 {
-	if (bpf_map_delete_elem(bpf_map__fd(l->sched->maps.targets), &tgid))
+	int tfd = bpf_map__fd(l->sched->maps.targets);
+	uint32_t key, next, *prev = NULL;
+
+	if (bpf_map_delete_elem(tfd, &tgid))
 		return -errno;
 	l->ntargets--;
 	if (l->ntargets == 0 && l->attached)
 		detach_all(l);
 	update_procs(l);
-	delete_tgid_entries(bpf_map__fd(l->sched->maps.threads), bpf_map__fd(l->sampler->maps.samples), tgid);
+	/* Clear the bit, then set it again for the targets that share it. */
+	set_tgid_bit(l, tgid, false);
+	while (bpf_map_get_next_key(tfd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		set_tgid_bit(l, key, true);
+	}
+	/* A process that is gone took its threads' storage with it. */
+	run_iter(l->sched->progs.handle_drop_iter, tgid, NULL, 0, 0, NULL);
+	gil_charges(l, tgid, NULL, NULL);
 	bpf_map_delete_elem(bpf_map__fd(l->gc->maps.gc_rates), &tgid);
 	bpf_map_delete_elem(bpf_map__fd(l->sampler->maps.pystacks), &tgid);
 	return 0;
@@ -333,84 +414,58 @@ int loader__set_stacks(struct loader *l, uint32_t tgid, const struct pp_pystack_
 
 int loader__seed(struct loader *l, uint32_t tgid)
 {
-	char buf[64];
-	ssize_t n;
-	int fd;
+	return run_iter(l->sched->progs.handle_seed_iter, tgid, NULL, 0, 0, NULL);
+}
 
-	l->sched->bss->seed_tgid = tgid;
-	fd = bpf_iter_create(bpf_link__fd(l->iter));
-	if (fd < 0)
-		return -errno;
-	/* The program prints nothing: reading runs it over every task. */
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		;
-	close(fd);
-	l->sched->bss->seed_tgid = 0;
-	return n < 0 ? -errno : 0;
+static int dumpable_record(void *ctx, const void *rec)
+{
+	memcpy(ctx, rec, sizeof(uint64_t));
+	return 1;	/* the first thread's answer is the process's */
 }
 
 int loader__dumpable(struct loader *l, pid_t pid)
 {
-	union bpf_iter_link_info info = { .task.pid = pid };
-	LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &info, .link_info_len = sizeof(info));
-	struct bpf_link *link;
-	uint64_t bits;
-	ssize_t n;
-	int fd, err;
+	uint64_t bits = UINT64_MAX;
+	int err = run_iter(l->procs->progs.handle_dumpable_iter, pid, dumpable_record, 0, sizeof(bits), &bits);
 
-	link = bpf_program__attach_iter(l->procs->progs.handle_dumpable_iter, &opts);
-	if (!link)
-		return -errno;
-	fd = bpf_iter_create(bpf_link__fd(link));
-	if (fd < 0) {
-		err = -errno;
-		goto out;
+	if (err < 0)
+		return err;
+	return bits == UINT64_MAX ? -ESRCH : bits == 1;	/* 1: SUID_DUMP_USER */
+}
+
+struct snap_iter {
+	loader_thread_fn fn;
+	void *ctx;
+	bool hdr;
+	int64_t to_mono;
+};
+
+static int snap_record(void *ctx, const void *rec)
+{
+	struct snap_iter *si = ctx;
+	struct pp_thread th;
+
+	if (!si->hdr) {
+		struct pp_snap_hdr h;
+
+		memcpy(&h, rec, sizeof(h));
+		if (h.magic != PP_SNAP_MAGIC)
+			return -EPROTO;
+		si->to_mono = (int64_t)(h.ktime_ns - h.sched_ns);
+		si->hdr = true;
+		return 0;
 	}
-	n = read(fd, &bits, sizeof(bits));
-	err = n == sizeof(bits) ? (bits == 1) : n < 0 ? -errno : -ESRCH;	/* 1: SUID_DUMP_USER */
-	close(fd);
-out:
-	bpf_link__destroy(link);
-	return err;
-}
-
-int loader__delete_thread(struct loader *l, uint32_t tid)
-{
-	bpf_map_delete_elem(bpf_map__fd(l->sampler->maps.samples), &tid);
-	if (bpf_map_delete_elem(bpf_map__fd(l->sched->maps.threads), &tid))
-		return -errno;
-	return 0;
-}
-
-int loader__lookup_thread(struct loader *l, uint32_t tid, struct pp_thread *out)
-{
-	if (bpf_map_lookup_elem(bpf_map__fd(l->sched->maps.threads), &tid, out))
-		return -errno;
-	return 0;
-}
-
-int loader__thread_samples(struct loader *l, uint32_t tid, struct pp_samples *out)
-{
-	if (bpf_map_lookup_elem(bpf_map__fd(l->sampler->maps.samples), &tid, out))
-		return -errno;
+	memcpy(&th, rec, sizeof(th));	/* the read buffer gives no alignment */
+	si->fn(si->ctx, &th, si->to_mono);
 	return 0;
 }
 
 int loader__for_each_thread(struct loader *l, uint32_t tgid, loader_thread_fn fn, void *ctx)
 {
-	int fd = bpf_map__fd(l->sched->maps.threads);
-	uint32_t key, next, *prev = NULL;
-	struct pp_thread th;
-	struct pp_samples smp;
+	struct snap_iter si = { fn, ctx, false, 0 };
 
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &th) || th.tgid != tgid)
-			continue;
-		fn(ctx, key, &th, loader__thread_samples(l, key, &smp) ? NULL : &smp);
-	}
-	return 0;
+	return run_iter(l->sched->progs.handle_snap_iter, tgid, snap_record, sizeof(struct pp_snap_hdr),
+			sizeof(struct pp_thread), &si);
 }
 
 int loader__ringbuf_fd(struct loader *l)
@@ -430,8 +485,9 @@ void loader__stats(struct loader *l, struct loader_stats *st)
 	st->sample_hz = l->sample_hz;
 	st->attached = l->attached;
 	st->threads_full = l->sched->bss->stat_threads_full;
+	st->threads = l->sched->bss->nthreads;
 	st->events_lost = l->sched->bss->stat_events_lost;
-	st->samples_full = l->sampler->bss->stat_samples_full;
+	st->gil_charges_full = l->sched->bss->stat_gil_charges_full;
 	st->gc_events_lost = l->gc->bss->stat_gc_events_lost;
 	st->proc_events_lost = l->procs->bss->stat_proc_events_lost;
 	st->watching = l->watching;

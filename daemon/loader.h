@@ -28,19 +28,21 @@ int loader__remove_target(struct loader *l, uint32_t tgid);
 
 /* Turn the sampler's stack walking on or off for tgid (cfg NULL: off). */
 int loader__set_stacks(struct loader *l, uint32_t tgid, const struct pp_pystack_cfg *cfg);
-/* Give every thread of tgid that has no entry yet the state it is in now. */
+/* Give every thread of tgid that has no storage yet the state it is in now. */
 int loader__seed(struct loader *l, uint32_t tgid);
 /* 1 when pid's memory is dumpable (SUID_DUMP_USER), 0 when not, -errno (-ESRCH: gone). */
 int loader__dumpable(struct loader *l, pid_t pid);
-int loader__delete_thread(struct loader *l, uint32_t tid);
-int loader__lookup_thread(struct loader *l, uint32_t tid, struct pp_thread *out);
 
-/* Iterate thread entries of tgid (tid, thread record, samples or NULL). */
-typedef void (*loader_thread_fn)(void *ctx, uint32_t tid, const struct pp_thread *th,
-				 const struct pp_samples *smp);
+/*
+ * Every live thread of tgid, as BPF has it now (threads that exited come as
+ * PP_EV_THREAD_FINAL). Its times are in the scheduler's clock: adding
+ * to_mono gives CLOCK_MONOTONIC.
+ */
+typedef void (*loader_thread_fn)(void *ctx, const struct pp_thread *th, int64_t to_mono);
 int loader__for_each_thread(struct loader *l, uint32_t tgid, loader_thread_fn fn, void *ctx);
-/* Read one thread's sample counters; returns -ENOENT when it has none. */
-int loader__thread_samples(struct loader *l, uint32_t tid, struct pp_samples *out);
+/* Every GIL-wait charge of tgid (cumulative since attach). */
+typedef void (*loader_gil_fn)(void *ctx, const struct pp_gil_key *k, const struct pp_gil_charge *c);
+int loader__gil_charges(struct loader *l, uint32_t tgid, loader_gil_fn fn, void *ctx);
 
 /*
  * Per-target GC probe links (caller destroys them with bpf_link__destroy).
@@ -63,7 +65,7 @@ struct loader_stats {
 	unsigned int ncpus_sampled;
 	unsigned int sample_hz;
 	int attached;
-	uint64_t threads_full, samples_full, events_lost, gc_events_lost, proc_events_lost;
+	uint64_t threads, threads_full, gil_charges_full, events_lost, gc_events_lost, proc_events_lost;
 	bool watching;
 };
 void loader__stats(struct loader *l, struct loader_stats *st);

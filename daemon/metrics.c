@@ -321,9 +321,9 @@ static void daemon_metrics(FILE *f, struct metrics *mx)
 	fprintf(f, "pyprobe_bpf_events_lost_total{source=\"gc\"} %llu\n", (unsigned long long)ls.gc_events_lost);
 	fprintf(f, "pyprobe_bpf_events_lost_total{source=\"procs\"} %llu\n",
 		(unsigned long long)ls.proc_events_lost);
-	family(f, "pyprobe_bpf_map_full_total", "counter", "Threads not tracked because a BPF map was full.");
+	family(f, "pyprobe_bpf_map_full_total", "counter", "Threads not tracked past max-threads, and GIL charges lost because their map was full.");
 	fprintf(f, "pyprobe_bpf_map_full_total{map=\"threads\"} %llu\n", (unsigned long long)ls.threads_full);
-	fprintf(f, "pyprobe_bpf_map_full_total{map=\"samples\"} %llu\n", (unsigned long long)ls.samples_full);
+	fprintf(f, "pyprobe_bpf_map_full_total{map=\"gil_charges\"} %llu\n", (unsigned long long)ls.gil_charges_full);
 }
 
 /* Families are written into a stream each, so one snapshot per process serves them all. */

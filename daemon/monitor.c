@@ -298,6 +298,7 @@ static void roll(struct monitor *m, struct watched *e, uint64_t now)
 		gc_samples += w.t[i].samples_gc;
 	if (gc_window__build(&w.gc, &e->prev.gc, &cur.gc, &s->gc_log, e->prev.ts, cur.ts, s->gc_method,
 			     s->gc_rate_guard, (double)gc_samples / m->o->sample_hz) == 0) {
+		session__annotate(s, &w, NULL);
 		classify(&w, &v);
 		log_label(e, &v);
 		if (!e->has_verdict || strcmp(e->last.label, v.label)) {

@@ -264,7 +264,17 @@ struct mapinfo {
 	char path[256];
 	uint64_t base;		/* lowest start of a mapping of path with file offset 0 */
 	bool is_libpython;
+	/* Executable mappings: of the executable, of libpython, of libc. */
+	struct pp_range exe_text, lib_text, libc_text;
 };
+
+static void widen(struct pp_range *r, uint64_t lo, uint64_t hi)
+{
+	if (r->lo == r->hi || lo < r->lo)
+		r->lo = lo;
+	if (hi > r->hi)
+		r->hi = hi;
+}
 
 /* Pick the interpreter ELF from /proc/PID/maps: libpython if mapped, else the executable. */
 static int find_interp_mapping(pid_t pid, const char *exe, struct mapinfo *mi)
@@ -280,17 +290,22 @@ static int find_interp_mapping(pid_t pid, const char *exe, struct mapinfo *mi)
 		return -errno;
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long long start, end, off;
-		char *path = strchr(line, '/');
+		char *path = strchr(line, '/'), perms[8];
 		const char *base;
-		bool lib;
+		bool lib, x;
 
-		if (!path || sscanf(line, "%llx-%llx %*s %llx", &start, &end, &off) != 3)
+		if (!path || sscanf(line, "%llx-%llx %7s %llx", &start, &end, perms, &off) != 4)
 			continue;
 		path[strcspn(path, "\n")] = 0;
 		base = strrchr(path, '/') + 1;
 		lib = strncmp(base, "libpython", 9) == 0 && strstr(base, ".so");
+		x = perms[2] == 'x';
+		if (x && (!strncmp(base, "libc.so", 7) || !strncmp(base, "libc-", 5)))
+			widen(&mi->libc_text, start, end);
 		if (!lib && strcmp(path, exe) != 0)
 			continue;
+		if (x)
+			widen(lib ? &mi->lib_text : &mi->exe_text, start, end);
 		if (lib && !mi->is_libpython) {
 			/* libpython wins over the executable. */
 			snprintf(mi->path, sizeof(mi->path), "%s", path);
@@ -490,6 +505,8 @@ enum pyinspect_err pyinspect(pid_t pid, struct pyinfo *pi, char *msg, size_t msg
 			    "no interpreter mapping found", pid, comm, pi->exe);
 	snprintf(pi->elf_path, sizeof(pi->elf_path), "%s", mi.path);
 	pi->shared = mi.is_libpython;
+	pi->bpf.python_text[0] = mi.is_libpython ? mi.lib_text : mi.exe_text;
+	pi->bpf.python_text[1] = mi.libc_text;
 
 	snprintf(fn, sizeof(fn), "/proc/%d/root%s", pid, mi.path);
 	err = elfinfo_open(&e, fn);

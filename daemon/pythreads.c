@@ -43,6 +43,7 @@ int pythreads_read(pid_t pid, const struct pyinfo *py, struct pythread *out, siz
 			else
 				t->native_id = 0;
 			t->interp = i;
+			t->tstate = ts;
 			n++;
 			if (next == ts)
 				break;	/* a self-loop in a corrupted list */

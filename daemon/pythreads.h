@@ -12,6 +12,7 @@ struct pythread {
 	uint64_t ident;		/* tstate->thread_id: pthread_self, threading.get_ident() */
 	uint32_t native_id;	/* tstate->native_thread_id (3.11+), else 0 */
 	uint32_t interp;	/* position of its interpreter in the list, 0 = newest */
+	uint64_t tstate;	/* its PyThreadState in the target */
 };
 
 /*

@@ -88,6 +88,78 @@ json_t *report_gc(const struct report_ctx *rc, const struct window *w)
 	return o;
 }
 
+static json_t *busy_json(const struct busy_window *b, const struct thread_role *r, double window)
+{
+	return json_pack("{s:I, s:f, s:f, s:f, s:f, s:i, s:f}", "count", (json_int_t)b->n, "seconds", b->total,
+			 "p50_ms", 1e3 * r->busy_p50, "max_ms", 1e3 * b->max, "open_ms", 1e3 * b->open, "bursts",
+			 (int)r->nbursts, "burst_mean_ms", 1e3 * r->burst_mean);
+}
+
+static json_t *role_json(const struct thread_role *r)
+{
+	json_t *parts = json_object();
+
+	for (int k = 0; k < NROLES; k++)
+		json_object_set_new(parts, role_names[k], json_real(r->observed > 0 ? r->part[k] / r->observed : 0));
+	return json_pack("{s:s, s:f, s:o}", "name", role_names[r->role], "share", r->share, "parts", parts);
+}
+
+static json_t *thread_json(const struct report_ctx *rc, const struct window *w, const struct thread_window *th)
+{
+	struct thread_role r;
+	json_t *o;
+
+	classify_thread(w, th, &r);
+	o = json_pack("{s:i, s:o, s:b, s:o, s:o, s:o, s:f, s:{s:f, s:f, s:I, s:I}, "
+		      "s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:o}",
+		      "tid", (int)th->tid, "name", json_string_lossy(th->name), "exited", th->exited, "python",
+		      python_identity(rc, th), "role", role_json(&r), "seconds", buckets(th->sec), "utilization",
+		      r.util, "gil", "acquire_seconds", th->gil_sec[PP_GIL_ACQUIRE], "handoff_seconds",
+		      th->gil_sec[PP_GIL_HANDOFF], "acquire_waits", (json_int_t)th->gil_cnt[PP_GIL_ACQUIRE],
+		      "handoff_waits", (json_int_t)th->gil_cnt[PP_GIL_HANDOFF], "samples", "total",
+		      (json_int_t)th->samples, "gil", (json_int_t)th->samples_gil, "gil_native",
+		      (json_int_t)th->samples_gil_native, "nogil", (json_int_t)th->samples_nogil, "unknown",
+		      (json_int_t)th->samples_unknown, "kernel_io", (json_int_t)th->samples_kernel_io, "busy_periods",
+		      busy_json(&th->busy, &r, w->seconds));
+	if (!o)
+		return NULL;
+	if (r.loop)
+		json_object_set_new(o, "event_loop", json_pack("{s:I, s:f, s:f, s:f, s:b}", "wakeups",
+			(json_int_t)th->loop.n, "busy_seconds", th->loop.total, "max_busy_ms", 1e3 * th->loop.max,
+			"wakeups_per_second", w->seconds > 0 ? th->loop.n / w->seconds : 0.0, "serving", r.loop_serving));
+	if (th->blocked_samples)
+		json_object_set_new(o, "blocked_in_work", json_pack("{s:f, s:i}", "share", th->blocked_in_work,
+			"samples", (int)th->blocked_samples));
+	if (th->sec[PP_B_IPC_WAIT] > 0)
+		json_object_set_new(o, "ipc", json_pack("{s:I, s:I, s:o}", "inode", (json_int_t)th->ipc_ino,
+			"peer_inode", (json_int_t)th->ipc_peer_ino, "peer", th->peer_pid ?
+			json_pack("{s:i, s:o}", "pid", (int)th->peer_pid, "comm", json_string_lossy(th->peer_comm)) :
+			json_null()));
+	return o;
+}
+
+static json_t *holders_json(const struct verdict *v)
+{
+	json_t *a = json_array();
+
+	for (int i = 0; i < v->nholders; i++) {
+		const struct holder *h = &v->holders[i];
+		json_t *parts = json_object(), *o;
+		const char *call = h->top_nr != PP_NR_NONE ? syscall_name(h->top_nr) : NULL;
+
+		for (int k = 0; k < NHOLD; k++)
+			json_object_set_new(parts, holder_part_names[k], json_real(h->part[k]));
+		o = json_pack("{s:i, s:o, s:f, s:I, s:o}", "tid", (int)h->tid, "name", json_string_lossy(h->name),
+			      "seconds", h->sec, "waits", (json_int_t)h->waits, "while", parts);
+		if (o && h->top_nr != PP_NR_NONE)
+			json_object_set_new(o, "blocked_in", json_pack("{s:i, s:o, s:s, s:f}", "syscall_nr",
+				(int)h->top_nr, "syscall", call ? json_string(call) : json_null(), "bucket",
+				h->top_bucket ? h->top_bucket : "other", "seconds", h->top_nr_sec));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
 json_t *report_classify(const struct report_ctx *rc, const struct window *w, const struct verdict *v)
 {
 	const struct totals *t = &v->tot;
@@ -95,20 +167,8 @@ json_t *report_classify(const struct report_ctx *rc, const struct window *w, con
 
 	for (int b = 0; b < PP_NBUCKETS; b++)
 		json_object_set_new(share, pp_bucket_names[b], json_real(t->all > 0 ? t->sec[b] / t->all : 0));
-	for (size_t i = 0; i < w->n; i++) {
-		const struct thread_window *th = &w->t[i];
-
-		json_array_append_new(threads, json_pack(
-			"{s:i, s:o, s:b, s:o, s:o, s:{s:f, s:f, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I}}",
-			"tid", (int)th->tid, "name", json_string_lossy(th->name), "exited", th->exited, "python", python_identity(rc, th),
-			"seconds", buckets(th->sec),
-			"gil", "acquire_seconds", th->gil_sec[PP_GIL_ACQUIRE], "handoff_seconds",
-			th->gil_sec[PP_GIL_HANDOFF], "acquire_waits", (json_int_t)th->gil_cnt[PP_GIL_ACQUIRE],
-			"handoff_waits", (json_int_t)th->gil_cnt[PP_GIL_HANDOFF],
-			"samples", "total", (json_int_t)th->samples, "gil", (json_int_t)th->samples_gil,
-			"nogil", (json_int_t)th->samples_nogil, "unknown", (json_int_t)th->samples_unknown,
-			"kernel_io", (json_int_t)th->samples_kernel_io));
-	}
+	for (size_t i = 0; i < w->n; i++)
+		json_array_append_new(threads, thread_json(rc, w, &w->t[i]));
 	root = json_pack("{s:i, s:f, s:f, s:f, s:o}", "pid", (int)rc->pid, "window_seconds", w->seconds,
 			 "requested_seconds", rc->requested_seconds, "attach_ms", rc->attach_ms,
 			 "python", report_python(rc->py));
@@ -122,24 +182,46 @@ json_t *report_classify(const struct report_ctx *rc, const struct window *w, con
 
 		for (int i = 0; i < v->ntraits; i++)
 			json_array_append_new(tr, json_string(v->traits[i]));
-		json_object_set_new(root, "verdict", json_pack("{s:s, s:f, s:o, s:o, s:o}", "label", v->label,
+		json_t *roles = json_object(), *peers = json_array();
+
+		for (int k = 0; k < NROLES; k++)
+			if (t->roles[k])
+				json_object_set_new(roles, role_names[k], json_integer(t->roles[k]));
+		for (int i = 0; i < v->npeers; i++)
+			json_array_append_new(peers, json_pack("{s:i, s:o, s:f}", "pid", (int)v->peers[i].pid, "comm",
+				json_string_lossy(v->peers[i].comm), "seconds", v->peers[i].sec));
+		json_object_set_new(root, "verdict", json_pack("{s:s, s:f, s:o, s:o, s:o, s:o, s:f, s:s, s:f, s:f, "
+			"s:f, s:o, s:o, s:o}", "label", v->label,
 			"confidence", v->confidence, "reasons", strings(v->reasons, v->nreasons),
-			"advice", strings(v->advice, v->nadvice), "traits", tr));
+			"advice", strings(v->advice, v->nadvice), "traits", tr,
+			"deciding_tid", v->deciding_tid ? json_integer(v->deciding_tid) : json_null(),
+			"utilization", v->utilization, "pattern", v->pattern ? v->pattern : "steady",
+			"burst_ms", 1e3 * v->burst_seconds, "burst_every_ms", 1e3 * v->burst_every,
+			"window_needed_seconds", v->window_needed,
+			"boundary", v->boundary ? json_string(v->boundary) : json_null(), "roles", roles,
+			"waiting_on", peers));
 	}
 	json_object_set_new(root, "totals", json_pack("{s:o, s:o, s:f, s:s}", "seconds", buckets(t->sec),
 		"share", share, "thread_seconds", t->all,
 		"method", "sched_switch tracepoint and the scheduler's run_delay; blocked time attributed by "
 			  "the system call and its first argument (exact)"));
-	json_object_set_new(root, "gil", json_pack("{s:f, s:f, s:f, s:I, s:I, s:i, s:f, s:s}",
+	json_object_set_new(root, "gil", json_pack("{s:f, s:f, s:f, s:I, s:I, s:I, s:i, s:f, s:o, s:s, s:s}",
 		"wait_seconds", t->sec[PP_B_GIL_WAIT], "acquire_seconds", t->gil_sec[PP_GIL_ACQUIRE],
 		"handoff_seconds", t->gil_sec[PP_GIL_HANDOFF], "acquire_waits", (json_int_t)t->gil_cnt[PP_GIL_ACQUIRE],
-		"handoff_waits", (json_int_t)t->gil_cnt[PP_GIL_HANDOFF], "waiting_threads", (int)t->gil_waiters,
-		"share_of_work", t->work > 0 ? t->gil / t->work : 0.0,
-		"method", "futex waits inside the main interpreter's GIL struct (exact)"));
-	json_object_set_new(root, "cpu", json_pack("{s:f, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:f, s:i, s:s}",
+		"handoff_waits", (json_int_t)t->gil_cnt[PP_GIL_HANDOFF],
+		"forced_handoffs", (json_int_t)t->gil_cnt[PP_GIL_HANDOFF], "waiting_threads", (int)t->gil_waiters,
+		"share_of_work", t->work > 0 ? t->gil / t->work : 0.0, "holders", holders_json(v),
+		"method", "futex waits inside the main interpreter's GIL struct (exact)",
+		"holders_method", "each acquire wait charged to the thread gil.last_holder named when it began "
+				  "(read at most once per ms per waiter; waiters time out every switch interval and "
+				  "look again), with that thread's scheduler state then; running time split into "
+				  "Python and native by its samples"));
+	json_object_set_new(root, "cpu", json_pack("{s:f, s:f, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:i, s:s}",
 		"oncpu_seconds", t->sec[PP_B_ONCPU], "python_seconds", t->cpu_python, "native_seconds",
-		t->cpu_native, "kernel_io_seconds", t->cpu_io, "samples", (json_int_t)t->samples,
-		"samples_gil", (json_int_t)t->samples_gil, "samples_nogil", (json_int_t)t->samples_nogil,
+		t->cpu_native, "kernel_io_seconds", t->cpu_io, "demand_cpus", t->cpu_demand,
+		"samples", (json_int_t)t->samples,
+		"samples_gil", (json_int_t)t->samples_gil, "samples_gil_native", (json_int_t)t->samples_gil_native,
+		"samples_nogil", (json_int_t)t->samples_nogil,
 		"samples_unknown", (json_int_t)t->samples_unknown, "samples_kernel_io", (json_int_t)t->samples_kernel_io,
 		"python_share", t->python_share, "sample_hz", (int)rc->sample_hz,
 		"method", "perf cpu-clock samples; GIL held = gil.locked and last_holder is the sampled thread "

@@ -13,6 +13,7 @@
 #include <sys/epoll.h>
 #include "pyprobe/ctl.h"
 #include "access.h"
+#include "blocksite.h"
 #include "classify.h"
 #include "ctl_server.h"
 #include "loader.h"
@@ -32,6 +33,8 @@ struct pending {
 	enum req_cmd cmd;
 	struct profile *prof;	/* top, record */
 	struct hotspots *hot;	/* attrs, churn, classify (when the stacks can be sampled) */
+	struct blocksite *bs;	/* classify: where blocked threads wait */
+	uint64_t next_tick;	/* ... sampled then */
 	int limit;
 	struct client *c;
 	struct session *s;
@@ -48,6 +51,9 @@ struct pending {
  * checked again this often (from the access cache, which notices the change).
  */
 #define RECHECK_NS (1000ULL * 1000 * 1000)
+/* The block-site sampler's period and the threads it reads per tick. */
+#define BLOCKSITE_NS (100ULL * 1000 * 1000)
+#define BLOCKSITE_THREADS 16
 
 struct service {
 	struct evloop *ev;
@@ -102,6 +108,8 @@ static void arm_timer(struct service *svc)
 			next = p->deadline;
 		if (p->c->who.uid != 0 && p->recheck < next)
 			next = p->recheck;
+		if (p->bs && p->next_tick < next)
+			next = p->next_tick;
 		/* Stack records do not wake us (sampler.bpf.c): read them now and then. */
 		if ((p->prof || p->hot) && poll < next)
 			next = poll;
@@ -153,6 +161,7 @@ static void remove_pending(struct service *svc, struct pending *p)
 		session__stacks(p->s, svc->ld, false);
 	profile__free(p->prof);
 	hotspots__free(p->hot);
+	blocksite__free(p->bs);
 	if (p->cmd == REQ_GC)
 		session__gc_exact(p->s, svc->ld, false);
 	snapshot__clear(&p->start);
@@ -248,6 +257,7 @@ static void finish_pending(struct service *svc, struct pending *p)
 	} else {
 		if (p->hot)
 			hotspots__mix(p->hot, &w.mix);
+		session__annotate(p->s, &w, p->bs);
 		classify(&w, &v);
 		rc.npythreads = pythreads_read(p->s->pid, &p->s->py, pyt, sizeof(pyt) / sizeof(pyt[0]));
 		body = report_classify(&rc, &w, &v);
@@ -256,6 +266,17 @@ static void finish_pending(struct service *svc, struct pending *p)
 	window__free(&w);
 	snapshot__clear(&end);
 	remove_pending(svc, p);
+}
+
+/* The tid of a thread by its pthread_self, from the window's start (for interpreters without native ids). */
+static uint32_t tid_of(void *ctx, uint64_t ident)
+{
+	const struct snapshot *snap = ctx;
+
+	for (size_t i = 0; i < snap->n; i++)
+		if (snap->v[i].th.fsbase == ident)
+			return snap->v[i].tid;
+	return 0;
 }
 
 /* Re-authorise an open window; false when it was ended (and p freed). */
@@ -289,8 +310,15 @@ static void timer_event(struct watch *w, uint32_t events)
 
 		next = p->next;
 		if (p->deadline > now) {
-			if (p->c->who.uid != 0 && p->recheck <= now && still_allowed(svc, p))
+			if (p->c->who.uid != 0 && p->recheck <= now) {
+				if (!still_allowed(svc, p))
+					continue;
 				p->recheck = now + RECHECK_NS;
+			}
+			if (p->bs && p->next_tick <= now) {
+				blocksite__tick(p->bs, s->sym, tid_of, &p->start, BLOCKSITE_THREADS);
+				p->next_tick = now + BLOCKSITE_NS;
+			}
 			continue;
 		}
 		finish_pending(svc, p);
@@ -524,6 +552,11 @@ static void do_classify(struct service *svc, struct client *c, const struct requ
 		hotspots__free(p->hot);
 		goto fail_probes;
 	}
+	/* Where blocked threads wait (needs the code-object resolver that stack sampling made). */
+	if (r->cmd == REQ_CLASSIFY && s->sym) {
+		p->bs = blocksite__new(s->pid, &s->py);
+		p->next_tick = p->start.ts;
+	}
 	s->refs++;
 	p->c = c;
 	p->seconds = r->seconds;
@@ -585,7 +618,7 @@ static void do_status(struct service *svc, struct client *c)
 		"clients", svc->nclients ? (int)svc->nclients(svc->nclients_ctx) : 0,
 		"requests", (json_int_t)svc->requests,
 		"bpf", "attached", st.attached, "sample_hz", (int)st.sample_hz, "cpus_sampled", (int)st.ncpus_sampled,
-		"threads_map_full", (json_int_t)st.threads_full, "samples_map_full", (json_int_t)st.samples_full,
+		"threads_map_full", (json_int_t)st.threads_full, "gil_charges_map_full", (json_int_t)st.gil_charges_full,
 		"events_lost", (json_int_t)st.events_lost)));
 }
 
@@ -712,8 +745,9 @@ int service__ringbuf_event(void *ctx, void *data, size_t size)
 	if (!s)
 		return 0;
 	switch (ev->type) {
-	case PP_EV_THREAD_EXIT:
-		session__thread_exited(s, svc->ld, ev->tid);
+	case PP_EV_THREAD_FINAL:
+		if (size >= sizeof(struct pp_thread_final))
+			session__thread_exited(s, &((const struct pp_thread_final *)data)->th);
 		break;
 	case PP_EV_GC:
 		if (size >= sizeof(struct pp_gc_event)) {

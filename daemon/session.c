@@ -9,7 +9,9 @@
 #include <unistd.h>
 #include <sys/syscall.h>
 #include <bpf/libbpf.h>
+#include "blocksite.h"
 #include "loader.h"
+#include "peers.h"
 #include "procfs.h"
 #include "pyprobe/runqueue.h"
 #include "pyoffsets.h"
@@ -202,63 +204,99 @@ struct snap_ctx {
  * moves the run-queue part only at its next switch-out (sched.bpf.c). Do that
  * now from the scheduler's own counter, the same way, so the snapshot is exact.
  */
-static void settle_run_delay(pid_t pid, uint32_t tid, struct pp_thread *th)
+static void settle_run_delay(pid_t pid, struct pp_thread *th)
 {
 	uint64_t now_delay;
 
-	if (th->state == PP_B_ONCPU && procfs_task_run_delay(pid, tid, &now_delay) == 0)
+	if (th->state == PP_B_ONCPU && procfs_task_run_delay(pid, th->tid, &now_delay) == 0)
 		pp_settle_run_delay(th, now_delay);
 }
-static void snap_one(void *ctx, uint32_t tid, const struct pp_thread *th, const struct pp_samples *smp)
+
+/* Times of a thread record in CLOCK_MONOTONIC (0 stays 0: not set). */
+static void to_mono(struct pp_thread *th, int64_t d)
+{
+	__u64 *ts[] = { &th->state_ts, &th->busy.start, &th->loop.start, &th->holder_ts };
+
+	for (size_t i = 0; i < sizeof(ts) / sizeof(ts[0]); i++)
+		if (*ts[i])
+			*ts[i] += d;
+}
+
+static void snap_one(void *ctx, const struct pp_thread *rec, int64_t off)
 {
 	struct snap_ctx *sc = ctx;
-	struct snap_thread t = { .tid = tid, .th = *th };
+	struct snap_thread t = { .tid = rec->tid, .th = *rec };
+	const struct pp_thread *th = &t.th;
 
-	if (smp)
-		t.smp = *smp;
-	settle_run_delay(sc->pid, tid, &t.th);
+	to_mono(&t.th, off);
+	/* GIL waits the thread has not handed to the map yet. */
+	if (th->pend.cnt) {
+		struct pp_gil_key k = { (uint32_t)sc->pid, th->pend_holder, th->pend_nr, th->pend_state, 0 };
+
+		if (snapshot__add_gil(sc->out, &k, th->pend.ns, th->pend.cnt))
+			sc->err = -ENOMEM;
+	}
+
+	settle_run_delay(sc->pid, &t.th);
 	/* Close the running interval at now, the way BPF would at the next event. */
 	if (th->state < PP_NBUCKETS && th->state_ts && sc->now > th->state_ts) {
 		uint64_t d = sc->now - th->state_ts;
 
 		t.th.ns[th->state] += d;
-		if (th->state == PP_B_GIL_WAIT && th->gil_kind < PP_GIL_NKINDS)
+		if (th->state == PP_B_GIL_WAIT && th->gil_kind < PP_GIL_NKINDS) {
 			t.th.gil_ns[th->gil_kind] += d;
+			if (th->gil_kind == PP_GIL_ACQUIRE) {
+				struct pp_gil_key k = { (uint32_t)sc->pid, th->holder_tid, th->holder_nr,
+							th->holder_state, 0 };
+
+				if (snapshot__add_gil(sc->out, &k, d, 0))
+					sc->err = -ENOMEM;
+			}
+		}
 	}
 	if (snapshot__add(sc->out, &t))
+		sc->err = -ENOMEM;
+}
+
+static void snap_gil(void *ctx, const struct pp_gil_key *k, const struct pp_gil_charge *c)
+{
+	struct snap_ctx *sc = ctx;
+
+	if (snapshot__add_gil(sc->out, k, c->ns, c->cnt))
 		sc->err = -ENOMEM;
 }
 
 int session__snapshot(struct session *s, struct loader *ld, struct snapshot *out)
 {
 	struct snap_ctx sc = { out, s->pid, 0, 0 };
+	int err;
 
 	memset(out, 0, sizeof(*out));
 	sc.now = out->ts = now_ns();
 	read_gc_counts(s, &out->gc);
-	loader__for_each_thread(ld, s->pid, snap_one, &sc);
+	loader__gil_charges(ld, s->pid, snap_gil, &sc);
+	err = loader__for_each_thread(ld, s->pid, snap_one, &sc);
+	if (err && err != -ESRCH && err != -ENOENT)
+		sc.err = err;
 	for (size_t i = 0; i < s->exited.n && !sc.err; i++)
 		sc.err = snapshot__add(out, &s->exited.v[i]);
 	snapshot__sort(out);
 	return sc.err;
 }
 
-void session__thread_exited(struct session *s, struct loader *ld, uint32_t tid)
+void session__thread_exited(struct session *s, const struct pp_thread *th)
 {
-	struct snap_thread t = { .tid = tid };
-	struct pp_samples smp;
+	struct snap_thread t = { .tid = th->tid, .exited = true, .th = *th };
 
-	if (tid == (uint32_t)s->pid)
+	/* Nothing is in progress any more (its last GIL waits went to the map at exit). */
+	t.th.busy.start = t.th.loop.start = 0;
+	t.th.pend.cnt = t.th.pend.ns = 0;
+
+	if (th->tid == (uint32_t)s->pid)
 		return;	/* the main thread's exit is the process's: the pidfd reports it */
 	if (s->exited.n >= MAX_EXITED_KEPT)
-		return;	/* keep the entry in the map instead: it is still counted */
-	if (loader__lookup_thread(ld, tid, &t.th))
-		return;
-	if (loader__thread_samples(ld, tid, &smp) == 0)
-		t.smp = smp;
-	t.exited = true;
-	if (snapshot__add(&s->exited, &t) == 0)
-		loader__delete_thread(ld, tid);
+		return;	/* its time is lost to the windows that end after this */
+	snapshot__add(&s->exited, &t);
 }
 
 static uint32_t off(int v)
@@ -339,5 +377,64 @@ void session__resolve_native(struct session *s, uint64_t ip, struct nativeloc *o
 		out->object = "?";
 		out->kind = "unknown";
 		out->role = NR_NONE;
+	}
+}
+
+void session__annotate(struct session *s, struct window *w, const struct blocksite *bs)
+{
+	struct peer_query q[64];
+	size_t nq = 0;
+	long ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	w->ncpus = ncpus > 0 ? (unsigned int)ncpus : 1;
+	for (size_t i = 0; i < w->n; i++) {
+		struct thread_window *t = &w->t[i];
+		const struct blocksite_count *c = blocksite__get(bs, t->tid);
+
+		if (c && c->blocked) {
+			t->blocked_in_work = (double)c->in_work / c->blocked;
+			t->blocked_samples = c->blocked;
+		}
+		if (c && c->polls) {
+			t->poll_samples = c->polls;
+			t->poll_net = (double)c->poll_net / c->polls;
+			t->poll_ipc = (double)c->poll_ipc / c->polls;
+			t->poll_pipe_ino = c->poll_pipe_ino;
+			if (t->poll_pipe_ino && nq < sizeof(q) / sizeof(q[0]))
+				q[nq++] = (struct peer_query){ .ino = t->poll_pipe_ino };
+		}
+		if (t->sec[PP_B_IPC_WAIT] > 0 && t->ipc_peer_ino && nq < sizeof(q) / sizeof(q[0]))
+			q[nq++] = (struct peer_query){ .ino = t->ipc_peer_ino };
+	}
+	if (!nq || peers_resolve(s->pid, q, nq))
+		return;
+	for (size_t i = 0; i < w->n; i++) {
+		struct thread_window *t = &w->t[i];
+
+		for (size_t k = 0; k < nq; k++) {
+			bool ipc = t->sec[PP_B_IPC_WAIT] > 0 && q[k].ino == t->ipc_peer_ino;
+			bool poll = t->poll_pipe_ino && q[k].ino == t->poll_pipe_ino;
+
+			if (!q[k].n || (!ipc && !poll))
+				continue;
+			if (ipc && !t->peer_pid) {
+				t->peer_pid = q[k].pid[0];
+				memcpy(t->peer_comm, q[k].comm[0], sizeof(t->peer_comm));
+			}
+			if (poll && !t->poll_peer_pid) {
+				t->poll_peer_pid = q[k].pid[0];
+				memcpy(t->poll_peer_comm, q[k].comm[0], sizeof(t->poll_peer_comm));
+			}
+			for (int j = 0; j < q[k].n && t->npeers < sizeof(t->peers) / sizeof(t->peers[0]); j++) {
+				unsigned int m;
+
+				for (m = 0; m < t->npeers && t->peers[m] != q[k].pid[j]; m++)
+					;
+				if (m == t->npeers) {
+					memcpy(t->peer_comms[m], q[k].comm[j], sizeof(t->peer_comms[m]));
+					t->peers[t->npeers++] = q[k].pid[j];
+				}
+			}
+		}
 	}
 }

@@ -51,8 +51,15 @@ struct session *session__new(struct loader *ld, pid_t pid, enum pyinspect_err *e
 void session__free(struct session *s, struct loader *ld);
 /* All threads now, in-progress intervals included. */
 int session__snapshot(struct session *s, struct loader *ld, struct snapshot *out);
-/* A thread of s exited: keep its final record, free its map entry. */
-void session__thread_exited(struct session *s, struct loader *ld, uint32_t tid);
+struct blocksite;
+/*
+ * What the kernel side cannot say, added to a window of s: the CPUs online,
+ * the processes at the other end of its threads' pipe and Unix-socket waits,
+ * and (bs, may be NULL) how much of each thread's blocked time was inside work.
+ */
+void session__annotate(struct session *s, struct window *w, const struct blocksite *bs);
+/* A thread of s exited: keep its final record. */
+void session__thread_exited(struct session *s, const struct pp_thread *th);
 /* Start (on) or stop one user of Python stack sampling. Returns 0 or -errno. */
 int session__stacks(struct session *s, struct loader *ld, bool on);
 /*

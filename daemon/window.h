@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <linux/types.h>
 #include "pyprobe/events.h"
 #include "pyprobe/buckets.h"
@@ -11,12 +12,17 @@
 
 _Static_assert(sizeof(pp_bucket_names) / sizeof(pp_bucket_names[0]) == PP_NBUCKETS, "a name per bucket");
 
-/* One thread's state as read from the BPF maps at one instant. */
+/* One thread's state as read from BPF at one instant. */
 struct snap_thread {
 	uint32_t tid;
 	bool exited;
 	struct pp_thread th;	/* in-progress interval already added */
-	struct pp_samples smp;
+};
+
+/* GIL waits charged to one holder in one state (cumulative, from BPF). */
+struct snap_gil {
+	struct pp_gil_key k;
+	struct pp_gil_charge c;
 };
 
 /* All threads of one target at one instant, sorted by tid. */
@@ -25,12 +31,26 @@ struct snapshot {
 	struct gc_counts gc;	/* the interpreter's collection counters */
 	size_t n, cap;
 	struct snap_thread *v;
+	size_t ngil, capgil;
+	struct snap_gil *gil;
 };
 
 /* Add a thread; the caller sorts with snapshot__sort when done. */
 int snapshot__add(struct snapshot *s, const struct snap_thread *t);
+/* Add to the GIL charge of k (in-progress waits are added this way too). */
+int snapshot__add_gil(struct snapshot *s, const struct pp_gil_key *k, uint64_t ns, uint64_t cnt);
 void snapshot__sort(struct snapshot *s);
 void snapshot__clear(struct snapshot *s);
+
+/* Busy periods completed in a window (struct pp_hist differences), and one in progress at its end. */
+struct busy_window {
+	double sec[PP_HIST];	/* time in periods of each length bucket */
+	uint64_t cnt[PP_HIST];
+	double max;		/* longest period that ended in the window (s; may have begun before it) */
+	double open;		/* the period in progress at the window's end, so far (s), 0 if none */
+	double total;		/* sum of sec[] */
+	uint64_t n;		/* sum of cnt[] */
+};
 
 /* What one thread did during a window. */
 struct thread_window {
@@ -42,7 +62,44 @@ struct thread_window {
 	uint64_t cnt[PP_NBUCKETS];
 	double gil_sec[PP_GIL_NKINDS];
 	uint64_t gil_cnt[PP_GIL_NKINDS];
-	uint64_t samples, samples_gil, samples_nogil, samples_unknown, samples_kernel_io, samples_gc;
+	uint64_t samples, samples_gil, samples_gil_native, samples_nogil, samples_unknown, samples_kernel_io,
+		samples_gc;
+	struct busy_window busy, loop;
+	uint64_t ipc_ino, ipc_peer_ino;	/* the pipe or Unix socket it last waited on */
+	/* Filled by the caller (not from BPF): see struct thread_extra users. */
+	double blocked_in_work;	/* share of its blocked time spent inside request handling (0..1) */
+	uint32_t blocked_samples;	/* wall samples behind that share */
+	pid_t peer_pid;		/* a process at the other end of ipc_ino, 0 if none or its own */
+	char peer_comm[16];
+	unsigned int npeers;	/* processes at the other end of ipc_ino or poll_pipe_ino */
+	pid_t peers[8];
+	char peer_comms[8][16];
+	/* Its poll/select/epoll waits, as sampled: over network sockets, or over pipes to another process. */
+	uint32_t poll_samples;
+	double poll_net;	/* share of those with a network socket in the set */
+	double poll_ipc;	/* share with only pipes and Unix sockets */
+	uint64_t poll_pipe_ino;
+	pid_t poll_peer_pid;	/* the process behind poll_pipe_ino, 0 if none */
+	char poll_peer_comm[16];
+};
+
+/* GIL waits of other threads charged to one holder in one state during a window. */
+struct gil_holder_window {
+	uint32_t holder_tid;	/* 0: the GIL was free (a hand-over) or the holder unknown */
+	uint8_t state;		/* enum pp_bucket of the holder, PP_B_NONE unknown */
+	uint16_t nr;		/* system call it was blocked in, PP_NR_NONE */
+	double sec;
+	uint64_t cnt;
+};
+
+/* What churned objects are, from the allocating or freeing function. */
+enum churn_kind {
+	CHURN_NUMBER,		/* int, float, complex: results of arithmetic */
+	CHURN_CONTAINER,	/* tuple, list, dict, set, and their iterators */
+	CHURN_INSTANCE,		/* instances of Python classes, bound methods, frames, cells */
+	CHURN_STRING,		/* str, bytes */
+	CHURN_OTHER,		/* the allocator itself, or a type not told apart */
+	CHURN_NKINDS,
 };
 
 /*
@@ -59,6 +116,8 @@ struct cpu_mix {
 	int attr_line, attr_loop_line;
 	uint64_t attr_spot_samples;
 	bool attr_cache_pays;	/* in a loop, receiver not rebound there */
+	uint64_t churn_kind[CHURN_NKINDS];	/* churn samples by what was churned */
+	char churn_types[96];	/* the commonest types, "tuple 40%, dict 22%" */
 	/* The line with the most churn samples, when churn > 0. */
 	char churn_file[160], churn_func[64];
 	int churn_line;
@@ -67,6 +126,9 @@ struct cpu_mix {
 
 struct window {
 	double seconds;		/* wall time between the two snapshots */
+	size_t ngil;
+	struct gil_holder_window *gil;	/* by holder and state, largest first */
+	unsigned int ncpus;	/* online CPUs, filled by the caller */
 	struct gc_window gc;	/* filled by the caller (gc_window__build) */
 	struct cpu_mix mix;	/* filled by the caller (hotspots__mix) */
 	size_t n;

@@ -8,12 +8,12 @@
 
 static const char *const pp_bucket_names[] = {
 	"oncpu", "runqueue", "gil_wait", "lock_wait", "net_io",
-	"file_io", "poll_wait", "sleep", "child_wait", "other",
+	"file_io", "poll_wait", "sleep", "child_wait", "ipc_wait", "other",
 };
 
 /* Column headings for terminals, in the same order. */
 static const char *const pp_bucket_short[] = {
-	"oncpu", "runq", "gil", "lock", "net", "file", "poll", "sleep", "child", "other",
+	"oncpu", "runq", "gil", "lock", "net", "file", "poll", "sleep", "child", "ipc", "other",
 };
 
 #endif

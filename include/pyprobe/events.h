@@ -10,7 +10,7 @@
 
 /*
  * Where a thread's wall time goes. The order is the JSON order; names live in
- * pp_bucket_names (daemon/buckets.c). PP_B_NONE marks "no state yet".
+ * pp_bucket_names (pyprobe/buckets.h). PP_B_NONE marks "no state yet".
  */
 enum pp_bucket {
 	PP_B_ONCPU = 0,
@@ -22,6 +22,7 @@ enum pp_bucket {
 	PP_B_POLL_WAIT,
 	PP_B_SLEEP,
 	PP_B_CHILD_WAIT,
+	PP_B_IPC_WAIT,		/* pipes, FIFOs, Unix-domain sockets: another process, or its own threads */
 	PP_B_OTHER,
 	PP_NBUCKETS,
 	PP_B_NONE = 0xfe,
@@ -53,6 +54,13 @@ struct pp_target {
 	__u64 gc_stats_addr;		/* generation_stats[0].collections, 0 if unknown */
 	__u64 gc_stats_stride;		/* bytes between generations' entries */
 	__u64 flags;			/* PP_TF_* */
+	/*
+	 * Code that counts as running Python when the sampled thread holds the
+	 * GIL: the interpreter's text and libc's (which it calls for strings
+	 * and memory). Elsewhere with the GIL held is native code (an
+	 * extension) keeping the GIL. lo == hi: unused.
+	 */
+	struct pp_range python_text[2];
 };
 
 #define PP_TF_GIL_KNOWN 1ULL	/* gil_* fields are valid */
@@ -71,32 +79,121 @@ struct pp_pystack_cfg {
 	__u32 minor;
 };
 
-/* Value of the threads map, keyed by tid. BPF writes, the daemon reads. */
+/* Sample counts of one thread (part of struct pp_thread). */
+struct pp_samples {
+	__u64 total;		/* CPU samples taken on this thread */
+	__u64 gil;		/* ... while it held the GIL, running Python */
+	__u64 gil_native;	/* ... while it held the GIL in native code outside the interpreter */
+	__u64 nogil;		/* ... while it did not (native code, syscalls) */
+	__u64 unknown;		/* ... where the GIL state could not be read */
+	__u64 kernel_io;	/* ... in kernel mode inside an I/O system call (not GIL-checked) */
+	__u64 gc;		/* ... while the garbage collector was running (any thread's) */
+};
+
+/*
+ * Busy periods: a thread's busy period runs from the moment it wakes to the
+ * moment it blocks again for something other than the GIL (preemption and
+ * GIL waits are part of it); an event loop's runs from its poll/epoll/select
+ * wait returning to the next one. Lengths are counted in buckets by powers of
+ * two: bucket 0 holds periods under 2^PP_HIST_SHIFT ns (~65 us), bucket i
+ * those in [2^(PP_HIST_SHIFT+i-1), 2^(PP_HIST_SHIFT+i)), the last one the rest.
+ */
+#define PP_HIST 20
+#define PP_HIST_SHIFT 16
+
+struct pp_hist {
+	__u64 ns[PP_HIST];	/* time spent in periods of each length */
+	__u64 cnt[PP_HIST];	/* periods of each length */
+	__u64 max_ns;		/* longest completed period */
+	__u64 start;		/* ktime the current period began, 0 outside one */
+};
+
+/*
+ * GIL waits charged to the thread that held the GIL when each began, and to
+ * what it was doing then (hash map, BPF adds, the daemon reads).
+ */
+struct pp_gil_key {
+	__u32 tgid;
+	__u32 holder_tid;	/* 0: the GIL was free or its holder unknown */
+	__u16 holder_nr;	/* system call the holder was blocked in, PP_NR_NONE */
+	__u8 holder_state;	/* enum pp_bucket (PP_B_ONCPU: running; PP_B_NONE: unknown) */
+	__u8 pad;
+};
+
+struct pp_gil_charge {
+	__u64 ns;
+	__u64 cnt;
+};
+
+/*
+ * Per-thread state: task-local storage of each target thread (BPF writes, the
+ * daemon reads it through a task iterator and gets the final copy in a
+ * PP_EV_THREAD_FINAL record when the thread exits).
+ */
 struct pp_thread {
 	__u64 ns[PP_NBUCKETS];		/* accumulated time per bucket */
 	__u64 cnt[PP_NBUCKETS];		/* completed intervals per bucket */
 	__u64 gil_ns[PP_GIL_NKINDS];	/* gil_wait split by kind */
 	__u64 gil_cnt[PP_GIL_NKINDS];
+	struct pp_samples smp;
+	struct pp_hist busy;		/* the thread's busy periods */
+	struct pp_hist loop;		/* its event loop's busy periods (threads that poll) */
 	__u64 state_ts;			/* ktime (CLOCK_MONOTONIC) the current state began */
 	__u64 fsbase;			/* x86-64 fs base == pthread_self */
 	__u64 run_delay;		/* task's sched_info.run_delay at its last switch-out */
 	__u64 off_ns;			/* length of the last blocked interval */
+	__u64 ipc_ino;			/* inode of the pipe or Unix socket last waited on */
+	__u64 ipc_peer_ino;		/* the other end: the pipe itself, or the socket's peer */
+	/* The process's GIL, copied from struct pp_target when the storage is made (no lookup per switch). */
+	struct pp_range gil[PP_GIL_RANGES];
+	__u64 gil_locked_addr, gil_holder_addr, tstate_thread_id_off;
+	__u64 holder_ts;		/* when the GIL's holder was last looked up for this thread */
+	/* GIL waits not yet added to the gil_charges map: all charged to pend_key's holder and state. */
+	struct pp_gil_charge pend;
+	__u32 pend_holder;
+	__u16 pend_nr;
+	__u8 pend_state;
+	__u8 pad2;
+	__u32 tid;
 	__u32 tgid;
+	/* A GIL wait in progress: who held the GIL when it began (0: nobody known). */
+	__u32 holder_tid;
+	__u16 holder_nr;		/* the system call the holder was blocked in (PP_NR_NONE) */
+	__u8 holder_state;		/* enum pp_bucket of the holder then */
+	__u8 pad0;
+	__u16 blk_nr;			/* system call this thread is blocked in (PP_NR_NONE) */
 	__u8 state;			/* enum pp_bucket the thread is in now */
 	__u8 gil_kind;			/* enum pp_gil_kind when state is GIL wait */
 	__u8 off_state;			/* bucket of the last blocked interval, PP_B_NONE once settled */
 	__u8 off_kind;
+	__u8 pad1[2];
 	char comm[16];
 };
 
-/* Value of the sampler's samples map, keyed by tid. */
-struct pp_samples {
-	__u64 total;		/* CPU samples taken on this thread */
-	__u64 gil;		/* ... while it held the GIL (running Python) */
-	__u64 nogil;		/* ... while it did not (native code, syscalls) */
-	__u64 unknown;		/* ... where the GIL state could not be read */
-	__u64 kernel_io;	/* ... in kernel mode inside an I/O system call (not GIL-checked) */
-	__u64 gc;		/* ... while the garbage collector was running (any thread's) */
+#define PP_NR_NONE 0xffff
+
+/* Size of sched.bpf.c's tgid filter (tgid_bits, a bit per tgid & (PP_TGID_BITS - 1)). */
+#define PP_TGID_BITS 65536
+
+/*
+ * First record of a snapshot: the storage's clock (sched_ns) at the moment the
+ * kernel's CLOCK_MONOTONIC read ktime_ns. Times in struct pp_thread are in
+ * the scheduler's clock (sched.bpf.c).
+ */
+#define PP_SNAP_MAGIC 0x70797072626e6170ULL
+struct pp_snap_hdr {
+	__u64 magic;
+	__u64 ktime_ns;
+	__u64 sched_ns;
+};
+
+/* Ring buffer record of a thread that exited: its final counters. */
+struct pp_thread_final {
+	__u32 type;		/* PP_EV_THREAD_FINAL */
+	__u32 tgid;
+	__u32 tid;
+	__u32 pad;
+	struct pp_thread th;
 };
 
 #define PP_MAX_FRAMES 64
@@ -136,7 +233,7 @@ enum pp_cpu_state {
 
 /* Ring buffer records. */
 enum pp_event_type {
-	PP_EV_THREAD_EXIT = 1,	/* struct pp_event */
+	PP_EV_THREAD_FINAL = 1,	/* struct pp_thread_final: a target thread exited */
 	PP_EV_GC = 2,		/* struct pp_gc_event: one collection */
 	PP_EV_GC_RATE = 3,	/* struct pp_event: too many collections/s, exact tracing stopped */
 	PP_EV_STACK = 4,	/* struct pp_stack_event */
@@ -172,9 +269,17 @@ struct pp_gc_event {
 
 #ifndef __cplusplus
 _Static_assert(sizeof(struct pp_range) == 16, "pp_range ABI");
-_Static_assert(sizeof(struct pp_target) == 16 * 4 + 56, "pp_target ABI");
-_Static_assert(sizeof(struct pp_thread) == 8 * (2 * 10 + 4 + 4) + 8 + 16, "pp_thread ABI");
-_Static_assert(sizeof(struct pp_samples) == 48, "pp_samples ABI");
+_Static_assert(sizeof(struct pp_target) == 16 * 4 + 56 + 32, "pp_target ABI");
+_Static_assert(sizeof(struct pp_samples) == 56, "pp_samples ABI");
+_Static_assert(sizeof(struct pp_hist) == 8 * (2 * PP_HIST + 2), "pp_hist ABI");
+_Static_assert(sizeof(struct pp_thread) ==
+		       8 * (2 * PP_NBUCKETS + 4 + 6) + 56 + 2 * sizeof(struct pp_hist) + 16 * PP_GIL_RANGES + 8 * 4 +
+			       16 + 8 + 8 + 8 + 8 + 16,
+	       "pp_thread ABI");
+_Static_assert(sizeof(struct pp_gil_key) == 12, "pp_gil_key ABI");
+_Static_assert(sizeof(struct pp_snap_hdr) == 24, "pp_snap_hdr ABI");
+_Static_assert(sizeof(struct pp_gil_charge) == 16, "pp_gil_charge ABI");
+_Static_assert(sizeof(struct pp_thread_final) == 16 + sizeof(struct pp_thread), "pp_thread_final ABI");
 _Static_assert(sizeof(struct pp_event) == 16, "pp_event ABI");
 _Static_assert(sizeof(struct pp_gc_event) == 40, "pp_gc_event ABI");
 _Static_assert(sizeof(struct pp_stack_event) == 40 + 16 * PP_MAX_FRAMES, "pp_stack_event ABI");

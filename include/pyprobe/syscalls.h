@@ -19,12 +19,14 @@ enum pp_sc_class {
 	PP_SC_LOCK,	/* other locks: flock, semop, futex_waitv */
 	PP_SC_FCNTL,	/* lock wait for F_SETLKW, else file */
 	PP_SC_CHILD,
+	PP_SC_ACCEPT,	/* waiting for a connection: waiting for work */
 };
 
 /* What kind of file an fd refers to (from the inode mode). */
 enum pp_fd_kind {
 	PP_FD_UNKNOWN = 0,
-	PP_FD_SOCKET,
+	PP_FD_SOCKET,	/* network (inet, netlink, ...) */
+	PP_FD_UNIX,	/* Unix-domain socket: a peer on this host */
 	PP_FD_FILE,	/* regular file or block device */
 	PP_FD_PIPE,
 	PP_FD_CHAR,	/* tty, /dev/... */
@@ -44,9 +46,11 @@ static inline int pp_syscall_class(long nr)
 	case 40: case 275: case 276: case 278:			/* sendfile splice tee vmsplice */
 	case 295: case 296: case 326: case 327: case 328:	/* preadv pwritev copy_file_range preadv2 pwritev2 */
 		return PP_SC_FD_IO;
-	case 42: case 43: case 44: case 45: case 46: case 47:	/* connect accept sendto recvfrom sendmsg recvmsg */
-	case 48: case 288: case 299: case 307:			/* shutdown accept4 recvmmsg sendmmsg */
+	case 42: case 44: case 45: case 46: case 47:		/* connect sendto recvfrom sendmsg recvmsg */
+	case 48: case 299: case 307:				/* shutdown recvmmsg sendmmsg */
 		return PP_SC_NET;
+	case 43: case 288:					/* accept accept4 */
+		return PP_SC_ACCEPT;
 	case 2: case 3: case 4: case 5: case 6: case 8:		/* open close stat fstat lstat lseek */
 	case 21: case 26: case 74: case 75: case 76: case 77:	/* access msync fsync fdatasync truncate ftruncate */
 	case 78: case 82: case 83: case 84: case 85: case 86:	/* getdents rename mkdir rmdir creat link */
@@ -89,9 +93,13 @@ static inline int pp_block_bucket(int cls, long nr, unsigned long a0, unsigned l
 			return PP_B_NET_IO;
 		if (fd_kind == PP_FD_FILE)
 			return PP_B_FILE_IO;
-		return PP_B_OTHER;	/* pipes, ttys, eventfds */
+		if (fd_kind == PP_FD_PIPE || fd_kind == PP_FD_UNIX)
+			return PP_B_IPC_WAIT;
+		return PP_B_OTHER;	/* ttys, eventfds */
 	case PP_SC_NET:
-		return PP_B_NET_IO;
+		return fd_kind == PP_FD_UNIX ? PP_B_IPC_WAIT : PP_B_NET_IO;
+	case PP_SC_ACCEPT:
+		return PP_B_POLL_WAIT;
 	case PP_SC_FILE:
 		return PP_B_FILE_IO;
 	case PP_SC_POLL:
@@ -120,13 +128,11 @@ static inline int pp_futex_is_wait(unsigned long op)
 	return op == PP_FUTEX_WAIT || op == PP_FUTEX_WAIT_BITSET;
 }
 
-/* GIL wait kind of a futex word at addr, or -1 when it is not in the GIL. */
-static inline int pp_gil_kind(const struct pp_target *cfg, unsigned long addr)
+/* GIL wait kind of a futex word at addr, or -1 when it is not in the GIL (ranges: pp_target's). */
+static inline int pp_gil_kind(const struct pp_range *gil, unsigned long addr)
 {
-	if (!(cfg->flags & PP_TF_GIL_KNOWN))
-		return -1;
 	for (int i = 0; i < PP_GIL_RANGES; i++) {
-		if (addr >= cfg->gil[i].lo && addr < cfg->gil[i].hi)
+		if (addr >= gil[i].lo && addr < gil[i].hi)
 			return i < 2 ? PP_GIL_ACQUIRE : PP_GIL_HANDOFF;
 	}
 	return -1;
