@@ -83,6 +83,9 @@ __u64 stat_gil_charges_full = 0;
 
 extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym __weak;
 
+/* Holder lookups per waiting thread at most this often; waits in between keep the last answer. */
+#define HOLDER_EVERY_NS 1000000ULL
+
 /*
  * Clocks. bpf_ktime_get_ns costs ~100 ns on a paravirtual clock, as much as
  * the rest of a switch; the scheduler has just read its own clock
@@ -258,7 +261,8 @@ static __always_inline void hist_close(struct pp_hist *h, __u64 now)
 /* Move the thread's pending GIL charge into the map (keyed by its holder and state). */
 static __always_inline void flush_charge(struct pp_thread *th)
 {
-	struct pp_gil_key k = { .tgid = th->tgid, .holder_tid = th->pend_holder, .holder_nr = th->pend_nr,
+	struct pp_gil_key k = { .tgid = th->tgid, .waiter_tid = th->tid, .holder_tid = th->pend_holder,
+				.holder_nr = th->pend_nr,
 				.holder_state = th->pend_state };
 	struct pp_gil_charge *c;
 
@@ -314,7 +318,8 @@ static __always_inline void transition(struct pp_thread *th, __u64 now, __u8 new
 		if (st == PP_B_GIL_WAIT && th->gil_kind < PP_GIL_NKINDS) {
 			th->gil_ns[th->gil_kind] += d;
 			th->gil_cnt[th->gil_kind]++;
-			charge_holder(th, d);
+			charge_holder(th, d > th->gil_split ? d - th->gil_split : 0);
+			th->gil_split = 0;
 		}
 	}
 	th->state = new_state;
@@ -322,8 +327,6 @@ static __always_inline void transition(struct pp_thread *th, __u64 now, __u8 new
 	th->state_ts = now;
 }
 
-/* Holder lookups per waiting thread at most this often; waits in between keep the last answer. */
-#define HOLDER_EVERY_NS 1000000ULL
 
 /*
  * The thread is starting to wait for the GIL, and this is its process
@@ -359,8 +362,15 @@ static __always_inline void find_holder(struct pp_thread *th, __u64 now)
 		return;
 	h = bpf_task_storage_get(&threads, ht, 0, 0);
 	if (h) {
-		th->holder_state = h->state;
+		__u8 hs = h->state;
+
+		th->holder_state = hs;
 		th->holder_nr = h->blk_nr;
+		/* Blocked with the GIL: mark its interval, from now (or when it began, if later). */
+		if (hs > PP_B_GIL_WAIT && hs < PP_NBUCKETS && h->held_state_ts != h->state_ts) {
+			h->held_state_ts = h->state_ts;
+			h->held_from = now > h->state_ts ? now : h->state_ts;
+		}
 	}
 	bpf_task_release(ht);
 }
@@ -463,10 +473,51 @@ static __always_inline void learn_pthread(struct pp_thread *th, __u64 fsbase)
 		bpf_map_update_elem(&pthreads, &pk, &tid, BPF_ANY);
 }
 
+/*
+ * A GIL wait ends: if its holder changed what it was doing since the wait
+ * began (it ran Python, then went to sleep holding the GIL), charge the part
+ * before the change to the old state and let the rest go to the new one.
+ */
+static __always_inline void split_holder(struct pp_thread *th, __u64 now)
+{
+	struct task_struct *ht;
+	struct pp_thread *h;
+
+	if (now - th->holder_ts < HOLDER_EVERY_NS || !bpf_task_from_pid)
+		return;
+	th->holder_ts = now;
+	ht = bpf_task_from_pid(th->holder_tid);
+	if (!ht)
+		return;
+	h = bpf_task_storage_get(&threads, ht, 0, 0);
+	if (h && (h->state != th->holder_state || h->blk_nr != th->holder_nr) && h->state_ts > th->state_ts &&
+	    h->state_ts < now) {
+		__u64 part = h->state_ts - th->state_ts;
+
+		charge_holder(th, part);
+		th->gil_split = part;
+		th->holder_state = h->state;
+		th->holder_nr = h->blk_nr;
+		/* It went to sleep holding the GIL while this thread was already waiting. */
+		if (h->state > PP_B_GIL_WAIT && h->state < PP_NBUCKETS && h->held_state_ts != h->state_ts) {
+			h->held_state_ts = h->state_ts;
+			h->held_from = h->state_ts;
+		}
+	}
+	bpf_task_release(ht);
+}
+
 /* next is about to run: close its off-CPU interval, remember what it was. */
 static __always_inline void switch_in(struct pp_thread *th, __u64 now)
 {
 	__u8 st = th->state;
+
+	if (st == PP_B_GIL_WAIT && th->gil_kind == PP_GIL_ACQUIRE && th->holder_tid)
+		split_holder(th, now);
+	/* It held the GIL through this blocked interval while others waited. */
+	if (th->held_from && th->held_state_ts == th->state_ts && now > th->held_from)
+		th->held_blocked_ns += now - th->held_from;
+	th->held_from = 0;
 
 	if (st >= PP_B_GIL_WAIT && st < PP_NBUCKETS && th->state_ts && now > th->state_ts) {
 		th->off_state = st;

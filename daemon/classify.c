@@ -307,11 +307,16 @@ static const struct thread_window *find_thread(const struct window *w, uint32_t 
 	return NULL;
 }
 
+#define MAX_WAITERS 64
+
 /* GIL charges by holder: what each holder did while others waited. */
 static void holders(const struct window *w, struct verdict *v)
 {
 	double nr_sec[VERDICT_MAX_HOLDERS][8] = {};
 	uint16_t nrs[VERDICT_MAX_HOLDERS][8];
+	/* Per holder and waiter: the time charged while the holder was blocked. */
+	uint32_t waiter[VERDICT_MAX_HOLDERS][MAX_WAITERS];
+	double wblocked[VERDICT_MAX_HOLDERS][MAX_WAITERS];
 
 	for (size_t i = 0; i < w->ngil; i++) {
 		const struct gil_holder_window *g = &w->gil[i];
@@ -329,13 +334,34 @@ static void holders(const struct window *w, struct verdict *v)
 			memset(h, 0, sizeof(*h));
 			h->tid = g->holder_tid;
 			h->top_nr = PP_NR_NONE;
-			if (ht)
+			if (ht) {
 				memcpy(h->name, ht->name, sizeof(h->name));
+				h->held_blocked = ht->held_blocked;
+			}
 			for (int k = 0; k < 8; k++)
 				nrs[h - v->holders][k] = PP_NR_NONE;
 		}
 		h->sec += g->sec;
 		h->waits += g->cnt;
+		{
+			size_t hi = h - v->holders;
+			unsigned int k;
+
+			for (k = 0; k < h->nwaiters && waiter[hi][k] != g->waiter_tid; k++)
+				;
+			if (k == h->nwaiters && k < MAX_WAITERS) {
+				waiter[hi][k] = g->waiter_tid;
+				wblocked[hi][k] = 0;
+				h->nwaiters++;
+			}
+			if (k < MAX_WAITERS && g->holder_tid && g->state < PP_NBUCKETS && g->state != PP_B_ONCPU &&
+			    g->state != PP_B_RUNQUEUE && g->state != PP_B_GIL_WAIT) {
+				wblocked[hi][k] += g->sec;
+				/* The holder's own count is exact; without it, the most any waiter waited. */
+				if (!ht && wblocked[hi][k] > h->held_blocked)
+					h->held_blocked = wblocked[hi][k];
+			}
+		}
 		if (!g->holder_tid || g->state == PP_B_GIL_WAIT) {
 			h->part[HOLD_HANDOVER] += g->sec;
 		} else if (g->state == PP_B_ONCPU) {
@@ -412,9 +438,10 @@ static void held_blocking(const struct window *w, struct verdict *v)
 		return;
 	v->traits[v->ntraits++] = "gil-held-blocking";
 	holder_call(h, call, sizeof(call));
-	reason(v, "thread %u (%s) held the GIL while blocked in %s (%s): %.2f s of the other threads' GIL wait "
-		  "(%.0f%% of all of it) passed so", h->tid, h->name, call, h->top_bucket ? h->top_bucket : "?",
-	       h->part[HOLD_BLOCKED], pct(blocked, v->tot.gil));
+	reason(v, "thread %u (%s) held the GIL while blocked in %s (%s) for %.2f s of the window; %u thread(s) "
+		  "waited %.2f s for it meanwhile (%.0f%% of all GIL wait)", h->tid, h->name, call,
+	       h->top_bucket ? h->top_bucket : "?", h->held_blocked, h->nwaiters, h->part[HOLD_BLOCKED],
+	       pct(blocked, v->tot.gil));
 	advise(v, "Release the GIL around blocking calls: Py_BEGIN_ALLOW_THREADS/Py_END_ALLOW_THREADS in C "
 		  "extensions, ctypes.CDLL instead of ctypes.PyDLL, 'with nogil:' in Cython.");
 	advise(v, "While thread %u sleeps holding the GIL no other thread runs Python: the wait is not "

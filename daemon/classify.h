@@ -58,6 +58,13 @@ struct holder {
 	double sec;		/* others' GIL waits charged to it */
 	uint64_t waits;
 	double part[NHOLD];	/* seconds of sec by what it did */
+	/*
+	 * How long it was blocked in system calls holding the GIL while others
+	 * waited, in wall time: the most any one waiter was charged for it
+	 * (the waits of several threads overlap).
+	 */
+	double held_blocked;
+	unsigned int nwaiters;	/* threads that waited on it */
 	uint16_t top_nr;	/* the system call it was most often blocked in, PP_NR_NONE */
 	double top_nr_sec;
 	const char *top_bucket;	/* that call's bucket name (sleep, net_io, ...) */

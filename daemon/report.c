@@ -149,8 +149,9 @@ static json_t *holders_json(const struct verdict *v)
 
 		for (int k = 0; k < NHOLD; k++)
 			json_object_set_new(parts, holder_part_names[k], json_real(h->part[k]));
-		o = json_pack("{s:i, s:o, s:f, s:I, s:o}", "tid", (int)h->tid, "name", json_string_lossy(h->name),
-			      "seconds", h->sec, "waits", (json_int_t)h->waits, "while", parts);
+		o = json_pack("{s:i, s:o, s:f, s:I, s:i, s:f, s:o}", "tid", (int)h->tid, "name",
+			      json_string_lossy(h->name), "seconds", h->sec, "waits", (json_int_t)h->waits, "waiters",
+			      (int)h->nwaiters, "held_blocked_seconds", h->held_blocked, "while", parts);
 		if (o && h->top_nr != PP_NR_NONE)
 			json_object_set_new(o, "blocked_in", json_pack("{s:i, s:o, s:s, s:f}", "syscall_nr",
 				(int)h->top_nr, "syscall", call ? json_string(call) : json_null(), "bucket",

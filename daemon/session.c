@@ -229,9 +229,13 @@ static void snap_one(void *ctx, const struct pp_thread *rec, int64_t off)
 	const struct pp_thread *th = &t.th;
 
 	to_mono(&t.th, off);
+	/* Blocked holding the GIL right now, with a waiter: count it up to now. */
+	if (th->held_from && th->held_state_ts == rec->state_ts && th->state > PP_B_GIL_WAIT &&
+	    th->state < PP_NBUCKETS && sc->now > th->held_from + off)
+		t.th.held_blocked_ns += sc->now - (th->held_from + off);
 	/* GIL waits the thread has not handed to the map yet. */
 	if (th->pend.cnt) {
-		struct pp_gil_key k = { (uint32_t)sc->pid, th->pend_holder, th->pend_nr, th->pend_state, 0 };
+		struct pp_gil_key k = { (uint32_t)sc->pid, th->tid, th->pend_holder, th->pend_nr, th->pend_state, 0 };
 
 		if (snapshot__add_gil(sc->out, &k, th->pend.ns, th->pend.cnt))
 			sc->err = -ENOMEM;
@@ -245,11 +249,11 @@ static void snap_one(void *ctx, const struct pp_thread *rec, int64_t off)
 		t.th.ns[th->state] += d;
 		if (th->state == PP_B_GIL_WAIT && th->gil_kind < PP_GIL_NKINDS) {
 			t.th.gil_ns[th->gil_kind] += d;
-			if (th->gil_kind == PP_GIL_ACQUIRE) {
-				struct pp_gil_key k = { (uint32_t)sc->pid, th->holder_tid, th->holder_nr,
+			if (th->gil_kind == PP_GIL_ACQUIRE && d > th->gil_split) {
+				struct pp_gil_key k = { (uint32_t)sc->pid, th->tid, th->holder_tid, th->holder_nr,
 							th->holder_state, 0 };
 
-				if (snapshot__add_gil(sc->out, &k, d, 0))
+				if (snapshot__add_gil(sc->out, &k, d - th->gil_split, 0))
 					sc->err = -ENOMEM;
 			}
 		}

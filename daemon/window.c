@@ -122,7 +122,8 @@ static int gil_diff(struct window *w, const struct snapshot *start, const struct
 				s = start->gil[j].c;
 		if (d64(e->c.ns, s.ns) == 0)
 			continue;
-		w->gil[w->ngil++] = (struct gil_holder_window){ e->k.holder_tid, e->k.holder_state, e->k.holder_nr,
+		w->gil[w->ngil++] = (struct gil_holder_window){ e->k.waiter_tid, e->k.holder_tid, e->k.holder_state,
+								 e->k.holder_nr,
 								 d64(e->c.ns, s.ns) / 1e9, d64(e->c.cnt, s.cnt) };
 	}
 	qsort(w->gil, w->ngil, sizeof(*w->gil), cmp_gil);
@@ -172,6 +173,7 @@ int window__diff(struct window *w, const struct snapshot *start, const struct sn
 		t->samples_gc = d64(e->th.smp.gc, s->th.smp.gc);
 		busy_diff(&t->busy, &e->th.busy, &s->th.busy, start->ts, end->ts);
 		busy_diff(&t->loop, &e->th.loop, &s->th.loop, start->ts, end->ts);
+		t->held_blocked = d64(e->th.held_blocked_ns, s->th.held_blocked_ns) / 1e9;
 		t->ipc_ino = e->th.ipc_ino;
 		t->ipc_peer_ino = e->th.ipc_peer_ino;
 		/* Threads that did nothing observable in the window are left out. */

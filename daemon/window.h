@@ -66,6 +66,7 @@ struct thread_window {
 		samples_gc;
 	struct busy_window busy, loop;
 	uint64_t ipc_ino, ipc_peer_ino;	/* the pipe or Unix socket it last waited on */
+	double held_blocked;	/* blocked in system calls holding the GIL while others waited (s) */
 	/* Filled by the caller (not from BPF): see struct thread_extra users. */
 	double blocked_in_work;	/* share of its blocked time spent inside request handling (0..1) */
 	uint32_t blocked_samples;	/* wall samples behind that share */
@@ -85,6 +86,7 @@ struct thread_window {
 
 /* GIL waits of other threads charged to one holder in one state during a window. */
 struct gil_holder_window {
+	uint32_t waiter_tid;
 	uint32_t holder_tid;	/* 0: the GIL was free (a hand-over) or the holder unknown */
 	uint8_t state;		/* enum pp_bucket of the holder, PP_B_NONE unknown */
 	uint16_t nr;		/* system call it was blocked in, PP_NR_NONE */

@@ -114,6 +114,7 @@ struct pp_hist {
  */
 struct pp_gil_key {
 	__u32 tgid;
+	__u32 waiter_tid;	/* the thread that waited */
 	__u32 holder_tid;	/* 0: the GIL was free or its holder unknown */
 	__u16 holder_nr;	/* system call the holder was blocked in, PP_NR_NONE */
 	__u8 holder_state;	/* enum pp_bucket (PP_B_ONCPU: running; PP_B_NONE: unknown) */
@@ -148,6 +149,14 @@ struct pp_thread {
 	struct pp_range gil[PP_GIL_RANGES];
 	__u64 gil_locked_addr, gil_holder_addr, tstate_thread_id_off;
 	__u64 holder_ts;		/* when the GIL's holder was last looked up for this thread */
+	__u64 gil_split;		/* part of the current GIL wait already charged (the holder changed state) */
+	/*
+	 * As a holder: time blocked in system calls with the GIL held while
+	 * others waited for it. A waiter marks the holder's current blocked
+	 * interval (held_from: when the first waiter came; held_state_ts: which
+	 * interval); the holder adds it up when it wakes.
+	 */
+	__u64 held_blocked_ns, held_from, held_state_ts;
 	/* GIL waits not yet added to the gil_charges map: all charged to pend_key's holder and state. */
 	struct pp_gil_charge pend;
 	__u32 pend_holder;
@@ -273,10 +282,10 @@ _Static_assert(sizeof(struct pp_target) == 16 * 4 + 56 + 32, "pp_target ABI");
 _Static_assert(sizeof(struct pp_samples) == 56, "pp_samples ABI");
 _Static_assert(sizeof(struct pp_hist) == 8 * (2 * PP_HIST + 2), "pp_hist ABI");
 _Static_assert(sizeof(struct pp_thread) ==
-		       8 * (2 * PP_NBUCKETS + 4 + 6) + 56 + 2 * sizeof(struct pp_hist) + 16 * PP_GIL_RANGES + 8 * 4 +
+		       8 * (2 * PP_NBUCKETS + 4 + 6) + 56 + 2 * sizeof(struct pp_hist) + 16 * PP_GIL_RANGES + 8 * 8 +
 			       16 + 8 + 8 + 8 + 8 + 16,
 	       "pp_thread ABI");
-_Static_assert(sizeof(struct pp_gil_key) == 12, "pp_gil_key ABI");
+_Static_assert(sizeof(struct pp_gil_key) == 16, "pp_gil_key ABI");
 _Static_assert(sizeof(struct pp_snap_hdr) == 24, "pp_snap_hdr ABI");
 _Static_assert(sizeof(struct pp_gil_charge) == 16, "pp_gil_charge ABI");
 _Static_assert(sizeof(struct pp_thread_final) == 16 + sizeof(struct pp_thread), "pp_thread_final ABI");

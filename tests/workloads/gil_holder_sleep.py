@@ -1,9 +1,14 @@
 # SPDX-License-Identifier: MIT
 """A thread that calls a blocking C function while holding the GIL
-(ctypes.PyDLL keeps it: usleep, or PYPROBE_HOLD=read for a read from a pipe
-fed by a child every few ms) beside two pure-Python threads that wait for
-it. The holder knows how long it held the GIL blocked: it prints the running
-total ("held SECONDS") after each call."""
+(ctypes.PyDLL keeps it: usleep of PYPROBE_HOLD_MS, or with PYPROBE_HOLD=read
+a read from a pipe that a child feeds every PYPROBE_HOLD_MS) beside two
+pure-Python threads that wait for it.
+
+The truth for a test: the holder prints "calls N" after each call, and at
+start "sleep_ms M", the length of one such usleep measured alone (timer
+slack included). Timing the calls in Python would not do: the time between
+the call's return and the next clock read includes the holder's own wait
+for the GIL it dropped there."""
 import ctypes
 import os
 import sys
@@ -20,21 +25,24 @@ libc.read.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t]
 
 
 def holder(rfd):
-    held = 0.0
+    calls = 0
     buf = ctypes.create_string_buffer(1)
     while True:
-        t0 = time.monotonic()
         if MODE == "read":
             libc.read(rfd, buf, 1)
         else:
             libc.usleep(int(CALL_MS * 1000))
-        held += time.monotonic() - t0
-        sys.stdout.write("held %.6f\n" % held)
+        calls += 1
+        sys.stdout.write("calls %d\n" % calls)
         sys.stdout.flush()
-        # a little Python between calls, as real code has
-        sum(range(200))
+        sum(range(200))  # a little Python between calls, as real code has
 
 
+# One usleep, alone (no other thread wants the GIL yet).
+t0 = time.monotonic()
+for _ in range(10):
+    libc.usleep(int(CALL_MS * 1000))
+sys.stdout.write("sleep_ms %.4f\n" % ((time.monotonic() - t0) * 100))
 rfd = -1
 if MODE == "read":
     rfd, wfd = os.pipe()
