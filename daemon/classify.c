@@ -46,10 +46,15 @@
  * arithmetic) are the interpreter's normal cost: they need a share far above
  * what plain loops show before they are a trait.
  */
-#define ATTR_HOT 0.20
+#define ATTR_HOT 0.10		/* ... when the hottest lookup is loop-invariant (caching it pays) */
+#define ATTR_HOT_ANY 0.30	/* ... otherwise: an allocation-heavy loop's attribute stores reach 13-28% */
 #define CHURN_OBJECTS 0.12
-#define CHURN_NUMBERS 0.45
 #define MIX_MIN_SAMPLES 40
+/* Typed churn samples needed before the allocator's are shared out by type. */
+#define CHURN_TYPED_MIN 10
+#define CHURN_TYPED_SHARE 0.20
+/* Boxing int/float results this share of the samples: say so under a CPU label. */
+#define CHURN_NUMBERS 0.20
 
 const char *const role_names[NROLES] = {
 	[ROLE_CPU_PYTHON] = "cpu-python",   [ROLE_CPU_NATIVE] = "cpu-native", [ROLE_IO] = "io",
@@ -448,37 +453,54 @@ static void held_blocking(const struct window *w, struct verdict *v)
 		  "CPU contention, and more processes or cores will not fix it.", h->tid);
 }
 
+/*
+ * Share of the CPU samples spent making and freeing objects of the kinds
+ * given, with the allocator's own samples (type unknown) shared out in
+ * proportion to the typed ones when there are enough of those to tell.
+ */
+static double churn_share(const struct cpu_mix *m, const int *kinds, int nk)
+{
+	uint64_t typed = 0, these = 0;
+
+	for (int k = 0; k < CHURN_NKINDS; k++)
+		typed += k == CHURN_OTHER ? 0 : m->churn_kind[k];
+	for (int i = 0; i < nk; i++)
+		these += m->churn_kind[kinds[i]];
+	if (!m->samples)
+		return 0;
+	if (typed >= CHURN_TYPED_MIN && typed >= CHURN_TYPED_SHARE * m->churn)
+		return (double)these / typed * m->churn / m->samples;
+	return (double)these / m->samples;
+}
+
 static void churn_trait(const struct cpu_mix *m, struct verdict *v)
 {
-	double objects = (double)(m->churn_kind[CHURN_CONTAINER] + m->churn_kind[CHURN_INSTANCE] +
-				  m->churn_kind[CHURN_STRING]) / m->samples;
-	double numbers = (double)m->churn_kind[CHURN_NUMBER] / m->samples;
+	static const int object_kinds[] = { CHURN_CONTAINER, CHURN_INSTANCE, CHURN_STRING };
+	double objects = churn_share(m, object_kinds, 3);
 	double all = (double)m->churn / m->samples;
 
-	if (objects >= CHURN_OBJECTS) {
-		v->traits[v->ntraits++] = "alloc-churn";
-		reason(v, "allocating and freeing objects took %.0f%% of the CPU samples (%s); most under %.100s:%d "
-			  "in %.60s", 100 * all, m->churn_types, m->churn_file, m->churn_line, m->churn_func);
-		if (m->churn_kind[CHURN_CONTAINER] >= m->churn_kind[CHURN_INSTANCE] &&
-		    m->churn_kind[CHURN_CONTAINER] >= m->churn_kind[CHURN_STRING])
-			advise(v, "Object churn: the hot loop builds tuples, lists or dicts it throws away; reuse "
-				  "one, unpack directly, use generators/itertools instead of intermediate lists "
-				  "(pyprobe churn shows the lines).");
-		else if (m->churn_kind[CHURN_INSTANCE] >= m->churn_kind[CHURN_STRING])
-			advise(v, "Object churn: the hot loop creates and drops instances; keep long-lived "
-				  "objects, use __slots__ or plain tuples for small records (pyprobe churn shows "
-				  "the lines).");
-		else
-			advise(v, "Object churn: strings or bytes are built per iteration; join once, use "
-				  "io.StringIO or bytearray, avoid repeated slicing (pyprobe churn shows the lines).");
-	} else if (numbers >= CHURN_NUMBERS) {
-		v->traits[v->ntraits++] = "alloc-churn";
-		reason(v, "allocating int and float results took %.0f%% of the CPU samples, far above a plain "
-			  "arithmetic loop's share; most under %.100s:%d in %.60s", 100 * numbers, m->churn_file,
-		       m->churn_line, m->churn_func);
-		advise(v, "Number churn is the interpreter's cost of arithmetic on boxed ints and floats: move the "
-			  "loop to NumPy (vectorised), or to native code (Cython, Numba, a C extension).");
-	}
+	/*
+	 * int and float results are what arithmetic costs in CPython: a plain
+	 * loop spends 15-50% of its samples on them, so they are never the
+	 * trait (label_cpu says what to do about them).
+	 */
+	if (objects < CHURN_OBJECTS)
+		return;
+	v->traits[v->ntraits++] = "alloc-churn";
+	reason(v, "making and freeing containers, instances and strings took about %.0f%% of the CPU samples "
+		  "(all churn %.0f%%: %s); most under %.100s:%d in %.60s", 100 * objects, 100 * all,
+	       m->churn_types, m->churn_file, m->churn_line, m->churn_func);
+	if (m->churn_kind[CHURN_CONTAINER] >= m->churn_kind[CHURN_INSTANCE] &&
+	    m->churn_kind[CHURN_CONTAINER] >= m->churn_kind[CHURN_STRING])
+		advise(v, "Object churn: the hot loop builds tuples, lists or dicts it throws away; reuse one, "
+			  "unpack directly, use generators/itertools instead of intermediate lists (pyprobe churn "
+			  "shows the lines).");
+	else if (m->churn_kind[CHURN_INSTANCE] >= m->churn_kind[CHURN_STRING])
+		advise(v, "Object churn: the hot loop creates and drops instances; keep long-lived objects, use "
+			  "__slots__ or plain tuples for small records (pyprobe churn shows the lines).");
+	else
+		advise(v, "Object churn: strings or bytes are built per iteration; join once, use io.StringIO or "
+			  "bytearray, avoid repeated slicing (pyprobe churn shows the lines).");
 }
 
 static void mix_traits(const struct cpu_mix *m, struct verdict *v)
@@ -487,7 +509,7 @@ static void mix_traits(const struct cpu_mix *m, struct verdict *v)
 
 	if (!m->measured || m->samples < MIX_MIN_SAMPLES)
 		return;
-	if (attr >= ATTR_HOT) {
+	if ((attr >= ATTR_HOT && m->attr_cache_pays) || attr >= ATTR_HOT_ANY) {
 		v->traits[v->ntraits++] = "attr-hot";
 		if (*m->attr_file)
 			reason(v, "attribute lookups took %.0f%% of the CPU samples; hottest: %s%s%.64s at %.100s:%d "
@@ -747,6 +769,17 @@ static void label_cpu(const struct window *w, struct verdict *v, const struct th
 		c *= r->util / SATURATED;
 	}
 	set_confidence(v, c, saturated ? "python/native split" : "saturation boundary (a thread busy 75% of the window)");
+	if (py && w->mix.measured && w->mix.samples >= MIX_MIN_SAMPLES) {
+		static const int number_kinds[] = { CHURN_NUMBER };
+		double numbers = churn_share(&w->mix, number_kinds, 1);
+
+		if (numbers >= CHURN_NUMBERS) {
+			reason(v, "about %.0f%% of the CPU samples box int and float results: arithmetic done in "
+				  "Python, one object per operation", 100 * numbers);
+			advise(v, "The hot loop is arithmetic: NumPy (vectorised) or native code (Cython, Numba, "
+				  "a C extension) does it without an object per result.");
+		}
+	}
 	if (py) {
 		advise(v, "Python bytecode holding the GIL is the bottleneck: threads will not add parallelism.");
 		advise(v, "Use processes (multiprocessing, concurrent.futures.ProcessPoolExecutor) to use more cores.");

@@ -529,8 +529,72 @@ static void copy(char *dst, size_t n, const char *src)
 	snprintf(dst, n, "%s", src ? src : "");
 }
 
+/*
+ * What an allocation or deallocation function makes or frees, from its name:
+ * exported and static names (PyFloat_FromDouble, tupledealloc, dict_dealloc)
+ * and the slot names nativesym gives stripped builds ("list.tp_dealloc").
+ * The allocator itself (pymalloc, malloc, GC linking) does not say.
+ */
+static const struct churn_type {
+	const char *match;	/* substring of the lower-cased symbol */
+	const char *type;
+	int kind;
+} churn_types[] = {
+	{ "float", "float", CHURN_NUMBER },	   { "complex", "complex", CHURN_NUMBER },
+	{ "long", "int", CHURN_NUMBER },	   { "bool", "int", CHURN_NUMBER },
+	{ "tuple", "tuple", CHURN_CONTAINER },	   { "list", "list", CHURN_CONTAINER },
+	{ "dict", "dict", CHURN_CONTAINER },	   { "frozenset", "set", CHURN_CONTAINER },
+	{ "set", "set", CHURN_CONTAINER },	   { "range", "range", CHURN_CONTAINER },
+	{ "iter", "iterator", CHURN_CONTAINER },   { "slice", "slice", CHURN_CONTAINER },
+	{ "unicode", "str", CHURN_STRING },	   { "bytearray", "bytearray", CHURN_STRING },
+	{ "bytes", "bytes", CHURN_STRING },	   { "subtype", "instance", CHURN_INSTANCE },
+	{ "method", "method", CHURN_CALL },	   { "frame", "frame", CHURN_CALL },
+	{ "cell", "cell", CHURN_CALL },		   { "func", "function", CHURN_CALL },
+	{ "gen_", "generator", CHURN_CALL },	   { "generator", "generator", CHURN_CALL },
+	{ "coro", "coroutine", CHURN_CALL },
+};
+#define NCHURN_TYPES (sizeof(churn_types) / sizeof(churn_types[0]))
+
+/* The churn_types entry for symbol, or -1 (allocator, or unknown). */
+static int churn_type_of(const char *symbol)
+{
+	char low[128];
+	size_t i;
+
+	if (!symbol)
+		return -1;
+	for (i = 0; symbol[i] && i < sizeof(low) - 1; i++)
+		low[i] = (symbol[i] >= 'A' && symbol[i] <= 'Z') ? symbol[i] - 'A' + 'a' : symbol[i];
+	low[i] = 0;
+	/*
+	 * The allocator's own names say nothing of the type, nor does
+	 * object_dealloc (ints use it before 3.12) or a generic allocator.
+	 */
+	if (strstr(low, "malloc") || strstr(low, "_gc_") || strstr(low, "arena") || strstr(low, "generic") ||
+	    strstr(low, "object_dealloc"))
+		return -1;
+	for (size_t k = 0; k < NCHURN_TYPES; k++)
+		if (strstr(low, churn_types[k].match))
+			return (int)k;
+	return -1;
+}
+
+/* Churn samples by type (the entries of churn_types; the last slot: not told apart). */
+static void churn_by_type(const struct hotspots *h, uint64_t *by, size_t n)
+{
+	memset(by, 0, n * sizeof(*by));
+	for (size_t i = 0; i < h->funcs.n; i++) {
+		const struct cfunc *c = (const struct cfunc *)h->funcs.v + i;
+		int k = churn_type_of(c->symbol);
+
+		by[k < 0 ? NCHURN_TYPES : (size_t)k] += c->samples;
+	}
+}
+
 void hotspots__mix(const struct hotspots *h, struct cpu_mix *m)
 {
+	uint64_t by[NCHURN_TYPES + 1], type_total[NCHURN_TYPES + 1] = {};
+	size_t used = 0;
 	memset(m, 0, sizeof(*m));
 	m->measured = true;
 	m->samples = h->samples;
@@ -558,5 +622,34 @@ void hotspots__mix(const struct hotspots *h, struct cpu_mix *m)
 		copy(m->churn_file, sizeof(m->churn_file), l->file);
 		copy(m->churn_func, sizeof(m->churn_func), l->func);
 		m->churn_line = l->line;
+	}
+	/* Kinds, and the commonest type names ("tuple 40%, dict 22%", the allocator last). */
+	churn_by_type(h, by, NCHURN_TYPES + 1);
+	for (size_t k = 0; k < NCHURN_TYPES; k++) {
+		size_t same = k;
+
+		m->churn_kind[churn_types[k].kind] += by[k];
+		/* Several matches name one type (long, bool: int). */
+		for (size_t j = 0; j < k; j++)
+			if (!strcmp(churn_types[j].type, churn_types[k].type))
+				same = j;
+		type_total[same] += by[k];
+	}
+	m->churn_kind[CHURN_OTHER] += by[NCHURN_TYPES];
+	type_total[NCHURN_TYPES] = by[NCHURN_TYPES];
+	for (int shown = 0; shown < 3 && h->churn; shown++) {
+		size_t best = 0;
+
+		for (size_t k = 1; k <= NCHURN_TYPES; k++)
+			if (type_total[k] > type_total[best])
+				best = k;
+		if (!type_total[best] || (double)type_total[best] / h->churn < 0.05)
+			break;
+		used += snprintf(m->churn_types + used, used < sizeof(m->churn_types) ? sizeof(m->churn_types) - used : 0,
+				 "%s%s %.0f%%", shown ? ", " : "", best == NCHURN_TYPES ? "allocator" : churn_types[best].type,
+				 100.0 * type_total[best] / h->churn);
+		type_total[best] = 0;
+		if (used >= sizeof(m->churn_types))
+			break;
 	}
 }

@@ -229,11 +229,17 @@ json_t *report_classify(const struct report_ctx *rc, const struct window *w, con
 			  "(sampled)"));
 	json_object_set_new(root, "gc", report_gc(rc, w));
 	if (w->mix.measured)
-		json_object_set_new(root, "cpu_mix", json_pack("{s:I, s:I, s:f, s:I, s:f, s:s}",
+		json_object_set_new(root, "cpu_mix", json_pack("{s:I, s:I, s:f, s:I, s:f, s:{s:I, s:I, s:I, s:I, s:I, s:I}, "
+			"s:o, s:s}",
 			"samples", (json_int_t)w->mix.samples, "attr_samples", (json_int_t)w->mix.attr,
 			"attr_share", w->mix.samples ? (double)w->mix.attr / w->mix.samples : 0.0,
 			"churn_samples", (json_int_t)w->mix.churn,
 			"churn_share", w->mix.samples ? (double)w->mix.churn / w->mix.samples : 0.0,
+			"churn_by_kind", "number", (json_int_t)w->mix.churn_kind[CHURN_NUMBER], "container",
+			(json_int_t)w->mix.churn_kind[CHURN_CONTAINER], "instance",
+			(json_int_t)w->mix.churn_kind[CHURN_INSTANCE], "string", (json_int_t)w->mix.churn_kind[CHURN_STRING],
+			"call", (json_int_t)w->mix.churn_kind[CHURN_CALL],
+			"other", (json_int_t)w->mix.churn_kind[CHURN_OTHER], "churn_types", json_string_lossy(w->mix.churn_types),
 			"method", "CPU samples with stacks: attribute-lookup instructions and lookup, allocation "
 				  "and deallocation functions at the native leaf (sampled; pyprobe attrs and churn "
 				  "give the detail)"));

@@ -98,8 +98,9 @@ struct gil_holder_window {
 enum churn_kind {
 	CHURN_NUMBER,		/* int, float, complex: results of arithmetic */
 	CHURN_CONTAINER,	/* tuple, list, dict, set, and their iterators */
-	CHURN_INSTANCE,		/* instances of Python classes, bound methods, frames, cells */
+	CHURN_INSTANCE,		/* instances of Python classes */
 	CHURN_STRING,		/* str, bytes */
+	CHURN_CALL,		/* frames, bound methods, cells: the cost of calling Python functions */
 	CHURN_OTHER,		/* the allocator itself, or a type not told apart */
 	CHURN_NKINDS,
 };
