@@ -76,7 +76,7 @@ UNIT_TESTS := $(patsubst tests/unit/test_%.c,$(O)/tests/unit/test_%,$(wildcard t
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all check unit bats demo bench deps install uninstall clean vmlinux help fuzz
+.PHONY: all check check-full unit bats demo bench deps install uninstall clean vmlinux help fuzz
 
 all: $(O)/pyprobed $(O)/pyprobe
 
@@ -161,6 +161,11 @@ check:
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)rc=0; $(MAKE) --no-print-directory $(CHECK_SAN) unit || rc=1; \
 	$(MAKE) --no-print-directory $(CHECK_SAN) PLAIN_BIN=$(O) bats || rc=1; exit $$rc
+
+# check-full: the long sweeps (10-window stability, ...) on every interpreter, not only on
+# Debian's, the oldest and the newest as make check runs them.
+check-full:
+	$(Q)PYPROBE_FULL=1 $(MAKE) --no-print-directory check
 
 # Fuzzers (libFuzzer + ASan/UBSan, clang): each runs FUZZ_SECONDS from the committed
 # seed corpus; new inputs go to $(O)/fuzz, never into the tree.
@@ -249,7 +254,7 @@ clean:
 	$(Q)rm -rf $(O)
 
 help:
-	@echo 'Targets: all (default) check unit bats demo bench deps install uninstall clean vmlinux fuzz'
+	@echo 'Targets: all (default) check check-full unit bats demo bench deps install uninstall clean vmlinux fuzz'
 	@echo 'Variables: O=dir V=1 WERROR=1 SANITIZE=1 VMLINUX_H=path CC CLANG BPFTOOL PREFIX DESTDIR SYSCONFDIR EXTRA_CFLAGS'
 
 -include $(wildcard $(O)/daemon/*.d $(O)/cli/*.d $(O)/bpf/*.d $(O)/tests/unit/*.d)

@@ -36,8 +36,14 @@
 #define FEW_SAMPLES 20
 /* Collector pauses this share of wall time or more make the gc-pressure trait. */
 #define GC_PRESSURE 0.05
-/* GIL waits while the holder was blocked in a system call: share of all GIL wait, and of the window. */
-#define HELD_BLOCKING_SHARE 0.30
+/*
+ * gil-held-blocking: waits charged to holders blocked in a system call are
+ * this share of all GIL wait, or a holder was blocked with the GIL this share
+ * of the window while others waited; and either way the waits are at least
+ * HELD_BLOCKING_MIN of the window.
+ */
+#define HELD_BLOCKING_SHARE 0.20
+#define HELD_BLOCKING_WINDOW 0.10
 #define HELD_BLOCKING_MIN 0.02
 /*
  * Shares of the window's CPU samples that make the attr-hot and
@@ -204,12 +210,15 @@ void classify_thread(const struct window *w, const struct thread_window *t, stru
 		long_sec += t->busy.sec[i];
 		long_n += t->busy.cnt[i];
 	}
+	/* The mean is of bursts that ended in the window; one still open counts only when none did. */
+	r->burst_mean = long_n ? long_sec / long_n : 0;
 	if (t->busy.open >= (double)(1ULL << (PP_HIST_SHIFT + BURST_BUCKET - 1)) / 1e9) {
 		long_sec += t->busy.open;
+		if (!long_n)
+			r->burst_mean = t->busy.open;
 		long_n++;
 	}
 	r->nbursts = long_n;
-	r->burst_mean = long_n ? long_sec / long_n : 0;
 	r->busy_p50 = busy_median(&t->busy);
 	r->bursty = busy > 0 && long_sec >= BURSTY_SHARE * busy && r->util < SATURATED;
 }
@@ -432,14 +441,19 @@ static void holder_call(const struct holder *h, char *buf, size_t len)
 /* gil-held-blocking: others waited while the holder slept in a system call with the GIL. */
 static void held_blocking(const struct window *w, struct verdict *v)
 {
-	const struct holder *h = top_holder(v);
+	const struct holder *h = NULL;
 	double blocked = 0;
 	char call[64];
 
-	for (int i = 0; i < v->nholders; i++)
+	/* The holder that kept the GIL blocked the longest (not the one most waited on overall). */
+	for (int i = 0; i < v->nholders; i++) {
 		blocked += v->holders[i].part[HOLD_BLOCKED];
-	if (!h || v->tot.gil <= 0 || blocked < HELD_BLOCKING_SHARE * v->tot.gil ||
-	    blocked < HELD_BLOCKING_MIN * w->seconds || h->part[HOLD_BLOCKED] <= 0)
+		if (v->holders[i].tid && v->holders[i].part[HOLD_BLOCKED] > 0 &&
+		    (!h || v->holders[i].held_blocked > h->held_blocked))
+			h = &v->holders[i];
+	}
+	if (!h || v->tot.gil <= 0 || blocked < HELD_BLOCKING_MIN * w->seconds ||
+	    (blocked < HELD_BLOCKING_SHARE * v->tot.gil && h->held_blocked < HELD_BLOCKING_WINDOW * w->seconds))
 		return;
 	v->traits[v->ntraits++] = "gil-held-blocking";
 	holder_call(h, call, sizeof(call));
@@ -699,7 +713,8 @@ static void pattern(const struct window *w, struct verdict *v, const struct thre
 		v->pattern = "bursts";
 		v->burst_seconds = r->burst_mean;
 		if (r->nbursts >= 2) {
-			v->burst_every = w->seconds / r->nbursts;
+			/* A thread busy only in bursts is busy one burst per period. */
+			v->burst_every = r->util > 0 ? r->burst_mean / r->util : w->seconds / r->nbursts;
 			reason(v, "thread %u (%s) was busy %.0f%% of the window in %u bursts of %.0f ms, one every "
 				  "%.0f ms", tid, name, 100 * r->util, r->nbursts, 1e3 * r->burst_mean,
 			       1e3 * v->burst_every);

@@ -117,5 +117,17 @@ stop_workload() {
 
 # json_get FILTER: apply jq to $output.
 json_get() {
-	jq -r "$1" <<<"$output"
+	jq -r "$@" <<<"$output"
+}
+
+# Interpreters for the long sweeps (10-window stability): Debian's, the oldest and the newest
+# (every one with PYPROBE_FULL=1, as make check-full sets).
+sweep_interpreters() {
+	local all
+	mapfile -t all < <(interpreters)
+	if [ "${PYPROBE_FULL:-0}" = 1 ] || [ "${#all[@]}" -le 3 ]; then
+		printf '%s\n' "${all[@]}"
+		return
+	fi
+	printf '%s\n' "${all[0]}" "${all[1]}" "${all[${#all[@]} - 1]}" | awk '!seen[$0]++'
 }

@@ -7,7 +7,7 @@ PKGS="make gcc clang llvm pkg-config libbpf-dev libelf-dev libjansson-dev zlib1g
 # --test: also what the tests check with (go tool pprof, man, systemd-analyze, libFuzzer,
 # promtool).
 # prometheus: promtool and a real server scraping /metrics; curl and iproute2 (ss) talk to it.
-[ "${1:-}" = --test ] && PKGS="$PKGS golang-go man-db systemd libclang-rt-14-dev prometheus curl iproute2 libcap2-bin"
+[ "${1:-}" = --test ] && PKGS="$PKGS golang-go man-db systemd libclang-rt-14-dev prometheus curl iproute2 libcap2-bin gunicorn python3-flask apache2-utils"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -61,6 +61,6 @@ if os.fork() == 0:
     os._exit(0)
 lsock.close()
 common.start_watchdog()
-common.run_threads(4, client, port)
+common.run_threads(int(os.environ.get("PYPROBE_THREADS", "4")), client, port)
 common.ready()
 common.forever()
