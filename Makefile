@@ -71,6 +71,8 @@ UNIT_DEPS_config := daemon/config.c daemon/opts.c daemon/rules.c
 UNIT_DEPS_bytecode := daemon/bytecode.c
 UNIT_DEPS_nativesym := daemon/nativesym.c daemon/tmem.c
 UNIT_DEPS_access := daemon/access.c daemon/procfs.c
+UNIT_DEPS_usdtarg := daemon/usdtarg.c
+UNIT_DEPS_umlink := daemon/umlink.c
 UNIT_DEPS_hotspots := daemon/hotspots.c daemon/bytecode.c daemon/nativesym.c daemon/tmem.c daemon/utf8.c
 UNIT_TESTS := $(patsubst tests/unit/test_%.c,$(O)/tests/unit/test_%,$(wildcard tests/unit/test_*.c))
 
@@ -174,7 +176,7 @@ FUZZ_TARGETS := protocol linetable elf targetmem bytecode ehframe
 FUZZ_DEPS_protocol := daemon/protocol.c daemon/utf8.c
 FUZZ_DEPS_linetable := daemon/pysym.c daemon/bytecode.c daemon/tmem.c daemon/pyoffsets.c
 FUZZ_DEPS_targetmem := daemon/pysym.c daemon/bytecode.c daemon/pythreads.c daemon/tmem.c daemon/pyoffsets.c
-FUZZ_DEPS_elf := daemon/tmem.c daemon/pyoffsets.c
+FUZZ_DEPS_elf := daemon/tmem.c daemon/pyoffsets.c daemon/usdtarg.c
 FUZZ_DEPS_bytecode := daemon/bytecode.c
 FUZZ_DEPS_ehframe := daemon/nativesym.c daemon/tmem.c
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE \

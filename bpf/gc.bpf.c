@@ -182,3 +182,77 @@ int BPF_KRETPROBE(handle_gc_return, long ret)
 	gc_end(ret);
 	return 0;
 }
+
+/*
+ * The same probes through uprobe_multi links (Linux 6.6+): made with a PID
+ * filter and no perf event, so they cost nothing per context switch of the
+ * target (task-bound perf-event uprobes cost tens of µs per switch here).
+ * The loader sets their expected attach type. One program starts a
+ * collection, one ends it; the cookie says where the value is: the
+ * collector's argument (PP_GC_GEN_*), its return value (PP_GC_RET), or a USDT
+ * argument's location (PP_USDT_*).
+ */
+static __always_inline __s64 usdt_arg(struct pt_regs *ctx, __u64 c)
+{
+	__u64 v = 0;
+	__u32 size = PP_USDT_SIZE(c);
+
+	switch (PP_USDT_KIND(c)) {
+	case PP_USDT_CONST:
+		v = (__u64)(__s64)PP_USDT_VAL(c);
+		break;
+	case PP_USDT_REG:
+		bpf_probe_read_kernel(&v, sizeof(v), (void *)ctx + PP_USDT_REGOFF(c));
+		break;
+	case PP_USDT_DEREF: {
+		__u64 base = 0;
+
+		bpf_probe_read_kernel(&base, sizeof(base), (void *)ctx + PP_USDT_REGOFF(c));
+		if (size > 8)
+			size = 8;
+		bpf_probe_read_user(&v, size, (void *)(base + PP_USDT_VAL(c)));
+		break;
+	}
+	default:
+		return -1;
+	}
+	/* Keep the argument's own width, sign-extended where it is signed. */
+	if (size < 8) {
+		__u32 shift = 64 - 8 * size;
+
+		v <<= shift;
+		v = PP_USDT_SIGNED(c) ? (__u64)((__s64)v >> shift) : v >> shift;
+	}
+	return (__s64)v;
+}
+
+SEC("uprobe")
+int handle_gc_multi_begin(struct pt_regs *ctx)
+{
+	__u64 c = bpf_get_attach_cookie(ctx);
+	__s64 gen = -1;
+
+	if (c & PP_USDT_COOKIE)
+		gen = usdt_arg(ctx, c);
+	else if (c == 1)
+		gen = (__s32)PT_REGS_PARM1(ctx);
+	else if (c == 2)
+		gen = (__s32)PT_REGS_PARM2(ctx);
+	else if (c == 3)
+		gen = (__s32)PT_REGS_PARM3(ctx);
+	else if (c >= PP_GC_GEN_CONST && c < PP_GC_GEN_CONST + 3)
+		gen = c - PP_GC_GEN_CONST;
+	if (gen < 0 || gen > 2)
+		gen = -1;	/* never trust a register for an index */
+	gc_begin(gen);
+	return 0;
+}
+
+SEC("uprobe")
+int handle_gc_multi_end(struct pt_regs *ctx)
+{
+	__u64 c = bpf_get_attach_cookie(ctx);
+
+	gc_end(c & PP_USDT_COOKIE ? usdt_arg(ctx, c) : (long)PT_REGS_RC(ctx));
+	return 0;
+}

@@ -11,6 +11,7 @@
 #include <linux/perf_event.h>
 #include <sys/syscall.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "sched.skel.h"
 #include "sampler.skel.h"
@@ -19,6 +20,7 @@
 #include "log.h"
 #include "opts.h"
 #include "loader.h"
+#include "umlink.h"
 
 struct loader {
 	struct pp_sched *sched;
@@ -35,7 +37,29 @@ struct loader {
 	bool attached;
 	bool watching;		/* watch rules exist: report every exec */
 	bool procs_attached;
+	struct um_layout um;
 };
+
+bool loader__has_uprobe_multi(const struct loader *l)
+{
+	return l->um.ok;
+}
+
+bool loader__gc_exact(const struct loader *l, const struct opts *o)
+{
+	return o->gc_timing == GC_TIMING_EXACT || (o->gc_timing == GC_TIMING_AUTO && l->um.ok);
+}
+
+int loader__attach_gc_multi(struct loader *l, pid_t pid, const char *path, const uint64_t *offsets,
+			    const uint64_t *ref_ctr_offsets, const uint64_t *cookies, size_t n, bool end, bool ret)
+{
+	struct bpf_program *prog = end ? l->gc->progs.handle_gc_multi_end : l->gc->progs.handle_gc_multi_begin;
+	struct umlink_req r = { bpf_program__fd(prog), pid, path, offsets, ref_ctr_offsets, cookies, n, ret };
+
+	if (!l->um.ok)
+		return -EOPNOTSUPP;
+	return umlink_create(&l->um, &r);
+}
 
 /* Exec and fork events are wanted while there are targets or watch rules. */
 static int update_procs(struct loader *l)
@@ -175,6 +199,22 @@ struct loader *loader__new(const struct opts *o, loader_event_fn fn, void *ctx)
 		err = -errno;
 		goto fail;
 	}
+	/* The uprobe_multi programs load only where the kernel has the link type (and it is wanted). */
+	if (o->gc_attach != GC_ATTACH_PERF)
+		umlink_layout(&l->um);
+	if (o->gc_attach == GC_ATTACH_MULTI && !l->um.ok) {
+		err = -EOPNOTSUPP;	/* asked for, and this kernel has none */
+		goto fail;
+	}
+	if (l->um.ok) {
+		bpf_program__set_expected_attach_type(l->gc->progs.handle_gc_multi_begin, l->um.attach_type);
+		bpf_program__set_expected_attach_type(l->gc->progs.handle_gc_multi_end, l->um.attach_type);
+	} else {
+		bpf_program__set_autoload(l->gc->progs.handle_gc_multi_begin, false);
+		bpf_program__set_autoload(l->gc->progs.handle_gc_multi_end, false);
+	}
+	bpf_program__set_autoattach(l->gc->progs.handle_gc_multi_begin, false);
+	bpf_program__set_autoattach(l->gc->progs.handle_gc_multi_end, false);
 	l->gc->rodata->cfg_gc_max_rate = o->gc_max_rate;
 	err = bpf_map__reuse_fd(l->gc->maps.targets, bpf_map__fd(l->sched->maps.targets));
 	if (!err)
@@ -476,6 +516,25 @@ int loader__ringbuf_fd(struct loader *l)
 int loader__ringbuf_consume(struct loader *l)
 {
 	return ring_buffer__consume(l->rb);
+}
+
+int loader__prog_stats(struct loader *l, loader_prog_fn fn, void *ctx)
+{
+	const struct bpf_object *objs[] = { l->sched->obj, l->sampler->obj, l->gc->obj, l->procs->obj };
+	struct bpf_program *p;
+
+	for (size_t i = 0; i < sizeof(objs) / sizeof(objs[0]); i++) {
+		bpf_object__for_each_program(p, objs[i]) {
+			struct bpf_prog_info info = {};
+			__u32 len = sizeof(info);
+			int fd = bpf_program__fd(p);
+
+			if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+				continue;
+			fn(ctx, bpf_program__name(p), info.run_cnt, info.run_time_ns);
+		}
+	}
+	return 0;
 }
 
 void loader__stats(struct loader *l, struct loader_stats *st)

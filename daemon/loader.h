@@ -54,6 +54,20 @@ struct bpf_link *loader__attach_gc_usdt(struct loader *l, pid_t pid, const char 
 struct bpf_link *loader__attach_gc_uprobe(struct loader *l, pid_t pid, const char *path, size_t offset,
 					  uint64_t cookie, bool ret);
 
+/* The kernel has uprobe_multi links (Linux 6.6+) and the programs for them loaded. */
+bool loader__has_uprobe_multi(const struct loader *l);
+/* Whether GC pauses are timed exactly by default (gc-timing, and auto: where uprobe_multi is). */
+bool loader__gc_exact(const struct loader *l, const struct opts *o);
+/*
+ * One uprobe_multi link on path for pid: n probe sites (file offsets), their
+ * semaphores' file offsets (USDT; NULL or 0 entries: none) and cookies (where
+ * the value is: PP_GC_GEN_*, PP_GC_RET or a PP_USDT_MAKE spec). end: the
+ * collection-end program (else the start one); ret: return probes. Returns
+ * the link's fd (the caller closes it) or -errno.
+ */
+int loader__attach_gc_multi(struct loader *l, pid_t pid, const char *path, const uint64_t *offsets,
+			    const uint64_t *ref_ctr_offsets, const uint64_t *cookies, size_t n, bool end, bool ret);
+
 /* Watch rules exist (on): report every exec and the forks of targets. */
 int loader__watch_procs(struct loader *l, bool on);
 
@@ -69,5 +83,13 @@ struct loader_stats {
 	bool watching;
 };
 void loader__stats(struct loader *l, struct loader_stats *st);
+
+/*
+ * The kernel's own statistics of each loaded program (run count and time),
+ * kept while kernel.bpf_stats_enabled is 1 (the administrator's switch: the
+ * daemon never sets it). fn gets every program; returns 0 or -errno.
+ */
+typedef void (*loader_prog_fn)(void *ctx, const char *name, uint64_t run_cnt, uint64_t run_time_ns);
+int loader__prog_stats(struct loader *l, loader_prog_fn fn, void *ctx);
 
 #endif

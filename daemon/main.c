@@ -41,7 +41,10 @@ static int check_config(const struct opts *o, const struct rules *rules)
 	printf("config %s: ok\n", o->config_path);
 	printf("sample-hz = %u\nmax-clients = %u\nmax-sessions = %u\nmax-threads = %u\ngc-max-rate = %u\n",
 	       o->sample_hz, o->max_clients, o->max_sessions, o->max_threads, o->gc_max_rate);
-	printf("window = %u\ngc-timing = %s\nrescan = %u\n", o->window, o->gc_exact ? "exact" : "sampled", o->rescan);
+	printf("window = %u\ngc-timing = %s\ngc-attach = %s\nrescan = %u\n", o->window,
+	       o->gc_timing == GC_TIMING_EXACT ? "exact" : o->gc_timing == GC_TIMING_SAMPLED ? "sampled" : "auto",
+	       o->gc_attach == GC_ATTACH_PERF ? "perf" : o->gc_attach == GC_ATTACH_MULTI ? "uprobe-multi" : "auto",
+	       o->rescan);
 	if (o->metrics_port)
 		printf(strchr(o->metrics_addr, ':') ? "metrics = [%s]:%u\n" : "metrics = %s:%u\n", o->metrics_addr,
 		       o->metrics_port);
@@ -87,10 +90,11 @@ static void reload(struct sigwatch *sw)
 	}
 	if (n.sample_hz != o->sample_hz || n.max_clients != o->max_clients || n.max_sessions != o->max_sessions ||
 	    n.max_threads != o->max_threads || n.gc_max_rate != o->gc_max_rate || n.metrics_port != o->metrics_port ||
+	    n.gc_attach != o->gc_attach ||
 	    strcmp(n.metrics_addr, o->metrics_addr))
-		log_warn("reload: sample-hz, max-*, gc-max-rate and metrics take effect at the next restart");
+		log_warn("reload: sample-hz, max-*, gc-max-rate, gc-attach and metrics take effect at the next restart");
 	o->window = n.window;
-	o->gc_exact = n.gc_exact;
+	o->gc_timing = n.gc_timing;
 	o->rescan = n.rescan;
 	o->metrics_threads = n.metrics_threads;
 	o->access = n.access;
@@ -234,8 +238,11 @@ int main(int argc, char **argv)
 	ld = loader__new(&o, service__ringbuf_event, svc);
 	if (!ld) {
 		err = -errno;
-		log_err("cannot load the BPF programs: %s (needs root or CAP_BPF+CAP_PERFMON+CAP_SYS_PTRACE and a "
-			"kernel with BTF; -v shows libbpf's log)", strerror(-err));
+		if (err == -EOPNOTSUPP)
+			log_err("gc-attach = uprobe-multi: this kernel has no uprobe_multi links (Linux 6.6+)");
+		else
+			log_err("cannot load the BPF programs: %s (needs root or CAP_BPF+CAP_PERFMON+CAP_SYS_PTRACE "
+				"and a kernel with BTF; -v shows libbpf's log)", strerror(-err));
 		goto cleanup;
 	}
 	service__set_loader(svc, ld);

@@ -138,7 +138,7 @@ static void activate(struct monitor *m, struct watched *e, struct session *s)
 {
 	e->s = s;
 	e->state = W_ACTIVE;
-	e->gc_exact = m->o->gc_exact;
+	e->gc_exact = loader__gc_exact(m->ld, m->o);
 	if (e->gc_exact)
 		session__gc_exact(s, m->ld, true);
 	if (session__snapshot(s, m->ld, &e->prev))
@@ -418,9 +418,9 @@ void monitor__settings_changed(struct monitor *m)
 		/* A shorter window applies to the one running now. */
 		if (e->next_ts > soon)
 			e->next_ts = soon;
-		if (e->gc_exact == m->o->gc_exact)
+		if (e->gc_exact == loader__gc_exact(m->ld, m->o))
 			continue;
-		e->gc_exact = m->o->gc_exact;
+		e->gc_exact = loader__gc_exact(m->ld, m->o);
 		session__gc_exact(e->s, m->ld, e->gc_exact);
 	}
 	m->next_scan = now_ns() + (uint64_t)m->o->rescan * 1000000000ULL;

@@ -27,10 +27,14 @@ static const char usage[] =
 	"      --max-sessions N    processes observed at once (default 64)\n"
 	"      --max-threads N     threads tracked across all targets (default 16384)\n"
 	"      --gc-max-rate N     above N collections/s per process, stop timing each\n"
-	"                          collection and estimate from samples (default 1000)\n"
+	"                          collection and estimate from samples (default 5000)\n"
 	"      --window N          seconds per rolling window of watched processes\n"
 	"                          (1-3600, default 10)\n"
-	"      --gc-timing MODE    watched processes: sampled (default) or exact\n"
+	"      --gc-timing MODE    GC pauses of watched processes and classify windows:\n"
+	"                          auto (default: exact where the kernel has uprobe_multi\n"
+	"                          links, else sampled), exact or sampled\n"
+	"      --gc-attach KIND    GC probes: auto (default), uprobe-multi (Linux 6.6+,\n"
+	"                          nothing per context switch) or perf (perf-event uprobes)\n"
 	"      --metrics ADDR      serve Prometheus metrics on [HOST:]PORT (default off;\n"
 	"                          HOST defaults to 127.0.0.1)\n"
 	"      --metrics-threads yes|no  per-thread series (default yes)\n"
@@ -52,6 +56,7 @@ static const char *const key_names[OPT_NKEYS] = {
 	[OPT_METRICS] = "metrics",
 	[OPT_METRICS_THREADS] = "metrics-threads",
 	[OPT_RESCAN] = "rescan",
+	[OPT_GC_ATTACH] = "gc-attach",
 };
 
 int opts__key(const char *name)
@@ -156,11 +161,20 @@ int opts__set(struct opts *o, enum opt_key key, const char *v, char *err, size_t
 	case OPT_RESCAN:
 		return parse_uint(v, 0, 86400, &o->rescan, err, len, name);
 	case OPT_GC_TIMING:
-		if (!strcmp(v, "sampled") || !strcmp(v, "exact")) {
-			o->gc_exact = !strcmp(v, "exact");
+		if (!strcmp(v, "auto") || !strcmp(v, "sampled") || !strcmp(v, "exact")) {
+			o->gc_timing = !strcmp(v, "exact") ? GC_TIMING_EXACT :
+				       !strcmp(v, "sampled") ? GC_TIMING_SAMPLED : GC_TIMING_AUTO;
 			return 0;
 		}
-		snprintf(err, len, "gc-timing must be sampled or exact, not '%s'", v);
+		snprintf(err, len, "gc-timing must be auto, exact or sampled, not '%s'", v);
+		return -EINVAL;
+	case OPT_GC_ATTACH:
+		if (!strcmp(v, "auto") || !strcmp(v, "uprobe-multi") || !strcmp(v, "perf")) {
+			o->gc_attach = !strcmp(v, "perf") ? GC_ATTACH_PERF :
+				       !strcmp(v, "uprobe-multi") ? GC_ATTACH_MULTI : GC_ATTACH_AUTO;
+			return 0;
+		}
+		snprintf(err, len, "gc-attach must be auto, uprobe-multi or perf, not '%s'", v);
 		return -EINVAL;
 	case OPT_METRICS:
 		return parse_listen(o, v, err, len);
@@ -184,7 +198,7 @@ static void defaults(struct opts *o)
 	o->max_clients = 128;
 	o->max_sessions = 64;
 	o->max_threads = 16384;
-	o->gc_max_rate = 1000;
+	o->gc_max_rate = 5000;
 	o->window = 10;
 	o->rescan = 30;
 	o->metrics_threads = true;
@@ -210,6 +224,7 @@ int opts__parse(struct opts *o, int argc, char **argv)
 		{ "metrics", required_argument, NULL, LONG_BASE + OPT_METRICS },
 		{ "metrics-threads", required_argument, NULL, LONG_BASE + OPT_METRICS_THREADS },
 		{ "rescan", required_argument, NULL, LONG_BASE + OPT_RESCAN },
+		{ "gc-attach", required_argument, NULL, LONG_BASE + OPT_GC_ATTACH },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{}

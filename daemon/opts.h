@@ -19,6 +19,7 @@ enum opt_key {
 	OPT_METRICS,
 	OPT_METRICS_THREADS,
 	OPT_RESCAN,
+	OPT_GC_ATTACH,
 	OPT_NKEYS
 };
 
@@ -50,7 +51,16 @@ struct opts {
 	unsigned int gc_max_rate;	/* exact GC tracing stops above this many collections/s */
 	/* Watched processes (config file rules). */
 	unsigned int window;		/* seconds per rolling window */
-	bool gc_exact;			/* time every collection of watched processes */
+	enum gc_timing {
+		GC_TIMING_AUTO,		/* exact where uprobe_multi links make it cheap, else sampled */
+		GC_TIMING_EXACT,
+		GC_TIMING_SAMPLED,
+	} gc_timing;			/* watched processes, and classify windows */
+	enum gc_attach {
+		GC_ATTACH_AUTO,		/* uprobe_multi where the kernel has it, else perf-event uprobes */
+		GC_ATTACH_MULTI,
+		GC_ATTACH_PERF,
+	} gc_attach;
 	unsigned int rescan;		/* seconds between /proc scans for new matches, 0 = never */
 	/* Prometheus exposition: off when metrics_port is 0. */
 	char metrics_addr[64];		/* IPv4 or IPv6 literal */

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include "pyoffsets.h"
 #include "tmem.h"
+#include "usdtarg.h"
 #include "pyinspect.h"
 
 /* Collector functions: the name (a clone keeps it as a prefix) by version. */
@@ -46,6 +47,10 @@ struct elfinfo {
 		uint64_t value;
 	} gc[GC_FUNC_MAX];
 	uint64_t first_load_vaddr;
+	/* .note.stapsdt and .stapsdt.base, for the USDT sites. */
+	Elf_Scn *notes;
+	uint64_t stapsdt_base;
+	bool has_stapsdt_base;
 };
 
 static void elfinfo_close(struct elfinfo *e)
@@ -138,6 +143,10 @@ static int elfinfo_open(struct elfinfo *e, const char *path)
 			scan_symbols(e, scn, &sh);
 		} else if (sh.sh_type == SHT_NOTE && name && strcmp(name, ".note.stapsdt") == 0) {
 			e->usdt = true;
+			e->notes = scn;
+		} else if (name && strcmp(name, ".stapsdt.base") == 0) {
+			e->stapsdt_base = sh.sh_addr;
+			e->has_stapsdt_base = true;
 		}
 	}
 	return 0;
@@ -472,6 +481,60 @@ static void find_gc(pid_t pid, struct pyinfo *pi, struct elfinfo *e)
 	}
 }
 
+/*
+ * python:gc__start / gc__done sites from the SystemTap notes: each note's
+ * descriptor holds the probe address, the .stapsdt.base address the linker
+ * saw (a prelinked file moved it: adjust by the difference) and the
+ * semaphore's, then "provider\0name\0args\0". Untrusted file: every length
+ * is checked.
+ */
+static void find_gc_usdt(struct elfinfo *e, struct pyinfo *pi)
+{
+	Elf_Data *data = e->notes ? elf_getdata(e->notes, NULL) : NULL;
+	size_t off = 0, next, name_off, desc_off;
+	GElf_Nhdr nh;
+
+	while (data && (next = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0 &&
+	       pi->ngc_usdt < (int)(sizeof(pi->gc_usdt) / sizeof(pi->gc_usdt[0]))) {
+		const char *desc = (const char *)data->d_buf + desc_off, *prov, *name, *args, *end;
+		struct pyinfo_usdt *u = &pi->gc_usdt[pi->ngc_usdt];
+		uint64_t pc, base, sema;
+		char arg[64];
+
+		off = next;
+		if (nh.n_type != 3 || nh.n_namesz != 8 || memcmp((const char *)data->d_buf + name_off, "stapsdt", 8) ||
+		    nh.n_descsz < 3 * 8 + 3)
+			continue;
+		end = desc + nh.n_descsz;
+		memcpy(&pc, desc, 8);
+		memcpy(&base, desc + 8, 8);
+		memcpy(&sema, desc + 16, 8);
+		prov = desc + 24;
+		name = memchr(prov, 0, end - prov);
+		if (name)
+			name++;
+		args = name && name < end ? memchr(name, 0, end - name) : NULL;
+		if (args)
+			args++;
+		if (!args || args >= end || !memchr(args, 0, end - args) || strcmp(prov, "python") ||
+		    (strcmp(name, "gc__start") && strcmp(name, "gc__done")))
+			continue;
+		if (e->has_stapsdt_base) {
+			pc += e->stapsdt_base - base;
+			if (sema)
+				sema += e->stapsdt_base - base;
+		}
+		if (usdt_arg_nth(args, 0, arg, sizeof(arg)) || usdt_arg_parse(arg, &u->cookie) ||
+		    elf_vaddr_to_offset(e, pc, &u->file_offset) ||
+		    (sema && elf_vaddr_to_offset(e, sema, &u->ref_ctr_offset)))
+			continue;
+		if (!sema)
+			u->ref_ctr_offset = 0;
+		u->done = !strcmp(name, "gc__done");
+		pi->ngc_usdt++;
+	}
+}
+
 enum pyinspect_err pyinspect(pid_t pid, struct pyinfo *pi, char *msg, size_t msglen)
 {
 	struct elfinfo e = { .fd = -1 };
@@ -623,6 +686,7 @@ enum pyinspect_err pyinspect(pid_t pid, struct pyinfo *pi, char *msg, size_t msg
 	}
 	pi->bpf.flags = PP_TF_GIL_KNOWN;
 	find_gc(pid, pi, &e);
+	find_gc_usdt(&e, pi);
 out:
 	elfinfo_close(&e);
 	return ret;

@@ -33,6 +33,17 @@ struct pyinfo {
 		uint64_t cookie;	/* where its generation argument is: PP_GC_GEN_* */
 	} gc_funcs[4];
 	int ngc_funcs;
+	/*
+	 * The interpreter's python:gc__start and python:gc__done USDT sites
+	 * (for uprobe_multi links: libbpf's own USDT attach needs none of it).
+	 */
+	struct pyinfo_usdt {
+		bool done;		/* gc__done (its argument: objects collected) */
+		uint64_t file_offset;	/* of the probe's nop */
+		uint64_t ref_ctr_offset;	/* file offset of its semaphore, 0 without one */
+		uint64_t cookie;	/* the first argument's location (PP_USDT_MAKE) */
+	} gc_usdt[8];
+	int ngc_usdt;
 	const struct py_offsets *off;	/* points at offsets below, or the compiled table */
 	struct py_offsets offsets;	/* 3.13+: the table with the target's own _Py_DebugOffsets applied */
 	bool debug_offsets;		/* the target's _Py_DebugOffsets were read and used */

@@ -75,7 +75,8 @@ json_t *report_gc(const struct report_ctx *rc, const struct window *w)
 	for (int i = 0; i < GC_HIST_BUCKETS; i++)
 		json_array_append_new(hist, json_pack("{s:I, s:I}", "ge_us", (json_int_t)(i ? 1ULL << i : 0),
 						      "count", (json_int_t)gc->hist[i]));
-	o = json_pack("{s:s, s:b, s:b, s:i, s:f, s:f, s:f, s:o, s:o, s:o, s:s}", "method", gc_method_name(gc->method),
+	o = json_pack("{s:s, s:s, s:b, s:b, s:i, s:f, s:f, s:f, s:o, s:o, s:o, s:s}", "method", gc_method_name(gc->method),
+		      "attach", rc->gc_attach ? rc->gc_attach : "none",
 		      "counts_exact", gc->counts_exact, "rate_guard", gc->rate_guard, "max_rate", (int)rc->gc_max_rate,
 		      "pause_seconds", gc->pause_seconds, "share_of_wall", gc->share, "sampled_seconds",
 		      gc->sampled_seconds, "all", gc_gen(&gc->all, -1, timed, w->seconds), "generations", gens, "histogram", hist,

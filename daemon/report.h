@@ -15,6 +15,7 @@ struct report_ctx {
 	const struct pyinfo *py;
 	const struct pythread *pythreads;	/* thread states found in the target */
 	int npythreads;				/* < 0: could not be read */
+	const char *gc_attach;			/* how the GC probes are attached (session's gc_attach) */
 };
 
 /* The classify reply body (docs/protocol.md). NULL on ENOMEM. */

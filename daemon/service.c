@@ -34,6 +34,7 @@ struct pending {
 	struct profile *prof;	/* top, record */
 	struct hotspots *hot;	/* attrs, churn, classify (when the stacks can be sampled) */
 	struct blocksite *bs;	/* classify: where blocked threads wait */
+	bool gc_exact;		/* holds one user of the session's exact GC probes */
 	uint64_t next_tick;	/* ... sampled then */
 	int limit;
 	struct client *c;
@@ -162,7 +163,7 @@ static void remove_pending(struct service *svc, struct pending *p)
 	profile__free(p->prof);
 	hotspots__free(p->hot);
 	blocksite__free(p->bs);
-	if (p->cmd == REQ_GC)
+	if (p->gc_exact)
 		session__gc_exact(p->s, svc->ld, false);
 	snapshot__clear(&p->start);
 	free(p);
@@ -201,7 +202,7 @@ static void finish_pending(struct service *svc, struct pending *p)
 {
 	static struct pythread pyt[1024];
 	struct report_ctx rc = { p->s->pid, p->seconds, p->s->attach_ms, svc->o->sample_hz, svc->o->gc_max_rate,
-				 &p->s->py, pyt, 0 };
+				 &p->s->py, pyt, 0, p->s->gc_attach };
 	uint64_t gc_samples = 0;
 	struct snapshot end;
 	struct window w;
@@ -521,8 +522,13 @@ static void do_classify(struct service *svc, struct client *c, const struct requ
 	p->cmd = r->cmd;
 	p->limit = r->limit;
 	p->s = s;
-	/* Probes first, then the start snapshot: the window sees everything it counts. */
-	if (r->cmd == REQ_GC)
+	/*
+	 * Probes first, then the start snapshot: the window sees everything it
+	 * counts. classify times collections exactly too where the probes cost
+	 * nothing per context switch (gc-timing).
+	 */
+	p->gc_exact = r->cmd == REQ_GC || (r->cmd == REQ_CLASSIFY && loader__gc_exact(svc->ld, svc->o));
+	if (p->gc_exact)
 		session__gc_exact(s, svc->ld, true);
 	if (r->cmd != REQ_GC) {
 		bool need = r->cmd != REQ_CLASSIFY;
@@ -567,7 +573,7 @@ static void do_classify(struct service *svc, struct client *c, const struct requ
 	arm_timer(svc);
 	return;
 fail_probes:
-	if (r->cmd == REQ_GC)
+	if (p->gc_exact)
 		session__gc_exact(s, svc->ld, false);
 	snapshot__clear(&p->start);
 	free(p);
@@ -603,15 +609,43 @@ static void do_detach(struct service *svc, struct client *c, const struct reques
 	ctl_server__reply(c, protocol_ok(json_pack("{s:i}", "pid", (int)r->pid)));
 }
 
+static void prog_stat(void *ctx, const char *name, uint64_t cnt, uint64_t ns)
+{
+	json_object_set_new(ctx, name, json_pack("{s:I, s:I, s:f}", "run_cnt", (json_int_t)cnt, "run_time_ns",
+						 (json_int_t)ns, "ns_per_run", cnt ? (double)ns / cnt : 0.0));
+}
+
+/* Per-program costs when the administrator has the kernel count them (never switched on here). */
+static json_t *prog_stats(struct service *svc)
+{
+	json_t *a;
+	FILE *f = fopen("/proc/sys/kernel/bpf_stats_enabled", "re");
+	int on = 0;
+
+	if (f) {
+		if (fscanf(f, "%d", &on) != 1)
+			on = 0;
+		fclose(f);
+	}
+	if (!on)
+		return json_pack("{s:b, s:s}", "enabled", false, "how",
+				 "sysctl -w kernel.bpf_stats_enabled=1 makes the kernel time every BPF program "
+				 "(it costs a clock read per run); pyprobed never switches it on");
+	a = json_object();
+	loader__prog_stats(svc->ld, prog_stat, a);
+	return json_pack("{s:b, s:o}", "enabled", true, "programs", a);
+}
+
 static void do_status(struct service *svc, struct client *c)
 {
 	struct loader_stats st;
 	unsigned int pending = 0;
+	json_t *body;
 
 	loader__stats(svc->ld, &st);
 	for (struct pending *p = svc->pending; p; p = p->next)
 		pending++;
-	ctl_server__reply(c, protocol_ok(json_pack(
+	body = json_pack(
 		"{s:s, s:i, s:f, s:i, s:i, s:i, s:i, s:I, s:{s:b, s:i, s:i, s:I, s:I, s:I}}",
 		"version", PYPROBE_VERSION, "pid", (int)getpid(), "uptime_seconds", (now_ns() - svc->started) / 1e9,
 		"sessions", (int)svc->nsessions, "watched", (int)monitor__nwatched(svc->mon), "pending", (int)pending,
@@ -619,7 +653,10 @@ static void do_status(struct service *svc, struct client *c)
 		"requests", (json_int_t)svc->requests,
 		"bpf", "attached", st.attached, "sample_hz", (int)st.sample_hz, "cpus_sampled", (int)st.ncpus_sampled,
 		"threads_map_full", (json_int_t)st.threads_full, "gil_charges_map_full", (json_int_t)st.gil_charges_full,
-		"events_lost", (json_int_t)st.events_lost)));
+		"events_lost", (json_int_t)st.events_lost);
+	if (body)
+		json_object_set_new(json_object_get(body, "bpf"), "stats", prog_stats(svc));
+	ctl_server__reply(c, protocol_ok(body));
 }
 
 static void do_list(struct service *svc, struct client *c)

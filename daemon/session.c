@@ -34,6 +34,59 @@ static void gc_detach(struct session *s)
 	for (int i = 0; i < s->ngc_links; i++)
 		bpf_link__destroy(s->gc_links[i]);
 	s->ngc_links = 0;
+	for (int i = 0; i < 2; i++) {
+		if (s->gc_multi_fds[i] >= 0)
+			close(s->gc_multi_fds[i]);
+		s->gc_multi_fds[i] = -1;
+	}
+	s->gc_attach = "none";
+}
+
+/*
+ * Both GC probes as uprobe_multi links with a PID filter: no perf event, so
+ * nothing per context switch of the target. USDT sites where the interpreter
+ * has them (the argument's location in the cookie), else the collector's
+ * entry and return. Returns 0 or -errno (then nothing is attached).
+ */
+static int gc_attach_multi(struct session *s, struct loader *ld, const char *path)
+{
+	const struct pyinfo *py = &s->py;
+	uint64_t off[2][8], ref[2][8], cookie[2][8];
+	size_t n[2] = { 0, 0 };
+	bool usdt = py->ngc_usdt > 0;
+
+	if (usdt) {
+		for (int i = 0; i < py->ngc_usdt; i++) {
+			int k = py->gc_usdt[i].done;
+
+			off[k][n[k]] = py->gc_usdt[i].file_offset;
+			ref[k][n[k]] = py->gc_usdt[i].ref_ctr_offset;
+			cookie[k][n[k]++] = py->gc_usdt[i].cookie;
+		}
+	} else {
+		for (int i = 0; i < py->ngc_funcs && i < 8; i++) {
+			off[0][i] = off[1][i] = py->gc_funcs[i].file_offset;
+			ref[0][i] = ref[1][i] = 0;
+			cookie[0][i] = py->gc_funcs[i].cookie;
+			cookie[1][i] = PP_GC_RET;
+		}
+		n[0] = n[1] = py->ngc_funcs < 8 ? py->ngc_funcs : 8;
+	}
+	if (!n[0] || !n[1])
+		return -ENOENT;
+	for (int k = 0; k < 2; k++) {
+		int fd = loader__attach_gc_multi(ld, s->pid, path, off[k], ref[k], cookie[k], n[k], k == 1,
+						 k == 1 && !usdt);
+
+		if (fd < 0) {
+			gc_detach(s);
+			return fd;
+		}
+		s->gc_multi_fds[k] = fd;
+	}
+	s->gc_method = usdt ? GC_METHOD_USDT : GC_METHOD_UPROBE;
+	s->gc_attach = "uprobe_multi";
+	return 0;
 }
 
 /*
@@ -48,12 +101,22 @@ static void gc_attach(struct session *s, struct loader *ld)
 
 	snprintf(path, sizeof(path), "/proc/%d/root%s", s->pid, py->elf_path);
 	s->gc_method = py->bpf.gc_collecting_addr ? GC_METHOD_SAMPLED : GC_METHOD_NONE;
+	if (loader__has_uprobe_multi(ld)) {
+		int err = gc_attach_multi(s, ld, path);
+
+		if (!err)
+			return;
+		if (err != -ENOENT)
+			log_warn("process %d: cannot attach uprobe_multi GC probes (%s); using perf-event uprobes",
+				 s->pid, strerror(-err));
+	}
 	if (py->usdt) {
 		s->gc_links[0] = loader__attach_gc_usdt(ld, s->pid, path, false);
 		s->gc_links[1] = loader__attach_gc_usdt(ld, s->pid, path, true);
 		if (s->gc_links[0] && s->gc_links[1]) {
 			s->ngc_links = 2;
 			s->gc_method = GC_METHOD_USDT;
+			s->gc_attach = "perf_event";
 			return;
 		}
 		log_warn("process %d: cannot attach the GC USDT probes: %s", s->pid, strerror(errno));
@@ -75,6 +138,7 @@ static void gc_attach(struct session *s, struct loader *ld)
 		s->gc_links[s->ngc_links++] = in;
 		s->gc_links[s->ngc_links++] = out;
 		s->gc_method = GC_METHOD_UPROBE;
+		s->gc_attach = "perf_event";
 	}
 }
 
@@ -142,6 +206,8 @@ struct session *session__new(struct loader *ld, pid_t pid, enum pyinspect_err *e
 		return NULL;
 	}
 	s->pid = pid;
+	s->gc_multi_fds[0] = s->gc_multi_fds[1] = -1;
+	s->gc_attach = "none";
 	/* The pidfd first: from here on a reused PID cannot be mistaken for the target. */
 	s->w.fd = syscall(SYS_pidfd_open, pid, 0);
 	if (s->w.fd < 0) {

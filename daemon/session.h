@@ -25,6 +25,8 @@ struct session {
 	/* Garbage collector: per-target probe links and the pauses they report. */
 	struct bpf_link *gc_links[2 * 4];
 	int ngc_links;
+	int gc_multi_fds[2];	/* uprobe_multi links (begin, end), -1 when none */
+	const char *gc_attach;	/* "uprobe_multi", "perf_event" or "none": how the probes are attached */
 	enum gc_method gc_method;
 	bool gc_rate_guard;	/* exact timing stopped: too many collections/s */
 	unsigned int ngc_users;	/* open gc windows: the exact probes exist while > 0 */

@@ -129,5 +129,19 @@ sweep_interpreters() {
 		printf '%s\n' "${all[@]}"
 		return
 	fi
-	printf '%s\n' "${all[0]}" "${all[1]}" "${all[${#all[@]} - 1]}" | awk '!seen[$0]++'
+	{
+		echo "${all[0]}"
+		printf '%s\n' "${all[@]:1}" | sort -V | sed -n '1p;$p'
+	} | awk '!seen[$0]++'
+}
+
+# newest_interpreter: the newest pyenv CPython (by version), else Debian's.
+newest_interpreter() {
+	local all
+	mapfile -t all < <(interpreters)
+	if [ "${#all[@]}" -gt 1 ]; then
+		printf '%s\n' "${all[@]:1}" | sort -V | tail -1
+	else
+		echo "${all[0]}"
+	fi
 }

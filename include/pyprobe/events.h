@@ -275,6 +275,32 @@ struct pp_gc_event {
  */
 #define PP_GC_GEN_CONST 0x100
 #define PP_GC_GEN_UNKNOWN 0x200
+/* bpf_cookie of a GC return probe (uprobe_multi): the result is the return value. */
+#define PP_GC_RET 0x300
+
+/*
+ * bpf_cookie of a USDT site attached through uprobe_multi: the argument's
+ * location, decoded from its note ("-4@%esi", "8@-24(%rbp)", "4@$1") by the
+ * daemon (usdtarg.c). No map: the cookie is the spec.
+ *   bits  0-31  displacement (deref) or constant, signed
+ *   bits 32-39  pt_regs offset / 8 of the register
+ *   bits 40-43  size in bytes (1, 2, 4, 8)
+ *   bit  44     signed
+ *   bits 45-46  kind: PP_USDT_CONST, PP_USDT_REG, PP_USDT_DEREF
+ *   bit  62     set: this is a USDT argument cookie
+ */
+#define PP_USDT_CONST 0
+#define PP_USDT_REG 1
+#define PP_USDT_DEREF 2
+#define PP_USDT_COOKIE (1ULL << 62)
+#define PP_USDT_MAKE(kind, reg_off, size, sgn, val)                                                        \
+	(PP_USDT_COOKIE | ((__u64)(kind) << 45) | ((__u64)((sgn) ? 1 : 0) << 44) | ((__u64)(size) << 40) |   \
+	 ((__u64)((reg_off) / 8) << 32) | (__u64)(__u32)(val))
+#define PP_USDT_KIND(c) (((c) >> 45) & 3)
+#define PP_USDT_SIGNED(c) (((c) >> 44) & 1)
+#define PP_USDT_SIZE(c) (((c) >> 40) & 15)
+#define PP_USDT_REGOFF(c) ((((c) >> 32) & 0xff) * 8)
+#define PP_USDT_VAL(c) ((__s32)(__u32)(c))
 
 #ifndef __cplusplus
 _Static_assert(sizeof(struct pp_range) == 16, "pp_range ABI");

@@ -29,17 +29,27 @@ gc_burst() {
 	TRUTH=$(cat "$res")
 }
 
-@test "GC count exact and pause total within 10% of gc.callbacks, on every interpreter" {
+# The kernel has uprobe_multi links (6.6+): the daemon's default attach.
+default_attach() {
+	if bpftool btf dump file /sys/kernel/btf/vmlinux 2>/dev/null | grep -q BPF_TRACE_UPROBE_MULTI; then
+		echo uprobe_multi
+	else
+		echo perf_event
+	fi
+}
+
+# exact_vs_truth PY...: gc windows against gc.callbacks; WANT_ATTACH is how the probes must be attached.
+exact_vs_truth() {
 	local py failed=() n total want_method
-	mapfile -t PYS < <(interpreters)
-	for py in "${PYS[@]}"; do
+	for py in "$@"; do
 		gc_burst "$py" gc
 		stop_workload
 		read -r n total g0 g1 g2 <<<"$TRUTH"
 		want_method=uprobe
 		[ "$py" = /usr/bin/python3 ] && want_method=usdt
-		echo "# $py: truth $n collections $total s; pyprobe $(json_get '[.gc.method, .gc.all.collections, .gc.all.timed, .gc.pause_seconds] | @tsv')" >&3
+		echo "# $py: truth $n collections $total s; pyprobe $(json_get '[.gc.method, .gc.attach, .gc.all.collections, .gc.all.timed, .gc.pause_seconds] | @tsv')" >&3
 		[ "$(json_get .gc.method)" = "$want_method" ] || failed+=("$py: method $(json_get .gc.method)")
+		[ "$(json_get .gc.attach)" = "$WANT_ATTACH" ] || failed+=("$py: attach $(json_get .gc.attach)")
 		[ "$(json_get .gc.all.collections)" = "$n" ] || failed+=("$py: count $(json_get .gc.all.collections) != $n")
 		[ "$(json_get .gc.all.timed)" = "$n" ] || failed+=("$py: timed $(json_get .gc.all.timed) != $n")
 		[ "$(json_get '[.gc.generations[].collections] | map(tostring) | join(" ")')" = "$g0 $g1 $g2" ] ||
@@ -49,11 +59,42 @@ gc_burst() {
 		awk -v a="$(json_get .gc.pause_seconds)" -v b="$total" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 0.1 * b) }' ||
 			failed+=("$py: pause $(json_get .gc.pause_seconds) s vs $total s")
 	done
-	echo "# covered: ${PYS[*]}" >&3
+	echo "# covered: $*" >&3
 	if [ "${#failed[@]}" -gt 0 ]; then
 		printf '%s\n' "${failed[@]}"
 		return 1
 	fi
+}
+
+@test "GC count exact and pause total within 10% of gc.callbacks, on every interpreter (uprobe_multi: USDT on Debian's, symbols on pyenv's)" {
+	mapfile -t PYS < <(interpreters)
+	WANT_ATTACH=$(default_attach) exact_vs_truth "${PYS[@]}"
+}
+
+@test "the perf-event uprobes still time every collection when forced (--gc-attach perf)" {
+	local main_sock=$SOCK dir=$TEST_DIR/perfattach pid st=0
+	mkdir -p "$dir"
+	: >"$dir/empty.conf"
+	"$BIN/pyprobed" --foreground --socket "$dir/s" --config "$dir/empty.conf" --gc-attach perf 2>"$dir/log" 3>&- &
+	pid=$!
+	for _ in $(seq 100); do [ -S "$dir/s" ] && break; sleep 0.05; done
+	SOCK=$dir/s
+	WANT_ATTACH=perf_event exact_vs_truth /usr/bin/python3 "$(interpreters | sed -n 2p)" || st=1
+	SOCK=$main_sock
+	kill "$pid"
+	wait "$pid" || st=1
+	run ! grep -qE "$SANITIZER_REPORT" "$dir/log"
+	[ "$st" = 0 ]
+}
+
+@test "classify times collections exactly where uprobe_multi makes it cheap (gc-timing = auto)" {
+	[ "$(default_attach)" = uprobe_multi ] || skip "this kernel has no uprobe_multi links"
+	start_workload /usr/bin/python3 gc_auto
+	run_pyprobe -0 classify "$WL_PID" --seconds 1.5 --json
+	echo "# $(json_get -c '.gc | [.method, .attach, .all.collections, .all.timed]')" >&3
+	[ "$(json_get .gc.method)" = usdt ]
+	[ "$(json_get .gc.attach)" = uprobe_multi ]
+	[ "$(json_get '(.gc.all.collections - .gc.all.timed) | fabs <= 2')" = true ]
 }
 
 @test "automatic collections are timed and attributed to their generation" {

@@ -14,7 +14,22 @@ of the per-pair ratios, with their range to show the noise. Observed means:
   watched        its command line matches a watch rule (window = 1, gc-timing =
                  sampled): picked up at exec, classified every second
   watched-exact  the same with gc-timing = exact (GC probes attached all the time)
-  none           not observed either (an A/A run: the noise floor; only with MODES=none)
+  none           not observed either: an A/A pair, the noise floor, in every run
+  perf           anchor: `perf record -F 99 -g -p PID` (task-bound perf events)
+  bpftrace       anchor: a bpftrace `profile:hz:99` one-liner filtered on the PID
+
+Each row gives the slowdown of the target's CPU time (getrusage, all threads)
+and of its wall time, as the median of the per-pair ratios with their range;
+the target is pinned to one CPU where its shape allows (switch, sock).
+
+BPF statistics: the bench switches kernel.bpf_stats_enabled on for its run
+(and back off) and reads each program's run count and run time from the
+daemon (pyprobe status --json) around every observed run. For each row it
+reports ns per run, runs per second of the target's work and the programs'
+time as a share of the target's CPU time: figures that do not depend on the
+neighbours. A separate phase measures the sched-switch program on switches
+that involve no target thread (a target attached but asleep, an unobserved
+process switching).
 
 Daemon cost: a fresh daemon watches N moderately active processes (N = 0, 1,
 10; window = 10, metrics on, scraped with curl every 3 s) for WATCH_SECONDS;
@@ -24,7 +39,8 @@ Then attach latency and classify latency beyond the window. Ratios only:
 absolute numbers depend on the machine. Nothing here is asserted.
 
 Environment: ROUNDS (default 9), WATCH_SECONDS (30), TARGETS and MODES
-(comma-separated subsets, for quick runs), PYTHON (/usr/bin/python3), O.
+(comma-separated subsets, for quick runs), PYTHON (/usr/bin/python3), O,
+SKIP_FLEET=1 (no daemon-cost phase).
 """
 import json
 import os
@@ -55,7 +71,7 @@ TARGETS = [  # kind, work, description, modes skipped
 # GC probes cost per collection and per context switch of the target: the CPU
 # loop has neither, so gc and watched-exact are not measured on it.
 # attrs stands for churn too: both sample stacks and decode the leaf the same way.
-MODES = ["classify", "top", "attrs", "gc", "watched", "watched-exact"]
+MODES = ["none", "classify", "top", "attrs", "gc", "watched", "watched-exact", "perf", "bpftrace"]
 
 
 def log(msg):
@@ -140,7 +156,8 @@ class Bench:
 
     def run_target(self, kind, n, mode, sock=None):
         """One timed run; mode None or "none" = unobserved. Returns the elapsed
-        seconds and the collections the work caused."""
+        seconds, the collections the work caused, the target's CPU seconds and
+        the BPF program statistics' deltas over the run ({name: [runs, ns]})."""
         if mode == "none":
             mode = None
         for d in self.daemons.values():
@@ -153,7 +170,17 @@ class Bench:
         p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         assert p.stdout.readline().strip() == "ready"
         client = None
-        if mode in TOKEN:
+        anchor = None
+        if mode == "perf":
+            anchor = subprocess.Popen(["perf", "record", "-F", "99", "-g", "-p", str(p.pid), "-o",
+                                       os.path.join(self.tmp, "perf.data")],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(1.0)  # attached before the work begins
+        elif mode == "bpftrace":
+            anchor = subprocess.Popen(["bpftrace", "-e", "profile:hz:99 /pid == %d/ { @[ustack] = count(); }"
+                                       % p.pid], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(3.0)  # bpftrace compiles and attaches
+        elif mode in TOKEN:
             sock = self.daemon_for(mode).sock
             wait_for(lambda: any(s["pid"] == p.pid and s.get("watch") for s in sessions(sock)),
                      20, "watch rule to pick up %d" % p.pid)
@@ -164,33 +191,107 @@ class Bench:
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             wait_for(lambda: any(s["pid"] == p.pid and s["requests"] > 0 for s in sessions(sock)),
                      5, "%s window on %d" % (mode, p.pid))
+        stats0 = prog_stats(sock or self.daemons["main"].sock) if mode and mode not in ANCHORS else {}
         p.stdin.write("go\n")
         p.stdin.flush()
-        elapsed, collections = p.stdout.readline().split()
+        elapsed, collections, cpu_s = p.stdout.readline().split()
+        stats1 = prog_stats(sock or self.daemons["main"].sock) if stats0 else {}
         p.wait()
         if client:
             client.kill()
             client.wait()
-        return float(elapsed), int(collections)
+        if anchor:
+            anchor.send_signal(2)
+            try:
+                anchor.wait(10)
+            except subprocess.TimeoutExpired:
+                anchor.kill()
+                anchor.wait()
+        delta = {k: [stats1[k][0] - v[0], stats1[k][1] - v[1]] for k, v in stats0.items() if k in stats1}
+        return float(elapsed), int(collections), float(cpu_s), delta
 
     def slowdown(self, kind, n, mode, sock=None):
         """Paired runs, order alternating; returns a row: median off and on
         seconds, median ratio with its range, collections/s of the off runs."""
-        off, on, ratios, gcs = [], [], [], []
+        off, on, ratios, cpu_ratios, gcs, cpu_on = [], [], [], [], [], 0.0
+        progs = {}
         for i in range(ROUNDS):
             if i % 2:
-                b, _ = self.run_target(kind, n, mode, sock)
-                a, c = self.run_target(kind, n, None)
+                b, _, bc, st = self.run_target(kind, n, mode, sock)
+                a, c, ac, _ = self.run_target(kind, n, None)
             else:
-                a, c = self.run_target(kind, n, None)
-                b, _ = self.run_target(kind, n, mode, sock)
+                a, c, ac, _ = self.run_target(kind, n, None)
+                b, _, bc, st = self.run_target(kind, n, mode, sock)
             off.append(a)
             on.append(b)
             ratios.append(b / a)
+            cpu_ratios.append(bc / ac if ac > 0 else 1.0)
             gcs.append(c / a)
+            cpu_on += bc
+            for k, (runs, ns) in st.items():
+                acc = progs.setdefault(k, [0, 0, 0.0])
+                acc[0] += runs
+                acc[1] += ns
+                acc[2] += b
         return {"kind": kind, "n": n, "mode": mode, "off": statistics.median(off),
                 "on": statistics.median(on), "ratio": statistics.median(ratios), "lo": min(ratios),
-                "hi": max(ratios), "gc_rate": statistics.median(gcs)}
+                "hi": max(ratios), "cpu_ratio": statistics.median(cpu_ratios), "cpu_lo": min(cpu_ratios),
+                "cpu_hi": max(cpu_ratios), "gc_rate": statistics.median(gcs), "cpu_on": cpu_on,
+                "progs": progs}
+
+
+ANCHORS = ("perf", "bpftrace")
+
+
+def prog_stats(sock):
+    """Each BPF program's cumulative run count and time, from the daemon (kernel.bpf_stats_enabled)."""
+    st = json.loads(pyprobe(sock, "status", "--json"))["bpf"].get("stats", {})
+    return {k: [v["run_cnt"], v["run_time_ns"]] for k, v in st.get("programs", {}).items()}
+
+
+def set_bpf_stats(on):
+    """Returns the previous value."""
+    path = "/proc/sys/kernel/bpf_stats_enabled"
+    try:
+        with open(path) as f:
+            prev = f.read().strip()
+        with open(path, "w") as f:
+            f.write("1" if on else "0")
+        return prev
+    except OSError:
+        return None
+
+
+def nontarget_switch_cost(bench):
+    """The sched-switch program on switches that involve no target thread: a target is
+    attached but asleep while an unobserved process ping-pongs."""
+    sock = bench.daemons["main"].sock
+    sleeper = subprocess.Popen([PY, os.path.join(HERE, "..", "workloads", "sleeping.py")],
+                               stdout=subprocess.PIPE, text=True)
+    sleeper.stdout.readline()
+    client = subprocess.Popen([os.path.join(BIN, "pyprobe"), "--socket", sock, "classify", str(sleeper.pid),
+                               "--seconds", "600", "--json"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: any(s["pid"] == sleeper.pid and s["requests"] > 0 for s in sessions(sock)), 5,
+                 "window on the sleeper")
+        s0 = prog_stats(sock).get("handle_sched_switch", [0, 0])
+        for _ in range(3):
+            p = subprocess.Popen([PY, os.path.join(HERE, "target.py"), "switch", "100000"],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            p.stdout.readline()
+            p.stdin.write("go\n")
+            p.stdin.flush()
+            p.stdout.readline()
+            p.wait()
+        s1 = prog_stats(sock).get("handle_sched_switch", [0, 0])
+    finally:
+        client.kill()
+        client.wait()
+        sleeper.kill()
+        sleeper.wait()
+    runs = s1[0] - s0[0]
+    return (s1[1] - s0[1]) / runs if runs else 0.0, runs
 
 
 def proc_status_kb(pid, field="VmRSS"):
@@ -282,7 +383,12 @@ def main():
     if os.environ.get("TARGETS"):
         TARGETS = [t for t in TARGETS if t[0] in os.environ["TARGETS"].split(",")]
     if os.environ.get("MODES"):
-        MODES = [m for m in MODES + ["none"] if m in os.environ["MODES"].split(",")]
+        MODES = [m for m in MODES if m in os.environ["MODES"].split(",")]
+    for tool, mode in (("perf", "perf"), ("bpftrace", "bpftrace")):
+        if mode in MODES and not shutil.which(tool):
+            log("%s not installed: its anchor row is left out" % tool)
+            MODES.remove(mode)
+    stats_prev = set_bpf_stats(True)
     tmp = tempfile.mkdtemp(prefix="pyprobe-bench.")
     started = time.monotonic()
     others_before = others()
@@ -297,6 +403,8 @@ def main():
                     continue
                 log("%s under %s (%d pairs)" % (kind, mode, ROUNDS))
                 rows.append((what, bench.slowdown(kind, n, mode)))
+        log("sched-switch program on switches of no target")
+        nontarget = nontarget_switch_cost(bench)
         fast_row = None
         if "top" in MODES and "cpu" in [t[0] for t in TARGETS]:
             log("cpu under top at 999 Hz (%d pairs)" % ROUNDS)
@@ -328,7 +436,7 @@ def main():
         bench = None
 
         fleet = []
-        for n in (0, 1, 10):
+        for n in (() if os.environ.get("SKIP_FLEET") else (0, 1, 10)):
             log("daemon cost watching %d process(es) for %.0f s" % (n, WATCH_SECONDS))
             fleet.append(daemon_cost(tmp, n))
         others_after = others()
@@ -336,17 +444,31 @@ def main():
         print()
         print("pyprobe overhead: %s, %d alternating off/on pairs per row, %d CPUs, %s"
               % (PY, ROUNDS, os.cpu_count(), time.strftime("%Y-%m-%d")))
-        print("%-52s %7s %7s %9s  %s" % ("target / observed by", "off (s)", "on (s)", "slowdown",
-                                               "pair range"))
+        print("%-40s %7s %7s %10s %16s %10s %16s" % ("target / observed by", "off (s)", "on (s)", "CPU time",
+                                                       "CPU pair range", "wall", "wall pair range"))
         last = None
         for what, r in rows:
             if what != last:
                 # the rate of the first row's unobserved runs names the target
                 print(rate(r, what))
             last = what
-            print("  %-50s %7.3f %7.3f %8.1f%%  %+.0f%% .. %+.0f%%"
-                  % (r["mode"], r["off"], r["on"], 100 * (r["ratio"] - 1),
-                     100 * (r["lo"] - 1), 100 * (r["hi"] - 1)))
+            print("  %-38s %7.3f %7.3f %+9.1f%% %+7.0f%% .. %+.0f%% %+9.1f%% %+7.0f%% .. %+.0f%%"
+                  % (r["mode"], r["off"], r["on"], 100 * (r["cpu_ratio"] - 1), 100 * (r["cpu_lo"] - 1),
+                     100 * (r["cpu_hi"] - 1), 100 * (r["ratio"] - 1), 100 * (r["lo"] - 1),
+                     100 * (r["hi"] - 1)))
+        print()
+        print("BPF programs, kernel statistics (kernel.bpf_stats_enabled) over the observed runs:")
+        print("  %-26s %-26s %10s %12s %16s" % ("target / mode", "program", "ns/run", "runs/s",
+                                                  "% of target CPU"))
+        for what, r in rows:
+            for name, (runs, ns, secs) in sorted(r.get("progs", {}).items()):
+                if not runs:
+                    continue
+                print("  %-26s %-26s %10.0f %12.0f %15.2f%%"
+                      % ((r["kind"] + " / " + str(r["mode"]))[:26], name, ns / runs, runs / secs if secs else 0,
+                         100 * ns / 1e9 / r["cpu_on"] if r["cpu_on"] else 0))
+        print("  sched-switch program on switches involving no target thread: %.0f ns/run (%d runs)"
+              % nontarget)
         if fast_row:
             print("per-sample cost with stack walk (999 Hz)       %.1f us"
                   % (1e6 * fast_row["off"] * (fast_row["ratio"] - 1) / (999 * fast_row["on"])))
@@ -367,6 +489,8 @@ def main():
         print("other pyprobed processes on the machine: %d at start, %d at the end; runtime %.0f s"
               % (others_before, others_after, time.monotonic() - started))
     finally:
+        if stats_prev is not None:
+            set_bpf_stats(stats_prev == "1")
         if bench:
             bench.stop()
         shutil.rmtree(tmp, ignore_errors=True)

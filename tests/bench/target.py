@@ -161,8 +161,12 @@ else:
     print("ready", flush=True)
     sys.stdin.readline()
     import gc
+    import resource
     c0 = sum(g["collections"] for g in gc.get_stats())
+    r0 = resource.getrusage(resource.RUSAGE_SELF)  # every thread of the process
     t0 = time.perf_counter()
     work()
     elapsed = time.perf_counter() - t0
-    print("%.6f %d" % (elapsed, sum(g["collections"] for g in gc.get_stats()) - c0), flush=True)
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_s = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+    print("%.6f %d %.6f" % (elapsed, sum(g["collections"] for g in gc.get_stats()) - c0, cpu_s), flush=True)

@@ -36,7 +36,7 @@ static void settings_and_rules(void)
 	CHECK_STR(err, "");
 	CHECK_INT(o.sample_hz, 49);
 	CHECK_INT(o.window, 5);
-	CHECK(o.gc_exact, "gc-timing exact");
+	CHECK(o.gc_timing == GC_TIMING_EXACT, "gc-timing exact");
 	CHECK_INT(o.metrics_port, 9464);
 	CHECK_STR(o.metrics_addr, "127.0.0.1");
 	CHECK(!o.metrics_threads, "metrics-threads no");
