@@ -27,14 +27,6 @@ struct {
 	__type(value, struct pp_pystack_cfg);
 } pystacks SEC(".maps");
 
-/* The PyThreadState of each sampled thread, checked before every use. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
-	__type(value, __u64);
-} tstates SEC(".maps");
-
 __u64 stat_stacks_lost = 0;
 
 #define MAX_INTERPS 4
@@ -81,20 +73,20 @@ static long tstate_step(__u32 i, void *data)
 	return 0;
 }
 
-static __always_inline __u64 find_tstate(const struct pp_pystack_cfg *pc, __u32 tid, __u64 fsbase)
+/* The thread's PyThreadState: the one remembered in its storage while its thread_id still matches. */
+static __always_inline __u64 find_tstate(const struct pp_pystack_cfg *pc, struct pp_thread *th, __u64 fsbase)
 {
-	__u64 *cached = bpf_map_lookup_elem(&tstates, &tid), ident = 0;
 	struct tstate_walk w = { .pc = pc, .fsbase = fsbase };
+	__u64 ident = 0;
 
-	if (cached && *cached && !uread(&ident, 8, *cached + pc->tstate_thread_id) && ident == fsbase)
-		return *cached;
+	if (th->tstate && !uread(&ident, 8, th->tstate + pc->tstate_thread_id) && ident == fsbase)
+		return th->tstate;
 	if (uread(&w.interp, 8, pc->interp_head_addr) || !w.interp ||
 	    uread(&w.ts, 8, w.interp + pc->interp_tstate_head))
 		return 0;
 	w.interps = 1;
 	bpf_loop(MAX_INTERPS * MAX_TSTATES, tstate_step, &w, 0);
-	if (w.found)
-		bpf_map_update_elem(&tstates, &tid, &w.found, BPF_ANY);
+	th->tstate = w.found;
 	return w.found;
 }
 
@@ -120,25 +112,46 @@ struct frame_walk {
 	__u32 n;
 };
 
+/*
+ * A field of the frame part read in one go: off is the field's offset in the
+ * frame (PP_OFF_NONE: absent). The masks keep the verifier's view of the
+ * index inside the buffer; the checks keep the value inside what was read.
+ */
+static __always_inline __u64 field(const __u8 *buf, const struct pp_pystack_cfg *pc, __u32 off, __u32 size)
+{
+	__u32 rel = off - pc->frame_read_off;
+	__u64 v = 0;
+
+	if (off == PP_OFF_NONE || rel + size > pc->frame_read_len)
+		return 0;
+	rel &= PP_FRAME_READ - 1;
+	if (rel > PP_FRAME_READ - 8)
+		return 0;
+	__builtin_memcpy(&v, buf + rel, 8);
+	return size == 8 ? v : size == 4 ? (__u64)(__s64)(__s32)v : (v & 0xff);
+}
+
 static long frame_step(__u32 i, void *data)
 {
 	struct frame_walk *w = data;
 	const struct pp_pystack_cfg *pc = w->pc;
-	__u64 code = 0, instr = 0, next = 0, f = w->f;
-	__u32 n = w->n;
-	__u8 owner = 0;
+	__u64 code, instr, next, f = w->f;
+	__u32 n = w->n, len = pc->frame_read_len;
+	__u8 buf[PP_FRAME_READ + 8] = {}, owner;
 
-	if (!f || uread(&code, 8, f + pc->frame_code) || uread(&next, 8, f + pc->frame_back))
+	/* One read per frame: every field the walk needs sits in frame_read_len bytes. */
+	if (!f || !len || len > PP_FRAME_READ || uread(buf, len, f + pc->frame_read_off))
+		return 1;
+	code = field(buf, pc, pc->frame_code, 8);
+	next = field(buf, pc, pc->frame_back, 8);
+	if (!code)
 		return 1;
 	if (pc->frame_instr != PP_OFF_NONE) {
-		uread(&instr, 8, f + pc->frame_instr);
-		if (pc->frame_owner != PP_OFF_NONE)
-			uread(&owner, 1, f + pc->frame_owner);
+		instr = field(buf, pc, pc->frame_instr, 8);
+		owner = field(buf, pc, pc->frame_owner, 1);
 	} else {
-		int lasti = 0;
-
-		uread(&lasti, 4, f + pc->frame_lasti);
-		instr = (__u64)(__s64)lasti;
+		instr = field(buf, pc, pc->frame_lasti, 4);
+		owner = 0;
 	}
 	w->f = next == f ? 0 : next;	/* a frame pointing at itself ends the walk */
 	if (pc->minor >= 12 && owner == OWNED_BY_CSTACK)
@@ -153,8 +166,8 @@ static long frame_step(__u32 i, void *data)
 	return 0;
 }
 
-static __always_inline void emit_stack(struct bpf_perf_event_data *ctx, struct task_struct *task, __u32 tgid,
-				       __u32 tid, __u8 state, __u8 gc)
+static __always_inline void emit_stack(struct bpf_perf_event_data *ctx, struct task_struct *task,
+				       struct pp_thread *th, __u32 tgid, __u32 tid, __u8 state, __u8 gc)
 {
 	struct pp_pystack_cfg *pc = bpf_map_lookup_elem(&pystacks, &tgid);
 	struct frame_walk w = {};
@@ -179,7 +192,7 @@ static __always_inline void emit_stack(struct bpf_perf_event_data *ctx, struct t
 	ev->gc = gc;
 	ev->truncated = 0;
 	ev->pad = 0;
-	ts = find_tstate(pc, tid, BPF_CORE_READ(task, thread.fsbase));
+	ts = find_tstate(pc, th, task->thread.fsbase);
 	ev->no_tstate = !ts;
 	w.pc = pc;
 	w.ev = ev;
@@ -284,6 +297,6 @@ int handle_sample(struct bpf_perf_event_data *ctx)
 		s->unknown++;
 	}
 	if (cfg->flags & PP_TF_STACKS)
-		emit_stack(ctx, task, tgid, tid, state, collecting == 1);
+		emit_stack(ctx, task, th, tgid, tid, state, collecting == 1);
 	return 0;
 }

@@ -415,6 +415,27 @@ int session__stacks(struct session *s, struct loader *ld, bool on)
 		.frame_owner = off(o->frame_owner),
 		.minor = s->py.minor,
 	};
+	/* One read per frame covers every field the walk needs (the layouts span 38-100 bytes). */
+	{
+		int lo = INT32_MAX, hi = 0;
+		const int f[][2] = { { o->frame_back, 8 }, { o->frame_code, 8 }, { o->frame_lasti, 4 },
+				     { o->frame_instr, 8 }, { o->frame_owner, 1 } };
+
+		for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+			if (f[i][0] < 0)
+				continue;
+			if (f[i][0] < lo)
+				lo = f[i][0];
+			if (f[i][0] + f[i][1] > hi)
+				hi = f[i][0] + f[i][1];
+		}
+		if (hi - lo > PP_FRAME_READ) {
+			s->nstack_users = 0;
+			return -ENOTSUP;
+		}
+		pc.frame_read_off = lo;
+		pc.frame_read_len = hi - lo;
+	}
 	err = loader__set_stacks(ld, s->pid, &pc);
 	if (err)
 		s->nstack_users = 0;

@@ -77,7 +77,15 @@ struct pp_pystack_cfg {
 	__u32 tstate_current_frame;	/* 3.13 */
 	__u32 frame_back, frame_code, frame_lasti, frame_instr, frame_owner;
 	__u32 minor;
+	/*
+	 * The part of a frame holding every field above, read in one go: its
+	 * offset and length (at most PP_FRAME_READ). The fields' offsets are
+	 * relative to the frame, not to this part.
+	 */
+	__u32 frame_read_off, frame_read_len;
 };
+
+#define PP_FRAME_READ 128
 
 /* Sample counts of one thread (part of struct pp_thread). */
 struct pp_samples {
@@ -149,6 +157,7 @@ struct pp_thread {
 	struct pp_range gil[PP_GIL_RANGES];
 	__u64 gil_locked_addr, gil_holder_addr, tstate_thread_id_off;
 	__u64 holder_ts;		/* when the GIL's holder was last looked up for this thread */
+	__u64 tstate;			/* its PyThreadState as the sampler found it (checked before each use) */
 	__u64 gil_split;		/* part of the current GIL wait already charged (the holder changed state) */
 	/*
 	 * As a holder: time blocked in system calls with the GIL held while
@@ -308,7 +317,7 @@ _Static_assert(sizeof(struct pp_target) == 16 * 4 + 56 + 32, "pp_target ABI");
 _Static_assert(sizeof(struct pp_samples) == 56, "pp_samples ABI");
 _Static_assert(sizeof(struct pp_hist) == 8 * (2 * PP_HIST + 2), "pp_hist ABI");
 _Static_assert(sizeof(struct pp_thread) ==
-		       8 * (2 * PP_NBUCKETS + 4 + 6) + 56 + 2 * sizeof(struct pp_hist) + 16 * PP_GIL_RANGES + 8 * 8 +
+		       8 * (2 * PP_NBUCKETS + 4 + 6) + 56 + 2 * sizeof(struct pp_hist) + 16 * PP_GIL_RANGES + 8 * 9 +
 			       16 + 8 + 8 + 8 + 8 + 16,
 	       "pp_thread ABI");
 _Static_assert(sizeof(struct pp_gil_key) == 16, "pp_gil_key ABI");
@@ -318,7 +327,7 @@ _Static_assert(sizeof(struct pp_thread_final) == 16 + sizeof(struct pp_thread), 
 _Static_assert(sizeof(struct pp_event) == 16, "pp_event ABI");
 _Static_assert(sizeof(struct pp_gc_event) == 40, "pp_gc_event ABI");
 _Static_assert(sizeof(struct pp_stack_event) == 40 + 16 * PP_MAX_FRAMES, "pp_stack_event ABI");
-_Static_assert(sizeof(struct pp_pystack_cfg) == 8 + 4 * 14, "pp_pystack_cfg ABI");
+_Static_assert(sizeof(struct pp_pystack_cfg) == 8 + 4 * 16, "pp_pystack_cfg ABI");
 #endif
 
 #endif /* PYPROBE_EVENTS_H */

@@ -70,3 +70,30 @@ expect_label() {
 @test "asyncio server with no clients: idle on every interpreter" {
 	expect_label asyncio_idle idle
 }
+
+@test "every interpreter docs/support.md says is tested here is covered (a broken pyenv fails here, not silently)" {
+	local covered want missing=() root v minor bin
+	covered=$(interpreters)
+	root=$(pyenv root 2>/dev/null || echo "${PYENV_ROOT:-$HOME/.pyenv}")
+	# "tested here" cells: "pyenv 3.6.15", "Debian 3.11.2 (USDT)", "pyenv 3.7.16, 3.8.18, ..."
+	mapfile -t want < <(awk -F'|' '/^\| 3\./ { print $(NF-1) }' "$TOP/docs/support.md" |
+		grep -oE '(pyenv|Debian)?[ ]*[0-9]+\.[0-9]+\.[0-9]+' | sed 's/^ *//')
+	[ "${#want[@]}" -ge 2 ]
+	for v in "${want[@]}"; do
+		v=${v#pyenv }
+		if [[ $v == Debian* ]]; then
+			[[ $covered == *"/usr/bin/python3"* ]] || missing+=("Debian's /usr/bin/python3")
+			[ "$(/usr/bin/python3 -c 'import platform; print(platform.python_version())')" = "${v#Debian }" ] ||
+				missing+=("Debian's python3 is not ${v#Debian }")
+			continue
+		fi
+		minor=${v%.*}
+		bin=$root/versions/$v/bin/python$minor
+		[[ $covered == *"$bin"* ]] && "$bin" -c 'pass' 2>/dev/null || missing+=("$bin")
+	done
+	echo "# promised: ${want[*]}" >&3
+	if [ "${#missing[@]}" -gt 0 ]; then
+		printf 'not covered: %s\n' "${missing[@]}"
+		return 1
+	fi
+}

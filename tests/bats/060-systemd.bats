@@ -103,5 +103,5 @@ open(sys.argv[2], "w").write(s.recv(4096).decode())
 	kill "$ACT_PID"
 	wait "$ACT_PID"
 	ACT_PID=
-	! grep -qE "$SANITIZER_REPORT" "$TEST_DIR/act.log"
+	run ! grep -qE "$SANITIZER_REPORT" "$TEST_DIR/act.log"
 }

@@ -268,9 +268,11 @@ bpf_objects_left() {
 	done
 	[ "$(json_get .pending)" = 2 ]
 	sleep 0.5	# samples and collections flowing
-	# Live: the collector's probes (USDT or uprobes) and the sampler's perf events.
+	# Live: the collector's probes (uprobe_multi links, or USDT/uprobe perf events on older
+	# kernels) and the sampler's perf events.
 	perf_before=$(bpftool perf -j | jq "[.[] | select(.pid == $killed)]")
-	[ "$(jq '[.[] | select(.fd_type == "uprobe" or .fd_type == "uretprobe")] | length' <<<"$perf_before")" -ge 2 ]
+	[ "$(jq '[.[] | select(.fd_type == "uprobe" or .fd_type == "uretprobe")] | length' <<<"$perf_before")" -ge 2 ] ||
+		[ "$(cat /proc/"$killed"/fdinfo/* 2>/dev/null | grep -cE '^link_type:\s+u(ret)?probe_multi')" -ge 2 ]
 	ls -l "/proc/$killed/fd" | grep -q 'perf_event'
 	bpf_objects_of "$killed" >"$TEST_DIR/objects"
 	[ "$(grep -c '^prog ' "$TEST_DIR/objects")" -ge 5 ]
@@ -287,7 +289,7 @@ bpf_objects_left() {
 	[ -z "${left// /}" ]
 	[ "$(bpftool perf -j | jq "[.[] | select(.pid == $killed)] | length")" = 0 ]
 	if [ -r /sys/kernel/tracing/uprobe_events ]; then
-		! grep -q "libbpf_${killed}_" /sys/kernel/tracing/uprobe_events
+		run ! grep -q "libbpf_${killed}_" /sys/kernel/tracing/uprobe_events
 	fi
 	# The target never noticed, and the socket file was left behind.
 	kill -0 "$WL_PID"

@@ -139,7 +139,7 @@ refused_everything() {
 	[ "$(json_get .pid)" = "$DAEMON_PID" ]
 	# Counters only: no list of anything, and the target's PID nowhere.
 	[ "$(json_get '[.. | arrays] | length')" = 0 ]
-	! grep -qw "$WL_PID" <<<"$output"
+	[[ ! $output =~ (^|[^0-9])$WL_PID([^0-9]|$) ]]
 	as_nobody -0 status
 	[[ $output == *"pyprobed "* ]]
 }
@@ -210,7 +210,7 @@ time.sleep(5)' "$dir/s" >"$dir/out" 3>&- &
 	[ "$status" -eq 0 ]
 	kill "$hog" "$d"
 	wait "$d"
-	! grep -qE "$SANITIZER_REPORT" "$dir/log"
+	run ! grep -qE "$SANITIZER_REPORT" "$dir/log"
 	rm -rf "$dir"
 }
 

@@ -120,10 +120,10 @@ metric() {
 	local pid=$!
 	for _ in $(seq 100); do [ -S "$dir/s" ] && break; sleep 0.05; done
 	[ -S "$dir/s" ]
-	! grep -q "metrics on" "$dir/log"
+	run ! grep -q "metrics on" "$dir/log"
 	kill "$pid"
 	wait "$pid"
-	! grep -qE "$SANITIZER_REPORT" "$dir/log"
+	run ! grep -qE "$SANITIZER_REPORT" "$dir/log"
 	rm -rf "$dir"
 }
 

@@ -487,10 +487,8 @@ static void ehframe_python3(void)
 	uint64_t lo, hi;
 
 	if (elfsec_open(&e, "/usr/bin/python3")) {
-		printf("# skip ehframe_python3: /usr/bin/python3 has no .eh_frame_hdr, .eh_frame "
-		       "and .dynsym\n");
 		elfsec_close(&e);
-		return;
+		SKIP("/usr/bin/python3 has no .eh_frame_hdr, .eh_frame and .dynsym");
 	}
 	n = e.dynsym_sh.sh_entsize ? e.dynsym->d_size / e.dynsym_sh.sh_entsize : 0;
 	for (size_t i = 0; i < n; i++) {
@@ -776,12 +774,10 @@ static void live_debian_python3(void)
 		{ "PyObject_GC_Del", NR_FREE },	     { "PyDict_GetItem", NR_NONE },
 	};
 	if (geteuid() != 0) {
-		printf("# skip live_debian_python3: needs root to read another process\n");
-		return;
+		SKIP("needs root to read another process");
 	}
 	if (access("/usr/bin/python3", X_OK)) {
-		printf("# skip live_debian_python3: no /usr/bin/python3\n");
-		return;
+		SKIP("no /usr/bin/python3");
 	}
 	/* a stripped interpreter has no list_dealloc symbol: the slot names it */
 	{
@@ -810,8 +806,7 @@ static void live_pyenv_312(void)
 	glob_t g;
 
 	if (geteuid() != 0) {
-		printf("# skip live_pyenv_312: needs root to read another process\n");
-		return;
+		SKIP("needs root to read another process");
 	}
 	if (root)
 		snprintf(pat, sizeof(pat), "%s/versions/3.12.*/bin/python3", root);
@@ -819,8 +814,7 @@ static void live_pyenv_312(void)
 		snprintf(pat, sizeof(pat), "%s/.pyenv/versions/3.12.*/bin/python3",
 			 getenv("HOME") ? getenv("HOME") : "");
 	if (glob(pat, 0, NULL, &g) || !g.gl_pathc) {
-		printf("# skip live_pyenv_312: no %s\n", pat);
-		return;
+		SKIP("no %.200s", pat);
 	}
 	check_live("pyenv 3.12", g.gl_pathv[0], "list_dealloc", pyenv,
 		   sizeof(pyenv) / sizeof(pyenv[0]));

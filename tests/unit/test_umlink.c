@@ -72,12 +72,10 @@ static void kernel_layout(void)
 	struct um_layout um;
 
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
-		printf("# skip kernel_layout: no kernel BTF\n");
-		return;
+		SKIP("no kernel BTF");
 	}
 	if (umlink_layout(&um) == -EOPNOTSUPP) {
-		printf("# skip kernel_layout: this kernel has no uprobe_multi links\n");
-		return;
+		SKIP("this kernel has no uprobe_multi links");
 	}
 	CHECK(um.ok, "ok");
 	CHECK_INT(um.attach_type, 48);	/* BPF_TRACE_UPROBE_MULTI since 6.6 */

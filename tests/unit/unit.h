@@ -9,7 +9,16 @@
 #include <stdio.h>
 #include <string.h>
 
-static int unit_failed_checks, unit_tests_failed, unit_tests_run;
+static int unit_failed_checks, unit_tests_failed, unit_tests_run, unit_tests_skipped;
+/* Set by SKIP: the running test checked nothing, and says why (TAP "# skip"). */
+static char unit_skip_why[256];
+
+/* Leave the test as skipped (it must not have failed a check before). */
+#define SKIP(...)                                                                        \
+	do {                                                                             \
+		snprintf(unit_skip_why, sizeof(unit_skip_why), __VA_ARGS__);            \
+		return;                                                                  \
+	} while (0)
 
 #define CHECK(cond, ...)                                                      \
 	do {                                                                  \
@@ -29,17 +38,21 @@ static int unit_failed_checks, unit_tests_failed, unit_tests_run;
 	CHECK(fabs((double)(actual) - (double)(expected)) <= (tol), "actual %g, expected %g +- %g", \
 	      (double)(actual), (double)(expected), (double)(tol))
 
-#define RUN(fn)                                                      \
-	do {                                                         \
-		int before = unit_failed_checks;                     \
-		fn();                                                \
-		unit_tests_run++;                                    \
-		if (unit_failed_checks != before) {                  \
-			unit_tests_failed++;                         \
-			printf("not ok - %s\n", #fn);                \
-		} else {                                             \
-			printf("ok - %s\n", #fn);                    \
-		}                                                    \
+#define RUN(fn)                                                              \
+	do {                                                                 \
+		int before = unit_failed_checks;                             \
+		unit_skip_why[0] = 0;                                        \
+		fn();                                                        \
+		unit_tests_run++;                                            \
+		if (unit_failed_checks != before) {                          \
+			unit_tests_failed++;                                 \
+			printf("not ok - %s\n", #fn);                        \
+		} else if (unit_skip_why[0]) {                               \
+			unit_tests_skipped++;                                \
+			printf("ok - %s # skip %s\n", #fn, unit_skip_why);    \
+		} else {                                                     \
+			printf("ok - %s\n", #fn);                            \
+		}                                                            \
 	} while (0)
 
 #define UNIT_EXIT() (unit_tests_failed ? 1 : 0)
