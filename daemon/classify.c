@@ -58,7 +58,7 @@
 #define MIX_MIN_SAMPLES 40
 /* Typed churn samples needed before the allocator's are shared out by type. */
 #define CHURN_TYPED_MIN 10
-#define CHURN_TYPED_SHARE 0.20
+#define CHURN_TYPED_SHARE 0.10
 /* Boxing int/float results this share of the samples: say so under a CPU label. */
 #define CHURN_NUMBERS 0.20
 

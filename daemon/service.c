@@ -78,14 +78,18 @@ struct service {
 	uint32_t *execs;
 	size_t nexecs, cap_execs;
 	/*
-	 * Records handled in this pump: past RINGBUF_BUDGET the callback stops
-	 * the consume, so a flood (a hostile target's stacks cost ~1 ms each)
-	 * cannot keep the loop from other clients; the rest comes next turn.
+	 * Records handled in this pump, and when it began: past RINGBUF_BUDGET
+	 * records or RINGBUF_BUDGET_NS of work the callback stops the consume,
+	 * so a flood (a hostile target's stacks cost ~1 ms each, ten times that
+	 * under ASan) cannot keep the loop from other clients; the rest comes
+	 * next turn, or is dropped by BPF when the buffer is full (counted).
 	 */
 	unsigned int consumed;
+	uint64_t pump_started;
 };
 
 #define RINGBUF_BUDGET 4096
+#define RINGBUF_BUDGET_NS (20ULL * 1000 * 1000)
 
 static void reply_error(struct client *c, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -341,6 +345,8 @@ static void end_session(struct service *svc, struct session *s, const char *what
 	 * The stacks still in the ring buffer belong to the recordings ending
 	 * here; exec events it holds are only queued (service__pump runs them).
 	 */
+	svc->consumed = 0;
+	svc->pump_started = now_ns();
 	loader__ringbuf_consume(svc->ld);
 
 	for (struct pending *p = svc->pending, *next; p; p = next) {
@@ -372,6 +378,7 @@ static void session_event(struct watch *w, uint32_t events)
 void service__pump(struct service *svc)
 {
 	svc->consumed = 0;
+	svc->pump_started = now_ns();
 	loader__ringbuf_consume(svc->ld);
 	/* Handling one may consume more events and queue more execs: take them from the front. */
 	for (size_t i = 0; i < svc->nexecs; i++) {
@@ -767,7 +774,8 @@ int service__ringbuf_event(void *ctx, void *data, size_t size)
 	if (size < sizeof(*ev))
 		return 0;
 	/* This record is consumed either way; a negative return stops after it. */
-	if (++svc->consumed > RINGBUF_BUDGET)
+	if (++svc->consumed > RINGBUF_BUDGET ||
+	    now_ns() - svc->pump_started > RINGBUF_BUDGET_NS)
 		return -EAGAIN;
 	s = find_session(svc, ev->tgid);
 	if (ev->type == PP_EV_EXEC) {

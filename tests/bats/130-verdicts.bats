@@ -119,12 +119,16 @@ cruncher() {
 
 held() {
 	start_workload "$1" gil_holder_sleep
-	local ms calls0 calls1 truth got
+	local ms calls0 calls1 truth got t0 t1
 	ms=$(wl_line sleep_ms)
+	t0=$(date +%s%N)
 	calls0=$(awk '$1 == "calls" { n = $2 } END { print n + 0 }' "$WL_OUT")
 	run_pyprobe classify "$WL_PID" --seconds 3 --json
 	calls1=$(awk '$1 == "calls" { n = $2 } END { print n + 0 }' "$WL_OUT")
-	truth=$(awk -v a="$calls0" -v b="$calls1" -v m="$ms" 'BEGIN { printf "%.4f", (b - a) * m / 1000 }')
+	t1=$(date +%s%N)
+	# The calls were counted over the request's whole span (attach and reply too): as a rate over the window.
+	truth=$(awk -v a="$calls0" -v b="$calls1" -v m="$ms" -v t0="$t0" -v t1="$t1" -v w="$(json_get .window_seconds)" \
+		'BEGIN { printf "%.4f", (b - a) * m / 1000 / ((t1 - t0) / 1e9) * w }')
 	got=$(json_get '.gil.holders | max_by(.held_blocked_seconds) | .held_blocked_seconds')
 	echo "# $1: truth ${truth} s, pyprobe ${got} s, $(json_get -c '[.verdict.label, .verdict.traits, (.gil.holders | max_by(.held_blocked_seconds) | .blocked_in.syscall)]')" >&3
 	[ "$(json_get .verdict.label)" = gil-contended ] || return 1
