@@ -58,22 +58,18 @@ MULTIARCH_INC := $(addprefix -idirafter ,$(wildcard /usr/include/$(shell $(CC) -
 BPF_CFLAGS := -target bpf -g -O2 -D__TARGET_ARCH_$(ARCH) -Iinclude -I$(dir $(VMLINUX_H)) $(MULTIARCH_INC) -MMD -MP \
 	-Wall -Wno-unused-function $(filter -Werror,$(WARN))
 
-DAEMON_SRCS := $(wildcard daemon/*.c)
+# The daemon's layers, lowest first (docs/architecture.md): each is a static archive that
+# the daemon, the unit tests and the fuzzers link; a layer includes only its own headers and
+# those of the layers below it (tools/check-layers.sh, run by make check).
+LAYERS := core target analysis kernel serve
+LAYER_INC := $(addprefix -Idaemon/,$(LAYERS))
+layer_srcs = $(wildcard daemon/$(1)/*.c)
+LAYER_LIBS := $(foreach l,$(LAYERS),$(O)/daemon/lib$(l).a)
+# Link order: a layer's archive before the ones it uses.
+LINK_LIBS := $(foreach l,serve kernel analysis target core,$(O)/daemon/lib$(l).a)
+DAEMON_OBJS := $(O)/daemon/main.o
 CLI_SRCS := $(wildcard cli/*.c)
-DAEMON_OBJS := $(patsubst %.c,$(O)/%.o,$(DAEMON_SRCS))
 CLI_OBJS := $(patsubst %.c,$(O)/%.o,$(CLI_SRCS))
-# Pure-logic modules the unit tests link against (no BPF, no root).
-UNIT_DEPS_classify := daemon/classify.c daemon/gcstats.c
-UNIT_DEPS_protocol := daemon/protocol.c daemon/utf8.c
-UNIT_DEPS_gcstats := daemon/gcstats.c
-UNIT_DEPS_pysym := daemon/pysym.c daemon/bytecode.c daemon/tmem.c daemon/pyoffsets.c
-UNIT_DEPS_config := daemon/config.c daemon/opts.c daemon/rules.c
-UNIT_DEPS_bytecode := daemon/bytecode.c
-UNIT_DEPS_nativesym := daemon/nativesym.c daemon/tmem.c
-UNIT_DEPS_access := daemon/access.c daemon/procfs.c
-UNIT_DEPS_usdtarg := daemon/usdtarg.c
-UNIT_DEPS_umlink := daemon/umlink.c
-UNIT_DEPS_hotspots := daemon/hotspots.c daemon/bytecode.c daemon/nativesym.c daemon/tmem.c daemon/utf8.c
 UNIT_TESTS := $(patsubst tests/unit/test_%.c,$(O)/tests/unit/test_%,$(wildcard tests/unit/test_*.c))
 
 .DELETE_ON_ERROR:
@@ -82,7 +78,7 @@ UNIT_TESTS := $(patsubst tests/unit/test_%.c,$(O)/tests/unit/test_%,$(wildcard t
 
 all: $(O)/pyprobed $(O)/pyprobe
 
-$(O) $(O)/bpf $(O)/daemon $(O)/cli $(O)/tests/unit:
+$(O) $(O)/bpf $(O)/daemon $(O)/cli $(O)/tests/unit $(addprefix $(O)/daemon/,$(LAYERS)):
 	$(Q)mkdir -p $@
 
 ifeq ($(VMLINUX_H),$(O)/vmlinux.h)
@@ -106,26 +102,35 @@ $(O)/%.skel.h: $(O)/bpf/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name pp_$* > $@
 
-$(O)/daemon/%.o: daemon/%.c $(SKELS) | $(O)/daemon
+# Skeleton headers are order-only: -MMD records which objects include them, and only those
+# rebuild when a .bpf.c changes.
+$(O)/daemon/%.o: daemon/%.c | $(SKELS) $(O)/daemon $(addprefix $(O)/daemon/,$(LAYERS))
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(LAYER_INC) -c $< -o $@
+
+define layer_lib
+$(O)/daemon/lib$(1).a: $(patsubst %.c,$(O)/%.o,$(call layer_srcs,$(1)))
+	$$(call msg,AR,$$@)
+	$$(Q)rm -f $$@ && $$(AR) rcs $$@ $$^
+endef
+$(foreach l,$(LAYERS),$(eval $(call layer_lib,$(l))))
 
 $(O)/cli/%.o: cli/%.c | $(O)/cli
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(O)/pyprobed: $(DAEMON_OBJS)
+$(O)/pyprobed: $(DAEMON_OBJS) $(LAYER_LIBS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) $(filter %.o,$^) $(PC_LIBS) -o $@
+	$(Q)$(CC) $(ALL_LDFLAGS) $(DAEMON_OBJS) $(LINK_LIBS) $(PC_LIBS) -o $@
 
 $(O)/pyprobe: $(CLI_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) $(filter %.o,$^) $(PC_LIBS) -o $@
 
-.SECONDEXPANSION:
-$(O)/tests/unit/test_%: tests/unit/test_%.c $$(UNIT_DEPS_$$*) | $(O)/tests/unit
+# Unit tests link the layers' archives: the linker takes only the objects a test uses.
+$(O)/tests/unit/test_%: tests/unit/test_%.c $(LAYER_LIBS) | $(O)/tests/unit
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -Idaemon $(filter %.c,$^) $(PC_LIBS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $(LAYER_INC) $< $(LINK_LIBS) $(PC_LIBS) -o $@
 
 unit: $(UNIT_TESTS)
 	$(Q)rc=0; for t in $(UNIT_TESTS); do $(SAN_ENV) $$t || rc=1; done; exit $$rc
@@ -139,10 +144,11 @@ HOSTILE_CFLAGS := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE
 $(O)/tests/hostile:
 	$(Q)mkdir -p $@
 
-$(O)/tests/hostile/fakepy: tests/hostile/fakepy.c daemon/pyoffsets.c daemon/pyoffsets.h daemon/pyoffsets_table.h \
+$(O)/tests/hostile/fakepy: tests/hostile/fakepy.c daemon/target/pyoffsets.c daemon/target/pyoffsets.h \
+		daemon/target/pyoffsets_table.h \
 		| $(O)/tests/hostile
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(HOSTILE_CFLAGS) -Idaemon $(filter %.c,$^) -ldl -lpthread -o $@
+	$(Q)$(CC) $(HOSTILE_CFLAGS) -Idaemon/target $(filter %.c,$^) -ldl -lpthread -o $@
 
 $(O)/tests/hostile/libpython3.%.so.1.0: tests/hostile/fakelib.c $(O)/tests/hostile/fakepy
 	$(call msg,CC,$@)
@@ -160,6 +166,7 @@ CHECK_SAN := O=$(O)/asan SANITIZE=1 VMLINUX_H=$(VMLINUX_H)
 # pkg-config sees the new packages); check runs both halves even if one fails.
 check:
 	$(Q)tools/deps.sh --test
+	$(Q)tools/check-layers.sh
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)rc=0; $(MAKE) --no-print-directory $(CHECK_SAN) unit || rc=1; \
 	$(MAKE) --no-print-directory $(CHECK_SAN) PLAIN_BIN=$(O) bats || rc=1; exit $$rc
@@ -173,21 +180,32 @@ check-full:
 # seed corpus; new inputs go to $(O)/fuzz, never into the tree.
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := protocol linetable elf targetmem bytecode ehframe
-FUZZ_DEPS_protocol := daemon/protocol.c daemon/utf8.c
-FUZZ_DEPS_linetable := daemon/pysym.c daemon/bytecode.c daemon/tmem.c daemon/pyoffsets.c
-FUZZ_DEPS_targetmem := daemon/pysym.c daemon/bytecode.c daemon/pythreads.c daemon/tmem.c daemon/pyoffsets.c
-FUZZ_DEPS_elf := daemon/tmem.c daemon/pyoffsets.c daemon/usdtarg.c
-FUZZ_DEPS_bytecode := daemon/bytecode.c
-FUZZ_DEPS_ehframe := daemon/nativesym.c daemon/tmem.c
+# Fuzzers link the layers too, built again with the fuzzer's instrumentation in $(O)/fuzz.
+comma := ,
+FUZZ_LAYERS := core target analysis serve
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE \
-	-Iinclude -Idaemon $(PC_CFLAGS)
+	-DPYPROBE_VERSION='"$(VERSION)"' \
+	-Iinclude $(LAYER_INC) $(PC_CFLAGS)
+FUZZ_LIB_CFLAGS := $(subst -fsanitize=fuzzer$(comma),-fsanitize=fuzzer-no-link$(comma),$(FUZZ_CFLAGS))
+FUZZ_LIBS := $(foreach l,serve analysis target core,$(O)/fuzz/lib$(l).a)
+
+$(O)/fuzz/obj/%.o: daemon/%.c
+	$(Q)mkdir -p $(dir $@)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(CLANG) $(FUZZ_LIB_CFLAGS) -MMD -MP -c $< -o $@
+
+define fuzz_lib
+$(O)/fuzz/lib$(1).a: $(patsubst daemon/%.c,$(O)/fuzz/obj/%.o,$(call layer_srcs,$(1)))
+	$$(Q)rm -f $$@ && $$(AR) rcs $$@ $$^
+endef
+$(foreach l,$(FUZZ_LAYERS),$(eval $(call fuzz_lib,$(l))))
 
 $(O)/fuzz:
 	$(Q)mkdir -p $@
 
-$(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_DEPS_$$*) | $(O)/fuzz
+$(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIBS) | $(O)/fuzz
 	$(call msg,FUZZ-CC,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) $(PC_LIBS) -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_LIBS) $(PC_LIBS) -o $@
 
 # The ELF seeds are built, not committed: an object file and a shared library.
 $(O)/fuzz/seed-elf: tests/fuzz/elf_seed.c | $(O)/fuzz
@@ -259,4 +277,5 @@ help:
 	@echo 'Targets: all (default) check check-full unit bats demo bench deps install uninstall clean vmlinux fuzz'
 	@echo 'Variables: O=dir V=1 WERROR=1 SANITIZE=1 VMLINUX_H=path CC CLANG BPFTOOL PREFIX DESTDIR SYSCONFDIR EXTRA_CFLAGS'
 
--include $(wildcard $(O)/daemon/*.d $(O)/cli/*.d $(O)/bpf/*.d $(O)/tests/unit/*.d)
+-include $(wildcard $(O)/daemon/*.d $(O)/daemon/*/*.d $(O)/cli/*.d $(O)/bpf/*.d $(O)/tests/unit/*.d \
+	$(O)/fuzz/obj/*/*.d)

@@ -22,14 +22,15 @@
 #include "monitor.h"
 #include "notify.h"
 #include "opts.h"
-#include "service.h"
+#include "registry.h"
+#include "requests.h"
 
 struct sigwatch {
 	struct watch w;
 	struct evloop *ev;
 	struct opts *o;
 	struct monitor *mon;
-	struct service *svc;
+	struct requests *req;
 	int argc;
 	char **argv;
 };
@@ -98,7 +99,7 @@ static void reload(struct sigwatch *sw)
 	o->rescan = n.rescan;
 	o->metrics_threads = n.metrics_threads;
 	o->access = n.access;
-	service__policy_changed(sw->svc);
+	requests__policy_changed(sw->req);
 	log_info("reloaded %s: %zu watch rule%s", o->config_path, rules.n, rules.n == 1 ? "" : "s");
 	monitor__settings_changed(sw->mon);
 	monitor__set_rules(sw->mon, &rules);
@@ -120,16 +121,6 @@ static void signal_event(struct watch *w, uint32_t events)
 	evloop__stop(sw->ev);
 }
 
-struct rbwatch {
-	struct watch w;
-	struct service *svc;
-};
-
-static void ringbuf_event(struct watch *w, uint32_t events)
-{
-	service__pump(((struct rbwatch *)w)->svc);
-}
-
 /* systemd's watchdog: WATCHDOG=1 at half the interval, from the loop itself. */
 static void watchdog_event(struct watch *w, uint32_t events)
 {
@@ -137,11 +128,6 @@ static void watchdog_event(struct watch *w, uint32_t events)
 
 	if (read(w->fd, &n, sizeof(n)) > 0)
 		notify_send("WATCHDOG=1");
-}
-
-static unsigned int nclients(void *ctx)
-{
-	return ctl_server__nclients(ctx);
 }
 
 /* mkdir of one directory, 0755 whatever the umask: every user must reach the socket. */
@@ -179,14 +165,13 @@ int main(int argc, char **argv)
 {
 	struct opts o;
 	struct evloop *ev = NULL;
-	struct service *svc = NULL;
-	struct loader *ld = NULL;
+	struct registry *reg = NULL;
+	struct requests *req = NULL;
 	struct ctl_server *ctl = NULL;
 	struct monitor *mon = NULL;
 	struct metrics *mx = NULL;
 	struct rules rules = {};
 	struct sigwatch sw = { .w.fd = -1, .argc = argc, .argv = argv, .o = &o };
-	struct rbwatch rb = { .w.fd = -1 };
 	struct watch wd = { .fd = -1, .fn = watchdog_event };
 	uint64_t wd_usec;
 	sigset_t mask;
@@ -229,14 +214,8 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 
-	svc = service__new(ev, &o);
-	if (!svc) {
-		err = -errno;
-		log_err("timerfd: %s", strerror(-err));
-		goto cleanup;
-	}
-	ld = loader__new(&o, service__ringbuf_event, svc);
-	if (!ld) {
+	reg = registry__new(ev, &o);
+	if (!reg) {
 		err = -errno;
 		if (err == -EOPNOTSUPP)
 			log_err("gc-attach = uprobe-multi: this kernel has no uprobe_multi links (Linux 6.6+)");
@@ -245,16 +224,12 @@ int main(int argc, char **argv)
 				"and a kernel with BTF; -v shows libbpf's log)", strerror(-err));
 		goto cleanup;
 	}
-	service__set_loader(svc, ld);
-	rb.w.fd = loader__ringbuf_fd(ld);
-	rb.w.fn = ringbuf_event;
-	rb.svc = svc;
-	if (evloop__add(ev, &rb.w, EPOLLIN)) {
+	req = requests__new(ev, &o, reg);
+	if (!req) {
 		err = -errno;
-		log_err("ring buffer: %s", strerror(-err));
+		log_err("requests: %s", strerror(-err));
 		goto cleanup;
 	}
-
 	listen_fd = notify_listen_fd();
 	err = listen_fd >= 0 ? 0 : make_socket_dir(o.socket_path);
 	if (err) {
@@ -262,26 +237,23 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	ctl = ctl_server__new(ev, listen_fd, listen_fd >= 0 ? "(socket activation)" : o.socket_path, o.max_clients,
-			      &(struct ctl_handlers){ service__request, service__client_closed, svc });
+			      &(struct ctl_handlers){ requests__request, requests__client_closed, req });
 	if (!ctl) {
 		err = -errno;
 		log_err("cannot listen on %s: %s", o.socket_path,
 			err == -EADDRINUSE ? "another pyprobed is serving it" : strerror(-err));
 		goto cleanup;
 	}
-	service__set_nclients_fn(svc, nclients, ctl);
-
-	mon = monitor__new(ev, svc, ld, &o);
+	mon = monitor__new(ev, reg, &o);
 	if (!mon) {
 		err = -errno;
 		log_err("monitor: %s", strerror(-err));
 		goto cleanup;
 	}
-	service__set_monitor(svc, mon);
 	sw.mon = mon;
-	sw.svc = svc;
+	sw.req = req;
 	if (o.metrics_port) {
-		mx = metrics__new(ev, &o, mon, svc, ld);
+		mx = metrics__new(ev, &o, &(struct metrics_sources){ mon, reg, req, ctl });
 		if (!mx) {
 			err = -errno;
 			log_err("cannot serve metrics on %s port %u: %s", o.metrics_addr, o.metrics_port, strerror(-err));
@@ -325,14 +297,10 @@ cleanup:
 	}
 	metrics__free(mx);
 	monitor__free(mon);
-	if (svc)
-		service__set_monitor(svc, NULL);
 	rules__free(&rules);
 	ctl_server__free(ctl);
-	service__free(svc);
-	if (rb.w.fd >= 0)
-		evloop__del(ev, &rb.w);
-	loader__free(ld);
+	requests__free(req);
+	registry__free(reg);
 	if (sw.w.fd >= 0)
 		close(sw.w.fd);
 	evloop__free(ev);

@@ -5,7 +5,7 @@
  * on arbitrary files. The reader's static functions are reached by including
  * its source.
  */
-#include "../../daemon/pyinspect.c"
+#include "../../daemon/target/pyinspect.c"
 #include <sys/mman.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -5,7 +5,7 @@
  * structures the daemon and the BPF sampler walk with hostile contents, burns
  * CPU in two threads (so the sampler and the stack walks run), starts and ends
  * short-lived threads, and calls the "collector" (so the GC uprobes fire).
- * Offsets come from the daemon's own table (daemon/pyoffsets_table.h): the
+ * Offsets come from the daemon's own table (daemon/target/pyoffsets_table.h): the
  * lies sit exactly where the daemon looks.
  *
  *   fakepy [-m MINOR] [-t SECONDS] MODE [SEED]

@@ -11,35 +11,25 @@
 struct evloop;
 struct loader;
 struct opts;
-struct service;
+struct registry;
 struct session;
 
 /*
  * Continuous monitoring: find the processes the watch rules match (at start,
  * on SIGHUP, on exec and fork events, and every --rescan seconds), keep a
  * session on each, and classify it every --window seconds. A label change is
- * logged. Exporters read the result through monitor__for_each.
+ * logged. Exporters read the result through monitor__for_each. A listener of
+ * the registry (exec and fork events, sessions ending, its part of `list`).
  */
 struct monitor;
 
-struct monitor *monitor__new(struct evloop *ev, struct service *svc, struct loader *ld, const struct opts *o);
+struct monitor *monitor__new(struct evloop *ev, struct registry *reg, const struct opts *o);
 void monitor__free(struct monitor *m);
 
 /* Replace the rules (takes them over): drop what no longer matches, scan for new matches. */
 void monitor__set_rules(struct monitor *m, struct rules *rules);
 /* Reloadable settings (window, gc-timing, rescan) changed in the opts. */
 void monitor__settings_changed(struct monitor *m);
-/* pid executed a program or was forked by a target (ring buffer events). */
-void monitor__exec(struct monitor *m, pid_t pid);
-void monitor__fork(struct monitor *m, pid_t pid);
-/*
- * The service is dropping s (exit, exec, detach): forget it. why: for the
- * log; exited: the process is gone (else it is left alone until it execs).
- */
-void monitor__session_gone(struct monitor *m, struct session *s, const char *why, bool exited);
-/* For `list`: the watch state of s, or NULL when s is not watched. */
-json_t *monitor__describe(const struct monitor *m, const struct session *s);
-
 /* One watched process as an exporter sees it. */
 struct watched_view {
 	const struct session *s;

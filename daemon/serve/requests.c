@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * The request side of the daemon: authorise, find or make the session, hold
- * the window open on the timer, then snapshot -> window -> verdict -> reply.
+ * The request side of the daemon: authorise, take the session from the
+ * registry, hold the window open on the timer, then snapshot -> window ->
+ * verdict -> reply. A listener of the registry: it hears of stacks, execs and
+ * sessions ending; it knows nothing of the monitor.
  */
 #include <errno.h>
 #include <signal.h>
@@ -19,7 +21,6 @@
 #include "loader.h"
 #include "hotspots.h"
 #include "log.h"
-#include "monitor.h"
 #include "opts.h"
 #include "procfs.h"
 #include "profile.h"
@@ -27,7 +28,8 @@
 #include "pythreads.h"
 #include "report.h"
 #include "session.h"
-#include "service.h"
+#include "registry.h"
+#include "requests.h"
 
 struct pending {
 	enum req_cmd cmd;
@@ -56,40 +58,18 @@ struct pending {
 #define BLOCKSITE_NS (100ULL * 1000 * 1000)
 #define BLOCKSITE_THREADS 16
 
-struct service {
+struct requests {
 	struct evloop *ev;
 	const struct opts *o;
+	struct registry *reg;
 	struct loader *ld;
-	struct monitor *mon;
 	struct access *acc;
 	struct watch timer;
-	struct session *sessions;
-	unsigned int nsessions;
+	struct registry_listener listener;
 	struct pending *pending;
 	uint64_t started;
 	unsigned long requests;
-	unsigned int (*nclients)(void *);
-	void *nclients_ctx;
-	/*
-	 * Exec events wait here until the ring buffer callback has returned:
-	 * handling one ends sessions and windows, which may consume the ring
-	 * buffer again, and libbpf moves past a record only after its callback.
-	 */
-	uint32_t *execs;
-	size_t nexecs, cap_execs;
-	/*
-	 * Records handled in this pump, and when it began: past RINGBUF_BUDGET
-	 * records or RINGBUF_BUDGET_NS of work the callback stops the consume,
-	 * so a flood (a hostile target's stacks cost ~1 ms each, ten times that
-	 * under ASan) cannot keep the loop from other clients; the rest comes
-	 * next turn, or is dropped by BPF when the buffer is full (counted).
-	 */
-	unsigned int consumed;
-	uint64_t pump_started;
 };
-
-#define RINGBUF_BUDGET 4096
-#define RINGBUF_BUDGET_NS (20ULL * 1000 * 1000)
 
 static void reply_error(struct client *c, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -104,7 +84,7 @@ static void reply_error(struct client *c, const char *code, const char *fmt, ...
 	ctl_server__reply(c, protocol_error(code, msg));
 }
 
-static void arm_timer(struct service *svc)
+static void arm_timer(struct requests *svc)
 {
 	uint64_t next = UINT64_MAX, poll = now_ns() + PP_STACK_POLL_MS * 1000000ULL;
 
@@ -122,39 +102,12 @@ static void arm_timer(struct service *svc)
 	evloop__timer_set(&svc->timer, next == UINT64_MAX ? 0 : next, 0);
 }
 
-static struct session *find_session(struct service *svc, pid_t pid)
+static void unref_session(struct requests *svc, struct session *s)
 {
-	for (struct session *s = svc->sessions; s; s = s->next)
-		if (s->pid == pid)
-			return s;
-	return NULL;
+	registry__release(svc->reg, s);
 }
 
-static void session_event(struct watch *w, uint32_t events);
-
-static void drop_session(struct service *svc, struct session *s, const char *why, bool exited)
-{
-	struct session **pp = &svc->sessions;
-
-	while (*pp && *pp != s)
-		pp = &(*pp)->next;
-	if (*pp)
-		*pp = s->next;
-	svc->nsessions--;
-	evloop__del(svc->ev, &s->w);
-	if (svc->mon)
-		monitor__session_gone(svc->mon, s, why, exited);
-	log_debug("detached from %d: %s", s->pid, why);
-	session__free(s, svc->ld);
-}
-
-static void unref_session(struct service *svc, struct session *s)
-{
-	if (--s->refs == 0)
-		drop_session(svc, s, "no window open", false);
-}
-
-static void remove_pending(struct service *svc, struct pending *p)
+static void remove_pending(struct requests *svc, struct pending *p)
 {
 	struct pending **pp = &svc->pending;
 
@@ -174,14 +127,14 @@ static void remove_pending(struct service *svc, struct pending *p)
 }
 
 /* Finish p with an error (the session stays the caller's business). */
-static void fail_pending(struct service *svc, struct pending *p, const char *code, const char *msg)
+static void fail_pending(struct requests *svc, struct pending *p, const char *code, const char *msg)
 {
 	ctl_server__reply(p->c, protocol_error(code, msg));
 	remove_pending(svc, p);
 }
 
 /* A recording ends with whatever it has, also when the process exits early. */
-static void finish_record(struct service *svc, struct pending *p, bool partial)
+static void finish_record(struct requests *svc, struct pending *p, bool partial)
 {
 	double observed = (now_ns() - p->start.ts) / 1e9;
 	json_t *body = json_pack("{s:i, s:f, s:f, s:b, s:o, s:i, s:o}", "pid", (int)p->s->pid, "window_seconds",
@@ -202,7 +155,7 @@ static void finish_record(struct service *svc, struct pending *p, bool partial)
 	"found by symbol or through the built-in types' tp_alloc/tp_dealloc/tp_free slots (sampled; a "  \
 	"lower bound where an optimised build inlined the allocator into its callers)"
 
-static void finish_pending(struct service *svc, struct pending *p)
+static void finish_pending(struct requests *svc, struct pending *p)
 {
 	static struct pythread pyt[1024];
 	struct report_ctx rc = { p->s->pid, p->seconds, p->s->attach_ms, svc->o->sample_hz, svc->o->gc_max_rate,
@@ -285,7 +238,7 @@ static uint32_t tid_of(void *ctx, uint64_t ident)
 }
 
 /* Re-authorise an open window; false when it was ended (and p freed). */
-static bool still_allowed(struct service *svc, struct pending *p)
+static bool still_allowed(struct requests *svc, struct pending *p)
 {
 	struct session *s = p->s;
 	char why[256], msg[512];
@@ -303,13 +256,13 @@ static bool still_allowed(struct service *svc, struct pending *p)
 
 static void timer_event(struct watch *w, uint32_t events)
 {
-	struct service *svc = (struct service *)((char *)w - offsetof(struct service, timer));
+	struct requests *svc = (struct requests *)((char *)w - offsetof(struct requests, timer));
 	uint64_t now = now_ns();
 	struct pending *p, *next;
 
 	evloop__timer_ack(w);
 	/* Events already in the ring buffer belong to the windows ending now. */
-	service__pump(svc);
+	registry__pump(svc->reg);
 	for (p = svc->pending; p; p = next) {
 		struct session *s = p->s;
 
@@ -333,100 +286,46 @@ static void timer_event(struct watch *w, uint32_t events)
 }
 
 /*
- * The target exited or executed another program: every window on it ends
- * with an error naming how much was seen (a recording keeps what it has).
+ * The registry ends session s (the process exited or executed another
+ * program, or a detach): every window on it ends with an error naming how
+ * much was seen (a recording keeps what it has).
  */
-static void end_session(struct service *svc, struct session *s, const char *what, bool exited)
+static void session_ending(void *ctx, struct session *s, const char *why, bool exited)
 {
+	struct requests *svc = ctx;
 	uint64_t now = now_ns();
 	char msg[256];
-
-	/*
-	 * The stacks still in the ring buffer belong to the recordings ending
-	 * here; exec events it holds are only queued (service__pump runs them).
-	 */
-	svc->consumed = 0;
-	svc->pump_started = now_ns();
-	loader__ringbuf_consume(svc->ld);
 
 	for (struct pending *p = svc->pending, *next; p; p = next) {
 		next = p->next;
 		if (p->s != s)
 			continue;
-		if (p->cmd == REQ_RECORD) {
+		if (p->cmd == REQ_RECORD && strcmp(why, "detached on request")) {
 			/* A profile of the part that ran is still a valid profile. */
 			finish_record(svc, p, true);
-			continue;
+		} else if (!strcmp(why, "detached on request")) {
+			snprintf(msg, sizeof(msg), "detached from process %d on request", s->pid);
+			fail_pending(svc, p, PP_ERR_DETACHED, msg);
+		} else {
+			snprintf(msg, sizeof(msg), "process %d %s during the window: observed %.2f s of %.2f s",
+				 s->pid, exited ? "exited" : why, (now - p->start.ts) / 1e9, p->seconds);
+			fail_pending(svc, p, PP_ERR_EXITED, msg);
 		}
-		snprintf(msg, sizeof(msg), "process %d %s during the window: observed %.2f s of %.2f s", s->pid,
-			 what, (now - p->start.ts) / 1e9, p->seconds);
-		fail_pending(svc, p, PP_ERR_EXITED, msg);
+		unref_session(svc, s);
 	}
-	drop_session(svc, s, what, exited);
 	arm_timer(svc);
 }
 
-static void session_event(struct watch *w, uint32_t events)
+/* A process executed a program: whatever was allowed of the old one is not of the new. */
+static void exec_event(void *ctx, pid_t pid)
 {
-	struct session *s = (struct session *)w;
-	struct service *svc = s->owner;
+	struct requests *svc = ctx;
 
-	end_session(svc, s, "exited", true);
-	service__pump(svc);
-}
-
-void service__pump(struct service *svc)
-{
-	svc->consumed = 0;
-	svc->pump_started = now_ns();
-	loader__ringbuf_consume(svc->ld);
-	/* Handling one may consume more events and queue more execs: take them from the front. */
-	for (size_t i = 0; i < svc->nexecs; i++) {
-		uint32_t tgid = svc->execs[i];
-		struct session *s = find_session(svc, tgid);
-
-		access__forget(svc->acc, tgid);
-		if (s)
-			end_session(svc, s, "executed a new program", false);
-		if (svc->mon)
-			monitor__exec(svc->mon, tgid);
-	}
-	svc->nexecs = 0;
-}
-
-static void queue_exec(struct service *svc, uint32_t tgid)
-{
-	if (svc->nexecs == svc->cap_execs) {
-		size_t cap = svc->cap_execs ? svc->cap_execs * 2 : 64;
-		uint32_t *v;
-
-		/* Beyond that, a missed exec is caught by the next rescan. */
-		if (cap > 65536 || !(v = realloc(svc->execs, cap * sizeof(*v))))
-			return;
-		svc->execs = v;
-		svc->cap_execs = cap;
-	}
-	svc->execs[svc->nexecs++] = tgid;
-}
-
-static const char *pyi_code(enum pyinspect_err e)
-{
-	switch (e) {
-	case PYI_NO_PROCESS:
-		return PP_ERR_NO_PROCESS;
-	case PYI_PERMISSION:
-		return PP_ERR_PERMISSION;
-	case PYI_NOT_PYTHON:
-		return PP_ERR_NOT_PYTHON;
-	case PYI_UNSUPPORTED:
-		return PP_ERR_UNSUPPORTED;
-	default:
-		return PP_ERR_INTERNAL;
-	}
+	access__forget(svc->acc, pid);
 }
 
 /* Root may observe anything; others what the kernel would let them read (access.c). */
-static int authorise(struct service *svc, struct client *c, pid_t pid)
+static int authorise(struct requests *svc, struct client *c, pid_t pid)
 {
 	char why[256];
 	int rc;
@@ -447,82 +346,21 @@ static int authorise(struct service *svc, struct client *c, pid_t pid)
 	return 0;
 }
 
-/* The session on pid, made if there is none. NULL with an error code and message. */
-static struct session *open_session(struct service *svc, pid_t pid, const char **code, char *msg, size_t len)
-{
-	struct session *s = find_session(svc, pid);
-	enum pyinspect_err err;
-
-	if (s && s->start_time == procfs_start_time(pid))
-		return s;
-	if (s) {
-		/* The PID was reused; the pidfd will report the old one's exit. */
-		*code = PP_ERR_EXITED;
-		snprintf(msg, len, "process %d was replaced by a new process; try again", pid);
-		return NULL;
-	}
-	if (svc->nsessions >= svc->o->max_sessions) {
-		*code = PP_ERR_LIMIT;
-		snprintf(msg, len, "already observing %u processes (max-sessions)", svc->nsessions);
-		return NULL;
-	}
-	s = session__new(svc->ld, pid, &err, msg, len);
-	if (!s) {
-		*code = pyi_code(err);
-		return NULL;
-	}
-	s->w.fn = session_event;
-	s->owner = svc;
-	if (evloop__add(svc->ev, &s->w, EPOLLIN)) {
-		session__free(s, svc->ld);
-		*code = PP_ERR_INTERNAL;
-		snprintf(msg, len, "cannot watch process %d", pid);
-		return NULL;
-	}
-	s->next = svc->sessions;
-	svc->sessions = s;
-	svc->nsessions++;
-	log_info("attached to %d (CPython %s, %s) in %.1f ms", pid, s->py.version, s->py.build, s->attach_ms);
-	return s;
-}
-
-static struct session *get_session(struct service *svc, struct client *c, pid_t pid)
+static void do_classify(struct requests *svc, struct client *c, const struct request *r)
 {
 	const char *code = PP_ERR_INTERNAL;
-	struct session *s;
-	char msg[512];
-
-	s = open_session(svc, pid, &code, msg, sizeof(msg));
-	if (!s)
-		ctl_server__reply(c, protocol_error(code, msg));
-	return s;
-}
-
-struct session *service__acquire(struct service *svc, pid_t pid, const char **code, char *msg, size_t len)
-{
-	struct session *s = open_session(svc, pid, code, msg, len);
-
-	if (s)
-		s->refs++;
-	return s;
-}
-
-void service__release(struct service *svc, struct session *s)
-{
-	unref_session(svc, s);
-}
-
-static void do_classify(struct service *svc, struct client *c, const struct request *r)
-{
 	struct pending *p;
 	struct session *s;
 	int err = -ENOMEM;
+	char msg[512];
 
 	if (authorise(svc, c, r->pid))
 		return;
-	s = get_session(svc, c, r->pid);
-	if (!s)
+	s = registry__acquire(svc->reg, r->pid, &code, msg, sizeof(msg));
+	if (!s) {
+		ctl_server__reply(c, protocol_error(code, msg));
 		return;
+	}
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		goto fail;
@@ -570,7 +408,6 @@ static void do_classify(struct service *svc, struct client *c, const struct requ
 		p->bs = blocksite__new(s->pid, &s->py);
 		p->next_tick = p->start.ts;
 	}
-	s->refs++;
 	p->c = c;
 	p->seconds = r->seconds;
 	p->deadline = p->start.ts + (uint64_t)(r->seconds * 1e9);
@@ -585,34 +422,25 @@ fail_probes:
 	snapshot__clear(&p->start);
 	free(p);
 fail:
-	if (s->refs == 0)
-		drop_session(svc, s, "no window open", false);
+	registry__release(svc->reg, s);
 	if (err == -ENOTSUP)
 		reply_error(c, PP_ERR_UNSUPPORTED, "cannot sample the Python stacks of process %d", r->pid);
 	else
 		reply_error(c, PP_ERR_INTERNAL, "cannot start the window on process %d: %s", r->pid, strerror(-err));
 }
 
-static void do_detach(struct service *svc, struct client *c, const struct request *r)
+static void do_detach(struct requests *svc, struct client *c, const struct request *r)
 {
 	struct session *s;
-	char msg[128];
 
 	if (authorise(svc, c, r->pid))
 		return;
-	s = find_session(svc, r->pid);
+	s = registry__find(svc->reg, r->pid);
 	if (!s) {
 		reply_error(c, PP_ERR_NOT_ATTACHED, "not attached to process %d", r->pid);
 		return;
 	}
-	snprintf(msg, sizeof(msg), "detached from process %d on request", r->pid);
-	for (struct pending *p = svc->pending, *next; p; p = next) {
-		next = p->next;
-		if (p->s == s)
-			fail_pending(svc, p, PP_ERR_DETACHED, msg);
-	}
-	drop_session(svc, s, "detached on request", false);
-	arm_timer(svc);
+	registry__end(svc->reg, s, "detached on request");
 	ctl_server__reply(c, protocol_ok(json_pack("{s:i}", "pid", (int)r->pid)));
 }
 
@@ -623,7 +451,7 @@ static void prog_stat(void *ctx, const char *name, uint64_t cnt, uint64_t ns)
 }
 
 /* Per-program costs when the administrator has the kernel count them (never switched on here). */
-static json_t *prog_stats(struct service *svc)
+static json_t *prog_stats(struct requests *svc)
 {
 	json_t *a;
 	FILE *f = fopen("/proc/sys/kernel/bpf_stats_enabled", "re");
@@ -643,7 +471,27 @@ static json_t *prog_stats(struct service *svc)
 	return json_pack("{s:b, s:o}", "enabled", true, "programs", a);
 }
 
-static void do_status(struct service *svc, struct client *c)
+static void count_watched(void *ctx, struct session *s)
+{
+	struct requests *svc = ((void **)ctx)[0];
+	unsigned int *n = ((void **)ctx)[1];
+	json_t *d = registry__describe(svc->reg, s);
+
+	*n += json_object_get(d, "watch") != NULL;
+	json_decref(d);
+}
+
+/* Sessions the registry's other listeners describe as watched. */
+static unsigned int watched(struct requests *svc)
+{
+	unsigned int n = 0;
+	void *ctx[2] = { svc, &n };
+
+	registry__for_each(svc->reg, count_watched, ctx);
+	return n;
+}
+
+static void do_status(struct requests *svc, struct client *c)
 {
 	struct loader_stats st;
 	unsigned int pending = 0;
@@ -655,8 +503,8 @@ static void do_status(struct service *svc, struct client *c)
 	body = json_pack(
 		"{s:s, s:i, s:f, s:i, s:i, s:i, s:i, s:I, s:{s:b, s:i, s:i, s:I, s:I, s:I}}",
 		"version", PYPROBE_VERSION, "pid", (int)getpid(), "uptime_seconds", (now_ns() - svc->started) / 1e9,
-		"sessions", (int)svc->nsessions, "watched", (int)monitor__nwatched(svc->mon), "pending", (int)pending,
-		"clients", svc->nclients ? (int)svc->nclients(svc->nclients_ctx) : 0,
+		"sessions", (int)registry__count(svc->reg), "watched", (int)watched(svc), "pending", (int)pending,
+		"clients", (int)ctl_server__nclients(c->srv),
 		"requests", (json_int_t)svc->requests,
 		"bpf", "attached", st.attached, "sample_hz", (int)st.sample_hz, "cpus_sampled", (int)st.ncpus_sampled,
 		"threads_map_full", (json_int_t)st.threads_full, "gil_charges_map_full", (json_int_t)st.gil_charges_full,
@@ -666,28 +514,40 @@ static void do_status(struct service *svc, struct client *c)
 	ctl_server__reply(c, protocol_ok(body));
 }
 
-static void do_list(struct service *svc, struct client *c)
+struct list_ctx {
+	struct requests *svc;
+	struct client *c;
+	json_t *a;
+	uint64_t now;
+};
+
+static void list_one(void *ctx, struct session *s)
 {
-	json_t *a = json_array();
-	uint64_t now = now_ns();
+	struct list_ctx *lc = ctx;
+	json_t *d, *w;
 
-	for (struct session *s = svc->sessions; s; s = s->next) {
-		if (access__check(svc->acc, &c->who, s->pid, NULL, 0))
-			continue;	/* what they may not read is not theirs to know about */
-		json_t *w = svc->mon ? monitor__describe(svc->mon, s) : NULL;
-
-		/* The monitor's own reference is not a request. */
-		json_array_append_new(a, json_pack("{s:i, s:o, s:f, s:i, s:o}", "pid", (int)s->pid, "python",
-						   report_python(&s->py), "attached_seconds",
-						   (now - s->attached_ts) / 1e9, "requests", (int)s->refs - (w != NULL),
-						   "watch", w ? w : json_null()));
-	}
-	ctl_server__reply(c, protocol_ok(json_pack("{s:o}", "sessions", a)));
+	if (access__check(lc->svc->acc, &lc->c->who, s->pid, NULL, 0))
+		return;	/* what they may not read is not theirs to know about */
+	d = registry__describe(lc->svc->reg, s);
+	w = json_object_get(d, "watch");
+	/* The monitor's own reference is not a request. */
+	json_array_append_new(lc->a, json_pack("{s:i, s:o, s:f, s:i, s:O}", "pid", (int)s->pid, "python",
+						report_python(&s->py), "attached_seconds", (lc->now - s->attached_ts) / 1e9,
+						"requests", (int)s->refs - (w != NULL), "watch", w ? w : json_null()));
+	json_decref(d);
 }
 
-void service__request(void *ctx, struct client *c, const char *line, size_t len)
+static void do_list(struct requests *svc, struct client *c)
 {
-	struct service *svc = ctx;
+	struct list_ctx lc = { svc, c, json_array(), now_ns() };
+
+	registry__for_each(svc->reg, list_one, &lc);
+	ctl_server__reply(c, protocol_ok(json_pack("{s:o}", "sessions", lc.a)));
+}
+
+void requests__request(void *ctx, struct client *c, const char *line, size_t len)
+{
+	struct requests *svc = ctx;
 	struct request r;
 	const char *code;
 	char msg[256];
@@ -718,9 +578,9 @@ void service__request(void *ctx, struct client *c, const char *line, size_t len)
 	}
 }
 
-void service__client_closed(void *ctx, struct client *c)
+void requests__client_closed(void *ctx, struct client *c)
 {
-	struct service *svc = ctx;
+	struct requests *svc = ctx;
 
 	for (struct pending *p = svc->pending, *next; p; p = next) {
 		struct session *s = p->s;
@@ -735,8 +595,9 @@ void service__client_closed(void *ctx, struct client *c)
 }
 
 /* A sampled stack: resolve it once, add it to every profile and hotspot table open on its process. */
-static void stack_event(struct service *svc, struct session *s, const struct pp_stack_event *ev)
+static void stack_event(void *ctx, struct session *s, const struct pp_stack_event *ev)
 {
+	struct requests *svc = ctx;
 	static struct pyframe frames[PP_MAX_FRAMES];
 	struct nativeloc leaf = {};
 	struct pyattr attr;
@@ -765,63 +626,22 @@ static void stack_event(struct service *svc, struct session *s, const struct pp_
 	}
 }
 
-int service__ringbuf_event(void *ctx, void *data, size_t size)
+static int task_dumpable(void *ctx, pid_t pid)
 {
-	struct service *svc = ctx;
-	const struct pp_event *ev = data;
-	struct session *s;
-
-	if (size < sizeof(*ev))
-		return 0;
-	/* This record is consumed either way; a negative return stops after it. */
-	if (++svc->consumed > RINGBUF_BUDGET ||
-	    now_ns() - svc->pump_started > RINGBUF_BUDGET_NS)
-		return -EAGAIN;
-	s = find_session(svc, ev->tgid);
-	if (ev->type == PP_EV_EXEC) {
-		queue_exec(svc, ev->tgid);
-		return 0;
-	}
-	if (ev->type == PP_EV_FORK) {
-		if (svc->mon)
-			monitor__fork(svc->mon, ev->tgid);
-		return 0;
-	}
-	if (!s)
-		return 0;
-	switch (ev->type) {
-	case PP_EV_THREAD_FINAL:
-		if (size >= sizeof(struct pp_thread_final))
-			session__thread_exited(s, &((const struct pp_thread_final *)data)->th);
-		break;
-	case PP_EV_GC:
-		if (size >= sizeof(struct pp_gc_event)) {
-			const struct pp_gc_event *g = data;
-			struct gc_pause p = { g->start_ns, g->duration_ns, g->generation, g->collected };
-
-			session__gc_pause(s, &p);
-		}
-		break;
-	case PP_EV_GC_RATE:
-		session__gc_rate_exceeded(s);
-		break;
-	case PP_EV_STACK:
-		if (size >= sizeof(struct pp_stack_event))
-			stack_event(svc, s, data);
-		break;
-	}
-	return 0;
+	return loader__dumpable(ctx, pid);
 }
 
-struct service *service__new(struct evloop *ev, const struct opts *o)
+struct requests *requests__new(struct evloop *ev, const struct opts *o, struct registry *reg)
 {
-	struct service *svc = calloc(1, sizeof(*svc));
+	struct requests *svc = calloc(1, sizeof(*svc));
 	int err;
 
 	if (!svc)
 		return NULL;
 	svc->ev = ev;
 	svc->o = o;
+	svc->reg = reg;
+	svc->ld = registry__loader(reg);
 	svc->started = now_ns();
 	svc->timer.fn = timer_event;
 	svc->acc = access__new(&o->access);
@@ -830,6 +650,7 @@ struct service *service__new(struct evloop *ev, const struct opts *o)
 		errno = ENOMEM;
 		return NULL;
 	}
+	access__set_dumpable_fn(svc->acc, task_dumpable, svc->ld);
 	err = evloop__timer_add(ev, &svc->timer);
 	if (err) {
 		access__free(svc->acc);
@@ -837,57 +658,38 @@ struct service *service__new(struct evloop *ev, const struct opts *o)
 		errno = -err;
 		return NULL;
 	}
+	svc->listener = (struct registry_listener){ .session_ending = session_ending, .exec = exec_event,
+						    .stack = stack_event, .ctx = svc };
+	registry__listen(reg, &svc->listener);
 	return svc;
 }
 
-static int task_dumpable(void *ctx, pid_t pid)
-{
-	return loader__dumpable(ctx, pid);
-}
-
-void service__set_loader(struct service *svc, struct loader *ld)
-{
-	svc->ld = ld;
-	access__set_dumpable_fn(svc->acc, ld ? task_dumpable : NULL, ld);
-}
-
-void service__policy_changed(struct service *svc)
+void requests__policy_changed(struct requests *svc)
 {
 	access__forget(svc->acc, 0);
 }
 
-void service__set_monitor(struct service *svc, struct monitor *m)
+void requests__stats(const struct requests *svc, struct requests_stats *st)
 {
-	svc->mon = m;
-}
-
-void service__stats(struct service *svc, struct service_stats *st)
-{
-	st->sessions = svc->nsessions;
 	st->pending = 0;
 	for (struct pending *p = svc->pending; p; p = p->next)
 		st->pending++;
-	st->clients = svc->nclients ? svc->nclients(svc->nclients_ctx) : 0;
 	st->requests = svc->requests;
 	st->uptime = (now_ns() - svc->started) / 1e9;
 }
 
-void service__set_nclients_fn(struct service *svc, unsigned int (*fn)(void *), void *ctx)
-{
-	svc->nclients = fn;
-	svc->nclients_ctx = ctx;
-}
-
-void service__free(struct service *svc)
+void requests__free(struct requests *svc)
 {
 	if (!svc)
 		return;
-	while (svc->pending)
+	registry__unlisten(svc->reg, &svc->listener);
+	while (svc->pending) {
+		struct session *s = svc->pending->s;
+
 		remove_pending(svc, svc->pending);
-	while (svc->sessions)
-		drop_session(svc, svc->sessions, "shutting down", false);
+		registry__release(svc->reg, s);
+	}
 	evloop__timer_del(svc->ev, &svc->timer);
 	access__free(svc->acc);
-	free(svc->execs);
 	free(svc);
 }

@@ -12,6 +12,7 @@ struct ctl_server;
 /* A connected client. Identity comes from SO_PEERCRED and SO_PEERGROUPS at accept time. */
 struct client {
 	struct caller who;	/* who.groups belongs to the server */
+	const struct ctl_server *srv;	/* the server it came through */
 	pid_t pid;
 	unsigned long id;
 	bool busy;		/* a request is in progress; no further lines are read */

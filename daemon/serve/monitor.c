@@ -19,7 +19,7 @@
 #include "log.h"
 #include "opts.h"
 #include "procfs.h"
-#include "service.h"
+#include "registry.h"
 #include "session.h"
 #include "utf8.h"
 #include "monitor.h"
@@ -51,7 +51,8 @@ struct watched {
 struct monitor {
 	struct watch timer;	/* first: the timer callback finds the monitor */
 	struct evloop *ev;
-	struct service *svc;
+	struct registry *reg;
+	struct registry_listener listener;
 	struct loader *ld;
 	const struct opts *o;
 	struct rules rules;
@@ -118,14 +119,14 @@ static struct session *forget_session(struct watched *e, bool *gc_exact)
 static void release(struct monitor *m, struct watched *e)
 {
 	bool gc_exact;
-	/* Forgotten first: service__release calls monitor__session_gone for s, not ours any more. */
+	/* Forgotten first: a session that ends now is not ours to hear about any more. */
 	struct session *s = forget_session(e, &gc_exact);
 
 	if (!s)
 		return;
 	if (gc_exact)
 		session__gc_exact(s, m->ld, false);
-	service__release(m->svc, s);
+	registry__release(m->reg, s);
 }
 
 static void ignore(struct watched *e, const char *why)
@@ -169,7 +170,7 @@ static void probe(struct monitor *m, struct watched *e, uint64_t now)
 		return;
 	}
 	rule__name(&m->rules.v[r], e->rule, sizeof(e->rule));
-	s = service__acquire(m->svc, e->pid, &code, msg, sizeof(msg));
+	s = registry__acquire(m->reg, e->pid, &code, msg, sizeof(msg));
 	if (s) {
 		activate(m, e, s);
 		return;
@@ -340,7 +341,12 @@ static void timer_event(struct watch *w, uint32_t events)
 	arm(m);
 }
 
-struct monitor *monitor__new(struct evloop *ev, struct service *svc, struct loader *ld, const struct opts *o)
+static void exec_event(void *ctx, pid_t pid);
+static void fork_event(void *ctx, pid_t pid);
+static void session_ending(void *ctx, struct session *s, const char *why, bool exited);
+static json_t *describe(void *ctx, const struct session *s);
+
+struct monitor *monitor__new(struct evloop *ev, struct registry *reg, const struct opts *o)
 {
 	struct monitor *m = calloc(1, sizeof(*m));
 	int err;
@@ -348,8 +354,8 @@ struct monitor *monitor__new(struct evloop *ev, struct service *svc, struct load
 	if (!m)
 		return NULL;
 	m->ev = ev;
-	m->svc = svc;
-	m->ld = ld;
+	m->reg = reg;
+	m->ld = registry__loader(reg);
 	m->o = o;
 	m->timer.fn = timer_event;
 	err = evloop__timer_add(ev, &m->timer);
@@ -358,6 +364,9 @@ struct monitor *monitor__new(struct evloop *ev, struct service *svc, struct load
 		errno = -err;
 		return NULL;
 	}
+	m->listener = (struct registry_listener){ .session_ending = session_ending, .exec = exec_event,
+						  .fork = fork_event, .describe = describe, .ctx = m };
+	registry__listen(reg, &m->listener);
 	return m;
 }
 
@@ -365,6 +374,7 @@ void monitor__free(struct monitor *m)
 {
 	if (!m)
 		return;
+	registry__unlisten(m->reg, &m->listener);
 	while (m->list) {
 		release(m, m->list);
 		unlink_entry(m, m->list);
@@ -427,8 +437,9 @@ void monitor__settings_changed(struct monitor *m)
 	arm(m);
 }
 
-void monitor__exec(struct monitor *m, pid_t pid)
+static void exec_event(void *ctx, pid_t pid)
 {
+	struct monitor *m = ctx;
 	struct watched *e = find_pid(m, pid);
 	struct procinfo pi;
 
@@ -445,8 +456,9 @@ void monitor__exec(struct monitor *m, pid_t pid)
 	arm(m);
 }
 
-void monitor__fork(struct monitor *m, pid_t pid)
+static void fork_event(void *ctx, pid_t pid)
 {
+	struct monitor *m = ctx;
 	struct procinfo pi;
 
 	/* A forked worker is the same interpreter, already initialised. */
@@ -464,8 +476,9 @@ static struct watched *find_session(const struct monitor *m, const struct sessio
 	return NULL;
 }
 
-void monitor__session_gone(struct monitor *m, struct session *s, const char *why, bool exited)
+static void session_ending(void *ctx, struct session *s, const char *why, bool exited)
 {
+	struct monitor *m = ctx;
 	/* Entries without a session (probing, ignored) have e->s == NULL: never match those. */
 	struct watched *e = s ? find_session(m, s) : NULL;
 	bool gc_exact;	/* the session is going: its probes with it */
@@ -480,9 +493,11 @@ void monitor__session_gone(struct monitor *m, struct session *s, const char *why
 		unlink_entry(m, e);
 }
 
-json_t *monitor__describe(const struct monitor *m, const struct session *s)
+/* For `list`: {"watch": the watch state of s}, or NULL when s is not watched. */
+static json_t *describe(void *ctx, const struct session *s)
 {
-	const struct watched *e = m ? find_session(m, s) : NULL;
+	const struct monitor *m = ctx;
+	const struct watched *e = find_session(m, s);
 	json_t *o;
 
 	if (!e)
@@ -498,7 +513,7 @@ json_t *monitor__describe(const struct monitor *m, const struct session *s)
 	} else {
 		json_object_set_new(o, "label", json_null());
 	}
-	return o;
+	return json_pack("{s:o}", "watch", o);
 }
 
 int monitor__for_each(struct monitor *m, monitor_view_fn fn, void *ctx)

@@ -328,6 +328,7 @@ static void accept_event(struct watch *w, uint32_t events)
 			close(fd);
 			continue;
 		}
+		cn->c.srv = srv;
 		cn->c.who.uid = cred.uid;
 		cn->c.who.gid = cred.gid;
 		cn->c.pid = cred.pid;

@@ -3,11 +3,12 @@
 #define PYPROBED_METRICS_H
 #include <stddef.h>
 
+struct ctl_server;
 struct evloop;
-struct loader;
 struct monitor;
 struct opts;
-struct service;
+struct registry;
+struct requests;
 
 /*
  * Prometheus exposition of the watched processes and of the daemon itself,
@@ -15,9 +16,16 @@ struct service;
  */
 struct metrics;
 
+/* What the exposition reads; each outlives the metrics. */
+struct metrics_sources {
+	struct monitor *mon;
+	struct registry *reg;
+	struct requests *req;
+	const struct ctl_server *ctl;
+};
+
 /* NULL and errno when the listener cannot be made. */
-struct metrics *metrics__new(struct evloop *ev, const struct opts *o, struct monitor *mon, struct service *svc,
-			     struct loader *ld);
+struct metrics *metrics__new(struct evloop *ev, const struct opts *o, const struct metrics_sources *src);
 void metrics__free(struct metrics *mx);
 /* The whole exposition text (malloc'ed, *len bytes), or NULL. */
 char *metrics__render(struct metrics *mx, size_t *len);

@@ -19,7 +19,8 @@ struct session {
 	struct pyinfo py;
 	uint64_t attached_ts;	/* CLOCK_MONOTONIC ns */
 	double attach_ms;	/* request to probes live */
-	unsigned int refs;	/* requests using it */
+	unsigned int refs;	/* users: request windows, the monitor */
+	bool ending;		/* the registry is ending it: its users let go, it is freed after */
 	struct snapshot exited;	/* final records of threads that exited */
 	void *owner;		/* the service holding it */
 	/* Garbage collector: per-target probe links and the pauses they report. */

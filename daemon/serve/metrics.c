@@ -23,7 +23,9 @@
 #include "log.h"
 #include "monitor.h"
 #include "opts.h"
-#include "service.h"
+#include "ctl_server.h"
+#include "registry.h"
+#include "requests.h"
 #include "session.h"
 #include "utf8.h"
 #include "metrics.h"
@@ -51,7 +53,9 @@ struct metrics {
 	struct evloop *ev;
 	const struct opts *o;
 	struct monitor *mon;
-	struct service *svc;
+	struct registry *reg;
+	struct requests *req;
+	const struct ctl_server *ctl;
 	struct loader *ld;
 	struct mconn *conns;
 	unsigned int nconns;
@@ -295,23 +299,23 @@ static void proc_pass(struct render *r, const struct watched_view *v)
 
 static void daemon_metrics(FILE *f, struct metrics *mx)
 {
-	struct service_stats ss;
+	struct requests_stats ss;
 	struct loader_stats ls;
 
-	service__stats(mx->svc, &ss);
+	requests__stats(mx->req, &ss);
 	loader__stats(mx->ld, &ls);
 	family(f, "pyprobe_build_info", "gauge", "The pyprobed version.");
 	fprintf(f, "pyprobe_build_info{version=\"%s\"} 1\n", PYPROBE_VERSION);
 	family(f, "pyprobe_uptime_seconds", "gauge", "Seconds since pyprobed started.");
 	fprintf(f, "pyprobe_uptime_seconds %.3f\n", ss.uptime);
 	family(f, "pyprobe_sessions", "gauge", "Processes observed now (watched or on request).");
-	fprintf(f, "pyprobe_sessions %u\n", ss.sessions);
+	fprintf(f, "pyprobe_sessions %u\n", registry__count(mx->reg));
 	family(f, "pyprobe_watched_processes", "gauge", "Processes watched by the config file's rules.");
 	fprintf(f, "pyprobe_watched_processes %u\n", monitor__nwatched(mx->mon));
 	family(f, "pyprobe_pending_windows", "gauge", "Request windows open now.");
 	fprintf(f, "pyprobe_pending_windows %u\n", ss.pending);
 	family(f, "pyprobe_clients", "gauge", "Control-socket clients connected.");
-	fprintf(f, "pyprobe_clients %u\n", ss.clients);
+	fprintf(f, "pyprobe_clients %u\n", ctl_server__nclients(mx->ctl));
 	family(f, "pyprobe_requests_total", "counter", "Control-socket requests served.");
 	fprintf(f, "pyprobe_requests_total %lu\n", ss.requests);
 	family(f, "pyprobe_scrapes_total", "counter", "Metrics scrapes served.");
@@ -586,8 +590,7 @@ static void accept_event(struct watch *w, uint32_t events)
 	}
 }
 
-struct metrics *metrics__new(struct evloop *ev, const struct opts *o, struct monitor *mon, struct service *svc,
-			     struct loader *ld)
+struct metrics *metrics__new(struct evloop *ev, const struct opts *o, const struct metrics_sources *src)
 {
 	struct metrics *mx = calloc(1, sizeof(*mx));
 	struct sockaddr_storage ss = {};
@@ -600,9 +603,11 @@ struct metrics *metrics__new(struct evloop *ev, const struct opts *o, struct mon
 		return NULL;
 	mx->ev = ev;
 	mx->o = o;
-	mx->mon = mon;
-	mx->svc = svc;
-	mx->ld = ld;
+	mx->mon = src->mon;
+	mx->reg = src->reg;
+	mx->req = src->req;
+	mx->ctl = src->ctl;
+	mx->ld = registry__loader(src->reg);
 	if (inet_pton(AF_INET, o->metrics_addr, &in4->sin_addr) == 1) {
 		in4->sin_family = AF_INET;
 		in4->sin_port = htons(o->metrics_port);
