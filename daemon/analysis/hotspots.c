@@ -12,6 +12,7 @@
 #include <string.h>
 #include <linux/types.h>
 #include "pyprobe/events.h"
+#include "array.h"
 #include "bytecode.h"
 #include "hotspots.h"
 #include "utf8.h"
@@ -138,17 +139,9 @@ static void *table_push(struct table *t, int *err)
 		t->dropped++;
 		return NULL;
 	}
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 32;
-		void *v = realloc(t->v, cap * t->size);
-
-		if (!v) {
-			*err = -ENOMEM;
-			return NULL;
-		}
-		t->v = v;
-		t->cap = cap;
-	}
+	*err = array_grow(&t->v, &t->cap, t->n, t->size, 32, 0);
+	if (*err)
+		return NULL;
 	row = (char *)t->v + t->n * t->size;
 	memset(row, 0, t->size);
 	return row;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <linux/types.h>
 #include "pyprobe/events.h"
+#include "array.h"
 #include "profile.h"
 
 struct func {
@@ -244,15 +245,9 @@ static long func_id(struct profile *p, const struct pyframe *f)
 	}
 	if (p->nfuncs >= MAX_FUNCS)
 		return -ENOSPC;
-	if (p->nfuncs == p->capfuncs) {
-		size_t cap = p->capfuncs ? p->capfuncs * 2 : 64;
-		struct func *v = realloc(p->funcs, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		p->funcs = v;
-		p->capfuncs = cap;
-	}
+	err = ARRAY_GROW(&p->funcs, &p->capfuncs, p->nfuncs, 64, 0);
+	if (err)
+		return err;
 	err = index_fit(&p->funcs_idx, p->nfuncs, p, func_hash);
 	if (err)
 		return err;
@@ -280,15 +275,9 @@ static long line_id(struct profile *p, uint32_t fid, int line)
 	}
 	if (p->nlines >= MAX_LINES)
 		return -ENOSPC;
-	if (p->nlines == p->caplines) {
-		size_t cap = p->caplines ? p->caplines * 2 : 128;
-		struct line *v = realloc(p->lines, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		p->lines = v;
-		p->caplines = cap;
-	}
+	err = ARRAY_GROW(&p->lines, &p->caplines, p->nlines, 128, 0);
+	if (err)
+		return err;
 	err = index_fit(&p->lines_idx, p->nlines, p, line_hash);
 	if (err)
 		return err;
@@ -370,15 +359,9 @@ int profile__add_native(struct profile *p, const char *symbol, const char *objec
 	}
 	if (p->nnatives >= MAX_NATIVES)
 		return 0;
-	if (p->nnatives == p->capnatives) {
-		size_t cap = p->capnatives ? p->capnatives * 2 : 64;
-		struct native *v = realloc(p->natives, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		p->natives = v;
-		p->capnatives = cap;
-	}
+	err = ARRAY_GROW(&p->natives, &p->capnatives, p->nnatives, 64, 0);
+	if (err)
+		return err;
 	err = index_fit(&p->natives_idx, p->nnatives, p, native_hash);
 	if (err)
 		return err;

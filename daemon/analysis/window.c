@@ -4,18 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include "window.h"
+#include "array.h"
 
 int snapshot__add(struct snapshot *s, const struct snap_thread *t)
 {
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 32;
-		struct snap_thread *v = realloc(s->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		s->v = v;
-		s->cap = cap;
-	}
+	if (ARRAY_GROW(&s->v, &s->cap, s->n, 32, 0))
+		return -ENOMEM;
 	s->v[s->n++] = *t;
 	return 0;
 }
@@ -42,15 +36,8 @@ int snapshot__add_gil(struct snapshot *s, const struct pp_gil_key *k, uint64_t n
 			return 0;
 		}
 	}
-	if (s->ngil == s->capgil) {
-		size_t cap = s->capgil ? s->capgil * 2 : 16;
-		struct snap_gil *v = realloc(s->gil, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		s->gil = v;
-		s->capgil = cap;
-	}
+	if (ARRAY_GROW(&s->gil, &s->capgil, s->ngil, 16, 0))
+		return -ENOMEM;
 	s->gil[s->ngil++] = (struct snap_gil){ *k, { ns, cnt } };
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "sched.skel.h"
+#include "array.h"
 #include "sampler.skel.h"
 #include "gc.skel.h"
 #include "procs.skel.h"
@@ -369,13 +370,8 @@ static void gil_charges(struct loader *l, uint32_t tgid, loader_gil_fn fn, void 
 			continue;
 		}
 		/* Deleting while iterating restarts from the start; collect first. */
-		if (n == cap) {
-			struct pp_gil_key *nd = realloc(dead, (cap = cap ? cap * 2 : 64) * sizeof(*dead));
-
-			if (!nd)
-				break;
-			dead = nd;
-		}
+		if (ARRAY_GROW(&dead, &cap, n, 64, 0))
+			break;
 		dead[n++] = key;
 	}
 	for (size_t i = 0; i < n; i++)

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include "pyprobe/ctl.h"
+#include "array.h"
 #include "evloop.h"
 #include "loader.h"
 #include "log.h"
@@ -192,16 +193,9 @@ void registry__release(struct registry *r, struct session *s)
 
 static void queue_exec(struct registry *r, uint32_t tgid)
 {
-	if (r->nexecs == r->cap_execs) {
-		size_t cap = r->cap_execs ? r->cap_execs * 2 : 64;
-		uint32_t *v;
-
-		/* Beyond that, a missed exec is caught by the next rescan. */
-		if (cap > 65536 || !(v = realloc(r->execs, cap * sizeof(*v))))
-			return;
-		r->execs = v;
-		r->cap_execs = cap;
-	}
+	/* Beyond 65536, a missed exec is caught by the next rescan. */
+	if (ARRAY_GROW(&r->execs, &r->cap_execs, r->nexecs, 64, 65536))
+		return;
 	r->execs[r->nexecs++] = tgid;
 }
 

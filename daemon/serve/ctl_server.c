@@ -16,6 +16,7 @@
 #include <sys/timerfd.h>
 #include <sys/un.h>
 #include "pyprobe/ctl.h"
+#include "array.h"
 #include "evloop.h"
 #include "log.h"
 #include "protocol.h"
@@ -202,7 +203,7 @@ static void conn_process(struct conn *cn)
 
 static void conn_event(struct watch *w, uint32_t events)
 {
-	struct conn *cn = (struct conn *)((char *)w - offsetof(struct conn, w));
+	struct conn *cn = container_of(w, struct conn, w);
 
 	if (events & (EPOLLHUP | EPOLLERR)) {
 		/* Gone both ways: nobody to reply to. */
@@ -374,7 +375,7 @@ static void accept_event(struct watch *w, uint32_t events)
 
 static void retry_event(struct watch *w, uint32_t events)
 {
-	struct ctl_server *srv = (struct ctl_server *)((char *)w - offsetof(struct ctl_server, retry));
+	struct ctl_server *srv = container_of(w, struct ctl_server, retry);
 	uint64_t n;
 
 	if (read(w->fd, &n, sizeof(n)) < 0 && errno != EAGAIN)

@@ -18,6 +18,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include "pyprobe/buckets.h"
+#include "array.h"
 #include "evloop.h"
 #include "loader.h"
 #include "log.h"
@@ -415,7 +416,7 @@ static void tick(struct metrics *mx, bool on)
 
 static void timer_event(struct watch *w, uint32_t events)
 {
-	struct metrics *mx = (struct metrics *)((char *)w - offsetof(struct metrics, timer));
+	struct metrics *mx = container_of(w, struct metrics, timer);
 	uint64_t now = now_ns();
 
 	evloop__timer_ack(w);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <sys/epoll.h>
 #include "pyprobe/ctl.h"
+#include "array.h"
 #include "access.h"
 #include "blocksite.h"
 #include "classify.h"
@@ -256,7 +257,7 @@ static bool still_allowed(struct requests *svc, struct pending *p)
 
 static void timer_event(struct watch *w, uint32_t events)
 {
-	struct requests *svc = (struct requests *)((char *)w - offsetof(struct requests, timer));
+	struct requests *svc = container_of(w, struct requests, timer);
 	uint64_t now = now_ns();
 	struct pending *p, *next;
 

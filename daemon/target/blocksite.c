@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "pyinspect.h"
+#include "array.h"
 #include "pyoffsets.h"
 #include "pythreads.h"
 #include "tmem.h"
@@ -61,15 +62,8 @@ static struct blocksite_count *count_of(struct blocksite *b, uint32_t tid)
 
 	if (c)
 		return c;
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 16;
-		struct blocksite_count *v = realloc(b->v, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		b->v = v;
-		b->cap = cap;
-	}
+	if (ARRAY_GROW(&b->v, &b->cap, b->n, 16, 0))
+		return NULL;
 	c = &b->v[b->n++];
 	memset(c, 0, sizeof(*c));
 	c->tid = tid;

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "nativesym.h"
+#include "array.h"
 #include "tmem.h"
 
 #define MAX_MAPS 512
@@ -664,15 +665,8 @@ static void add_role(struct roleset *rs, uint64_t lo, uint64_t hi, int role, con
 
 	if (hi <= lo || hi - lo > MAX_ROLE_LEN || rs->n >= MAX_ROLES)
 		return;
-	if (rs->n == rs->cap) {
-		size_t cap = rs->cap ? rs->cap * 2 : 256;
-
-		r = realloc(rs->v, cap * sizeof(*r));
-		if (!r)
-			return;
-		rs->v = r;
-		rs->cap = cap;
-	}
+	if (ARRAY_GROW(&rs->v, &rs->cap, rs->n, 256, 0))
+		return;
 	r = &rs->v[rs->n];
 	*r = (struct role_range){ lo, hi, strdup(name), (uint8_t)role, from_slot };
 	if (r->name)
