@@ -7,7 +7,7 @@
 
 #define GC_LOG_MAX 200000
 
-int gc_log__add(struct gc_log *log, const struct gc_pause *p)
+int gcstats__log_add(struct gc_log *log, const struct gc_pause *p)
 {
 	if (log->n == log->cap) {
 		size_t cap = log->cap ? log->cap * 2 : 256;
@@ -33,7 +33,7 @@ int gc_log__add(struct gc_log *log, const struct gc_pause *p)
 	return 0;
 }
 
-void gc_log__free(struct gc_log *log)
+void gcstats__log_free(struct gc_log *log)
 {
 	free(log->v);
 	memset(log, 0, sizeof(*log));
@@ -102,7 +102,7 @@ int gc_hist_bucket(uint64_t ns)
 	return b;
 }
 
-int gc_window__build(struct gc_window *gw, const struct gc_counts *a, const struct gc_counts *b,
+int gcstats__window(struct gc_window *gw, const struct gc_counts *a, const struct gc_counts *b,
 		     const struct gc_log *log, uint64_t t0, uint64_t t1, enum gc_method method, bool rate_guard,
 		     double sampled_seconds)
 {

@@ -29,10 +29,10 @@ struct gc_log {
 };
 
 /* Past GC_LOG_MAX pauses the oldest quarter is dropped (counted in dropped). */
-int gc_log__add(struct gc_log *log, const struct gc_pause *p);
+int gcstats__log_add(struct gc_log *log, const struct gc_pause *p);
 /* Histogram bucket of a pause: i covers [2^i, 2^(i+1)) us, 0 also below 1 us, the last is open. */
 int gc_hist_bucket(uint64_t ns);
-void gc_log__free(struct gc_log *log);
+void gcstats__log_free(struct gc_log *log);
 
 enum gc_method { GC_METHOD_NONE, GC_METHOD_USDT, GC_METHOD_UPROBE, GC_METHOD_SAMPLED };
 const char *gc_method_name(enum gc_method m);
@@ -61,7 +61,7 @@ struct gc_window {
  * pauses in log that ran wholly inside the window, the sampled estimate.
  * Returns 0 or -ENOMEM.
  */
-int gc_window__build(struct gc_window *gw, const struct gc_counts *a, const struct gc_counts *b,
+int gcstats__window(struct gc_window *gw, const struct gc_counts *a, const struct gc_counts *b,
 		     const struct gc_log *log, uint64_t t0, uint64_t t1, enum gc_method method, bool rate_guard,
 		     double sampled_seconds);
 

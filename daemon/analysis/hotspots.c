@@ -2,8 +2,7 @@
 /*
  * Attribute-lookup spots and object churn, aggregated from CPU samples.
  * A target decides how many distinct spots there are: each table is
- * bounded, and an entry is found by comparing 64-bit hashes before strings
- * (a few thousand integer compares per sample at most).
+ * bounded, and an entry is found through a hash index (hindex.h).
  */
 #include <errno.h>
 #include <stddef.h>
@@ -13,6 +12,7 @@
 #include <linux/types.h>
 #include "pyprobe/events.h"
 #include "array.h"
+#include "hindex.h"
 #include "bytecode.h"
 #include "hotspots.h"
 #include "utf8.h"
@@ -45,9 +45,11 @@ struct cline {
 	uint64_t samples, role[NR_NROLES];
 };
 
+/* Rows of one kind (each starts with its hash), found through idx. */
 struct table {
 	void *v;
 	size_t n, cap, size;
+	struct hindex idx;
 	uint64_t dropped;	/* samples that found the table full */
 };
 
@@ -103,26 +105,10 @@ void hotspots__free(struct hotspots *h)
 	free(h->spots.v);
 	free(h->funcs.v);
 	free(h->lines.v);
+	hindex_drop(&h->spots.idx);
+	hindex_drop(&h->funcs.idx);
+	hindex_drop(&h->lines.idx);
 	free(h);
-}
-
-#define FNV_OFFSET 1469598103934665603ULL
-#define FNV_PRIME 1099511628211ULL
-
-static uint64_t hash_str(uint64_t h, const char *s)
-{
-	const unsigned char *b = (const unsigned char *)(s ? s : "");
-
-	do {
-		h ^= *b;
-		h *= FNV_PRIME;
-	} while (*b++);
-	return h;
-}
-
-static uint64_t hash_int(uint64_t h, int64_t v)
-{
-	return hash_str(h ^ (uint64_t)v, "");
 }
 
 static bool same(const char *a, const char *b)
@@ -130,11 +116,34 @@ static bool same(const char *a, const char *b)
 	return !strcmp(a ? a : "", b ? b : "");
 }
 
-/* A new zeroed row at the end of t, or NULL (table full, counted, or ENOMEM with *err set). */
-static void *table_push(struct table *t, int *err)
+static void *row_at(const struct table *t, size_t pos)
+{
+	return (char *)t->v + pos * t->size;
+}
+
+static uint64_t row_hash(const void *t, size_t pos)
+{
+	return *(const uint64_t *)row_at(t, pos);
+}
+
+/*
+ * The row of t that match finds for key (hashed h), or a new zeroed one past
+ * the end, holding only h, that table_keep adds once it is filled in. NULL
+ * when the table is full (counted) or on ENOMEM (*err set).
+ */
+static void *table_row(struct table *t, uint64_t h, hindex_match_fn *match, const void *key, bool *fresh,
+		       int *err)
 {
 	void *row;
+	long pos;
 
+	*fresh = false;
+	*err = hindex_fit(&t->idx, t->n, row_hash, t);
+	if (*err)
+		return NULL;
+	pos = hindex_find(&t->idx, h, row_hash, match, t, key);
+	if (pos >= 0)
+		return row_at(t, pos);
 	if (t->n >= MAX_ROWS) {
 		t->dropped++;
 		return NULL;
@@ -142,9 +151,17 @@ static void *table_push(struct table *t, int *err)
 	*err = array_grow(&t->v, &t->cap, t->n, t->size, 32, 0);
 	if (*err)
 		return NULL;
-	row = (char *)t->v + t->n * t->size;
+	row = row_at(t, t->n);
 	memset(row, 0, t->size);
+	*(uint64_t *)row = h;
+	*fresh = true;
 	return row;
+}
+
+static void table_keep(struct table *t)
+{
+	hindex_add(&t->idx, row_hash(t, t->n), t->n);
+	t->n++;
 }
 
 /* strdup of each string that is not NULL; false when one failed. */
@@ -164,104 +181,117 @@ static bool dup_all(char **dst[], const char *src[], int n)
 	return ok;
 }
 
+struct spot_key {
+	const struct pyframe *f;
+	const struct pyattr *a;
+	const char *via;
+	int family;
+};
+
+static bool spot_match(const void *t, size_t pos, const void *key)
+{
+	const struct spot *s = row_at(t, pos);
+	const struct spot_key *k = key;
+	const struct pyframe *f = k->f;
+	const struct pyattr *a = k->a;
+
+	return s->family == k->family && s->line == (f ? f->line : 0) && same(s->file, f ? f->file : NULL) &&
+	       same(s->func, f ? f->func : NULL) && same(s->name, a ? a->name : NULL) && same(s->via, k->via) &&
+	       same(s->receiver, a ? a->receiver : NULL);
+}
+
 static int add_spot(struct hotspots *h, const struct pyframe *f, const struct pyattr *a, const char *via,
 		    bool native)
 {
-	uint64_t k = hash_str(hash_str(hash_str(hash_str(hash_int(FNV_OFFSET, f ? f->line : 0), f ? f->file : NULL),
-						f ? f->func : NULL), a ? a->name : NULL), via);
-	int family = a ? a->family : BC_NONE, err = 0;
+	struct spot_key key = { f, a, via, a ? a->family : BC_NONE };
+	uint64_t k = hash_int(hash_str(hash_str(HASH_INIT, f ? f->file : NULL), f ? f->func : NULL), f ? f->line : 0);
 	struct spot *s;
+	bool fresh;
+	int err;
 
-	k = hash_int(hash_str(k, a ? a->receiver : NULL), family);
-	for (size_t i = 0; i < h->spots.n; i++) {
-		s = (struct spot *)h->spots.v + i;
-		if (s->hash == k && s->family == family && s->line == (f ? f->line : 0) &&
-		    same(s->file, f ? f->file : NULL) && same(s->func, f ? f->func : NULL) &&
-		    same(s->name, a ? a->name : NULL) && same(s->via, via) &&
-		    same(s->receiver, a ? a->receiver : NULL))
-			goto count;
-	}
-	s = table_push(&h->spots, &err);
+	k = hash_int(hash_str(hash_str(hash_str(k, a ? a->name : NULL), via), a ? a->receiver : NULL), key.family);
+	s = table_row(&h->spots, k, spot_match, &key, &fresh, &err);
 	if (!s)
 		return err;
-	{
+	if (fresh) {
 		char **dst[] = { &s->file, &s->func, &s->name, &s->receiver, &s->via };
 		const char *src[] = { f ? f->file : NULL, f ? f->func : NULL, a ? a->name : NULL,
 				      a ? a->receiver : NULL, via };
 
 		if (!dup_all(dst, src, 5))
 			return -ENOMEM;
+		s->line = f ? f->line : 0;
+		s->family = key.family;
+		if (a) {
+			s->in_loop = a->in_loop;
+			s->invariant = a->invariant;
+			s->loop_line = a->loop_line;
+		}
+		table_keep(&h->spots);
 	}
-	s->hash = k;
-	s->line = f ? f->line : 0;
-	s->family = family;
-	if (a) {
-		s->in_loop = a->in_loop;
-		s->invariant = a->invariant;
-		s->loop_line = a->loop_line;
-	}
-	h->spots.n++;
-count:
 	s->samples++;
 	s->native += native;
 	return 0;
 }
 
+static bool func_match(const void *t, size_t pos, const void *key)
+{
+	const struct cfunc *c = row_at(t, pos);
+	const struct nativeloc *leaf = key;
+
+	return c->role == leaf->role && same(c->symbol, leaf->symbol) && same(c->object, leaf->object);
+}
+
 static int add_func(struct hotspots *h, const struct nativeloc *leaf)
 {
-	uint64_t k = hash_int(hash_str(hash_str(FNV_OFFSET, leaf->symbol), leaf->object), leaf->role);
+	uint64_t k = hash_int(hash_str(hash_str(HASH_INIT, leaf->symbol), leaf->object), leaf->role);
 	struct cfunc *c;
-	int err = 0;
+	bool fresh;
+	int err;
 
-	for (size_t i = 0; i < h->funcs.n; i++) {
-		c = (struct cfunc *)h->funcs.v + i;
-		if (c->hash == k && c->role == leaf->role && same(c->symbol, leaf->symbol) &&
-		    same(c->object, leaf->object))
-			goto count;
-	}
-	c = table_push(&h->funcs, &err);
+	c = table_row(&h->funcs, k, func_match, leaf, &fresh, &err);
 	if (!c)
 		return err;
-	{
+	if (fresh) {
 		char **dst[] = { &c->symbol, &c->object };
 		const char *src[] = { leaf->symbol, leaf->object };
 
 		if (!dup_all(dst, src, 2))
 			return -ENOMEM;
+		c->role = leaf->role;
+		table_keep(&h->funcs);
 	}
-	c->hash = k;
-	c->role = leaf->role;
-	h->funcs.n++;
-count:
 	c->samples++;
 	return 0;
 }
 
+static bool line_match(const void *t, size_t pos, const void *key)
+{
+	const struct cline *l = row_at(t, pos);
+	const struct pyframe *f = key;
+
+	return l->line == f->line && same(l->file, f->file) && same(l->func, f->func);
+}
+
 static int add_line(struct hotspots *h, const struct pyframe *f, int role)
 {
-	uint64_t k = hash_int(hash_str(hash_str(FNV_OFFSET, f->file), f->func), f->line);
+	uint64_t k = hash_int(hash_str(hash_str(HASH_INIT, f->file), f->func), f->line);
 	struct cline *l;
-	int err = 0;
+	bool fresh;
+	int err;
 
-	for (size_t i = 0; i < h->lines.n; i++) {
-		l = (struct cline *)h->lines.v + i;
-		if (l->hash == k && l->line == f->line && same(l->file, f->file) && same(l->func, f->func))
-			goto count;
-	}
-	l = table_push(&h->lines, &err);
+	l = table_row(&h->lines, k, line_match, f, &fresh, &err);
 	if (!l)
 		return err;
-	{
+	if (fresh) {
 		char **dst[] = { &l->file, &l->func };
 		const char *src[] = { f->file, f->func };
 
 		if (!dup_all(dst, src, 2))
 			return -ENOMEM;
+		l->line = f->line;
+		table_keep(&h->lines);
 	}
-	l->hash = k;
-	l->line = f->line;
-	h->lines.n++;
-count:
 	l->samples++;
 	l->role[role]++;
 	return 0;
@@ -409,7 +439,7 @@ static void spot_advice(const struct hotspots *h, const struct spot *s, char *bu
 
 static json_t *str_or_null(const char *s)
 {
-	return s ? json_string_lossy(s) : json_null();
+	return s ? utf8_json_string(s) : json_null();
 }
 
 /* What a spot's row calls its receiver: a global is looked up by its own name, it has none. */
@@ -446,9 +476,9 @@ json_t *hotspots__attrs(const struct hotspots *h, int limit)
 		json_object_set_new(row, "function", str_or_null(s->func));
 		json_object_set_new(row, "name", str_or_null(s->name));
 		json_object_set_new(row, "receiver", str_or_null(spot_receiver(s)));
-		json_object_set_new(row, "advice", json_string_lossy(advice));
+		json_object_set_new(row, "advice", utf8_json_string(advice));
 		if (s->via)
-			json_object_set_new(row, "native_function", json_string_lossy(s->via));
+			json_object_set_new(row, "native_function", utf8_json_string(s->via));
 		if (s->in_loop)
 			json_object_set_new(row, "loop_line", json_integer(s->loop_line));
 		json_array_append_new(spots, row);

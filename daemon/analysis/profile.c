@@ -11,6 +11,7 @@
 #include <linux/types.h>
 #include "pyprobe/events.h"
 #include "array.h"
+#include "hindex.h"
 #include "profile.h"
 
 struct func {
@@ -44,28 +45,22 @@ struct native {
 };
 
 /*
- * Functions, lines and native leaves are found through hash indexes: a
- * target decides how many there are and how alike their names are, and a
- * linear search costing 64 frames x 20000 names per sample kept the daemon
- * busy for good (tests/bats/090-hostile.bats). Open addressing, at most half
- * full; a slot holds an entry's position + 1, 0 is empty.
+ * Functions, lines, stacks and native leaves are found through hash indexes
+ * (hindex.h): a target decides how many there are and how alike their names
+ * are, and a linear search costing 64 frames x 20000 names per sample kept
+ * the daemon busy for good (tests/bats/090-hostile.bats).
  */
-struct index {
-	uint32_t *slot;
-	size_t cap;		/* a power of two, or 0 */
-};
-
 struct profile {
 	struct native *natives;
 	size_t nnatives, capnatives;
-	struct stack *stacks;	/* open addressing, capstacks a power of two */
+	struct stack *stacks;
 	size_t nstacks, capstacks;
 	uint64_t dropped_stacks;
 	struct func *funcs;
 	size_t nfuncs, capfuncs;
 	struct line *lines;
 	size_t nlines, caplines;
-	struct index funcs_idx, lines_idx, natives_idx;
+	struct hindex funcs_idx, lines_idx, stacks_idx, natives_idx;
 	uint64_t samples, python, gil, nogil, unknown, kernel_io, gc, no_python;
 	uint32_t sample_id;
 };
@@ -83,7 +78,7 @@ void profile__free(struct profile *p)
 		free(p->funcs[i].file);
 		free(p->funcs[i].name);
 	}
-	for (size_t i = 0; i < p->capstacks; i++)
+	for (size_t i = 0; i < p->nstacks; i++)
 		free(p->stacks[i].ids);
 	for (size_t i = 0; i < p->nnatives; i++) {
 		free(p->natives[i].symbol);
@@ -93,9 +88,10 @@ void profile__free(struct profile *p)
 	free(p->stacks);
 	free(p->funcs);
 	free(p->lines);
-	free(p->funcs_idx.slot);
-	free(p->lines_idx.slot);
-	free(p->natives_idx.slot);
+	hindex_drop(&p->funcs_idx);
+	hindex_drop(&p->lines_idx);
+	hindex_drop(&p->stacks_idx);
+	hindex_drop(&p->natives_idx);
 	free(p);
 }
 
@@ -104,185 +100,136 @@ void profile__free(struct profile *p)
 #define MAX_LINES 50000
 #define MAX_STACKS 100000
 
-#define FNV_OFFSET 1469598103934665603ULL
-#define FNV_PRIME 1099511628211ULL
-
-static uint64_t hash_ids(const uint32_t *ids, uint32_t n)
+static uint64_t stack_hash(const void *v, size_t i)
 {
-	uint64_t h = FNV_OFFSET;
+	return ((const struct stack *)v)[i].hash;
+}
 
-	for (uint32_t i = 0; i < n; i++) {
-		h ^= ids[i];
-		h *= FNV_PRIME;
-	}
-	return h | 1;	/* 0 marks an empty slot */
+struct stack_key {
+	uint64_t hash;
+	const uint32_t *ids;
+	uint32_t n;
+};
+
+static bool stack_match(const void *v, size_t i, const void *key)
+{
+	const struct stack *s = (const struct stack *)v + i;
+	const struct stack_key *k = key;
+
+	return s->n == k->n && !memcmp(s->ids, k->ids, k->n * sizeof(*k->ids));
 }
 
 static int stack_add(struct profile *p, const uint32_t *ids, uint32_t n)
 {
-	uint64_t h = hash_ids(ids, n);
-	size_t mask, i;
+	struct stack_key key = { hash_bytes(HASH_INIT, ids, n * sizeof(*ids)), ids, n };
+	struct stack *s;
+	long pos;
+	int err;
 
-	if (p->nstacks * 2 >= p->capstacks) {
-		size_t cap = p->capstacks ? p->capstacks * 2 : 1024;
-		struct stack *v;
-
-		if (p->nstacks >= MAX_STACKS) {
-			p->dropped_stacks++;
-			return 0;
-		}
-		v = calloc(cap, sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		for (size_t k = 0; k < p->capstacks; k++) {
-			struct stack *s = &p->stacks[k];
-
-			if (!s->hash)
-				continue;
-			for (i = s->hash & (cap - 1); v[i].hash; i = (i + 1) & (cap - 1))
-				;
-			v[i] = *s;
-		}
-		free(p->stacks);
-		p->stacks = v;
-		p->capstacks = cap;
-	}
-	mask = p->capstacks - 1;
-	for (i = h & mask; p->stacks[i].hash; i = (i + 1) & mask) {
-		struct stack *s = &p->stacks[i];
-
-		if (s->hash == h && s->n == n && !memcmp(s->ids, ids, n * sizeof(*ids))) {
-			s->count++;
-			return 0;
-		}
-	}
-	p->stacks[i].ids = malloc((n ? n : 1) * sizeof(*ids));
-	if (!p->stacks[i].ids)
-		return -ENOMEM;
-	memcpy(p->stacks[i].ids, ids, n * sizeof(*ids));
-	p->stacks[i].n = n;
-	p->stacks[i].count = 1;
-	p->stacks[i].hash = h;
-	p->nstacks++;
-	return 0;
-}
-
-static uint64_t hash_bytes(uint64_t h, const void *data, size_t n)
-{
-	const unsigned char *b = data;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= b[i];
-		h *= FNV_PRIME;
-	}
-	return h;
-}
-
-static uint64_t hash_str(uint64_t h, const char *s)
-{
-	return hash_bytes(h, s, strlen(s) + 1);
-}
-
-static void index_put(uint32_t *slot, size_t cap, uint64_t hash, size_t pos)
-{
-	size_t k;
-
-	for (k = hash & (cap - 1); slot[k]; k = (k + 1) & (cap - 1))
-		;
-	slot[k] = pos + 1;
-}
-
-/* Make room in ix for one entry more than the n there are: rebuilt, from hash_of, when it grows. */
-static int index_fit(struct index *ix, size_t n, const struct profile *p,
-		     uint64_t (*hash_of)(const struct profile *p, size_t i))
-{
-	size_t cap = 256;
-	uint32_t *v;
-
-	if (ix->cap && (n + 1) * 2 <= ix->cap)
+	err = hindex_fit(&p->stacks_idx, p->nstacks, stack_hash, p->stacks);
+	if (err)
+		return err;
+	pos = hindex_find(&p->stacks_idx, key.hash, stack_hash, stack_match, p->stacks, &key);
+	if (pos >= 0) {
+		p->stacks[pos].count++;
 		return 0;
-	while ((n + 1) * 2 > cap)
-		cap *= 2;
-	v = calloc(cap, sizeof(*v));
-	if (!v)
+	}
+	if (p->nstacks >= MAX_STACKS) {
+		p->dropped_stacks++;
+		return 0;
+	}
+	err = ARRAY_GROW(&p->stacks, &p->capstacks, p->nstacks, 1024, 0);
+	if (err)
+		return err;
+	s = &p->stacks[p->nstacks];
+	s->ids = malloc((n ? n : 1) * sizeof(*ids));
+	if (!s->ids)
 		return -ENOMEM;
-	for (size_t i = 0; i < n; i++)
-		index_put(v, cap, hash_of(p, i), i);
-	free(ix->slot);
-	ix->slot = v;
-	ix->cap = cap;
+	memcpy(s->ids, ids, n * sizeof(*ids));
+	s->n = n;
+	s->count = 1;
+	s->hash = key.hash;
+	hindex_add(&p->stacks_idx, key.hash, p->nstacks++);
 	return 0;
 }
 
-static uint64_t func_hash(const struct profile *p, size_t i)
+static uint64_t func_hash(const void *v, size_t i)
 {
-	return p->funcs[i].hash;
+	return ((const struct func *)v)[i].hash;
 }
 
-static uint64_t line_hash(const struct profile *p, size_t i)
-{
-	return p->lines[i].hash;
-}
+struct func_key {
+	uint64_t hash;
+	const struct pyframe *f;
+};
 
-static uint64_t native_hash(const struct profile *p, size_t i)
+static bool func_match(const void *v, size_t i, const void *key)
 {
-	return p->natives[i].hash;
+	const struct func *x = (const struct func *)v + i;
+	const struct func_key *k = key;
+
+	return x->firstline == k->f->firstline && !strcmp(x->name, k->f->func) &&
+	       !strcmp(x->file, k->f->file);
 }
 
 static long func_id(struct profile *p, const struct pyframe *f)
 {
-	uint64_t h = hash_bytes(hash_str(hash_str(FNV_OFFSET, f->file), f->func), &f->firstline,
-				sizeof(f->firstline));
-	const struct index *ix = &p->funcs_idx;
+	struct func_key key = { hash_int(hash_str(hash_str(HASH_INIT, f->file), f->func), f->firstline), f };
+	long pos;
 	int err;
 
-	for (size_t k = h & (ix->cap - 1); ix->cap && ix->slot[k]; k = (k + 1) & (ix->cap - 1)) {
-		const struct func *x = &p->funcs[ix->slot[k] - 1];
-
-		if (x->hash == h && x->firstline == f->firstline && !strcmp(x->name, f->func) &&
-		    !strcmp(x->file, f->file))
-			return ix->slot[k] - 1;
-	}
+	err = hindex_fit(&p->funcs_idx, p->nfuncs, func_hash, p->funcs);
+	if (err)
+		return err;
+	pos = hindex_find(&p->funcs_idx, key.hash, func_hash, func_match, p->funcs, &key);
+	if (pos >= 0)
+		return pos;
 	if (p->nfuncs >= MAX_FUNCS)
 		return -ENOSPC;
 	err = ARRAY_GROW(&p->funcs, &p->capfuncs, p->nfuncs, 64, 0);
 	if (err)
 		return err;
-	err = index_fit(&p->funcs_idx, p->nfuncs, p, func_hash);
-	if (err)
-		return err;
-	p->funcs[p->nfuncs] = (struct func){ strdup(f->file), strdup(f->func), f->firstline, 0, 0, 0, h };
+	p->funcs[p->nfuncs] = (struct func){ strdup(f->file), strdup(f->func), f->firstline, 0, 0, 0, key.hash };
 	if (!p->funcs[p->nfuncs].file || !p->funcs[p->nfuncs].name) {
 		free(p->funcs[p->nfuncs].file);
 		free(p->funcs[p->nfuncs].name);
 		return -ENOMEM;
 	}
-	index_put(p->funcs_idx.slot, p->funcs_idx.cap, h, p->nfuncs);
+	hindex_add(&p->funcs_idx, key.hash, p->nfuncs);
 	return p->nfuncs++;
+}
+
+static uint64_t line_hash(const void *v, size_t i)
+{
+	return ((const struct line *)v)[i].hash;
+}
+
+static bool line_match(const void *v, size_t i, const void *key)
+{
+	const struct line *x = (const struct line *)v + i, *k = key;
+
+	return x->func == k->func && x->line == k->line;
 }
 
 static long line_id(struct profile *p, uint32_t fid, int line)
 {
-	uint64_t h = hash_bytes(hash_bytes(FNV_OFFSET, &fid, sizeof(fid)), &line, sizeof(line));
-	const struct index *ix = &p->lines_idx;
+	struct line key = { .func = fid, .line = line, .hash = hash_int(hash_int(HASH_INIT, fid), line) };
+	long pos;
 	int err;
 
-	for (size_t k = h & (ix->cap - 1); ix->cap && ix->slot[k]; k = (k + 1) & (ix->cap - 1)) {
-		const struct line *x = &p->lines[ix->slot[k] - 1];
-
-		if (x->func == fid && x->line == line)
-			return ix->slot[k] - 1;
-	}
+	err = hindex_fit(&p->lines_idx, p->nlines, line_hash, p->lines);
+	if (err)
+		return err;
+	pos = hindex_find(&p->lines_idx, key.hash, line_hash, line_match, p->lines, &key);
+	if (pos >= 0)
+		return pos;
 	if (p->nlines >= MAX_LINES)
 		return -ENOSPC;
 	err = ARRAY_GROW(&p->lines, &p->caplines, p->nlines, 128, 0);
 	if (err)
 		return err;
-	err = index_fit(&p->lines_idx, p->nlines, p, line_hash);
-	if (err)
-		return err;
-	p->lines[p->nlines] = (struct line){ fid, line, 0, 0, 0, h };
-	index_put(p->lines_idx.slot, p->lines_idx.cap, h, p->nlines);
+	p->lines[p->nlines] = key;
+	hindex_add(&p->lines_idx, key.hash, p->nlines);
 	return p->nlines++;
 }
 
@@ -330,49 +277,48 @@ int profile__add(struct profile *p, const struct pyframe *frames, int n, int sta
 
 #define MAX_NATIVES 5000
 
+static uint64_t native_hash(const void *v, size_t i)
+{
+	return ((const struct native *)v)[i].hash;
+}
+
+static bool native_match(const void *v, size_t i, const void *key)
+{
+	const struct native *n = (const struct native *)v + i, *k = key;
+
+	return !strcmp(n->symbol, k->symbol) && !strcmp(n->object, k->object);
+}
+
 int profile__add_native(struct profile *p, const char *symbol, const char *object, const char *kind)
 {
-	const char *sym = symbol ? symbol : "";
-	uint64_t h = hash_str(hash_str(FNV_OFFSET, sym), object);
-	const struct index *ix = &p->natives_idx;
+	struct native key = { .symbol = (char *)(symbol ? symbol : ""), .object = (char *)object };
+	struct native *n;
+	long pos;
 	int err;
 
-	/* Sorting (profile__top) moves the entries: the index is rebuilt on the next insertion. */
-	for (size_t k = h & (ix->cap - 1); ix->cap && ix->slot[k]; k = (k + 1) & (ix->cap - 1)) {
-		struct native *n = &p->natives[ix->slot[k] - 1];
-
-		if (n->hash == h && !strcmp(n->symbol, sym) && !strcmp(n->object, object)) {
-			n->count++;
-			return 0;
-		}
-	}
-	if (p->nnatives && !ix->cap) {
-		/* sorted since: search the entries themselves once, then index them again */
-		for (size_t i = 0; i < p->nnatives; i++) {
-			struct native *n = &p->natives[i];
-
-			if (n->hash == h && !strcmp(n->symbol, sym) && !strcmp(n->object, object)) {
-				n->count++;
-				return index_fit(&p->natives_idx, p->nnatives, p, native_hash);
-			}
-		}
+	key.hash = hash_str(hash_str(HASH_INIT, key.symbol), object);
+	/* Sorting (profile__top) moves the entries and drops the index: this rebuilds it. */
+	err = hindex_fit(&p->natives_idx, p->nnatives, native_hash, p->natives);
+	if (err)
+		return err;
+	pos = hindex_find(&p->natives_idx, key.hash, native_hash, native_match, p->natives, &key);
+	if (pos >= 0) {
+		p->natives[pos].count++;
+		return 0;
 	}
 	if (p->nnatives >= MAX_NATIVES)
 		return 0;
 	err = ARRAY_GROW(&p->natives, &p->capnatives, p->nnatives, 64, 0);
 	if (err)
 		return err;
-	err = index_fit(&p->natives_idx, p->nnatives, p, native_hash);
-	if (err)
-		return err;
-	p->natives[p->nnatives] = (struct native){ strdup(sym), strdup(object), kind, 1, h };
-	if (!p->natives[p->nnatives].symbol || !p->natives[p->nnatives].object) {
-		free(p->natives[p->nnatives].symbol);
-		free(p->natives[p->nnatives].object);
+	n = &p->natives[p->nnatives];
+	*n = (struct native){ strdup(key.symbol), strdup(object), kind, 1, key.hash };
+	if (!n->symbol || !n->object) {
+		free(n->symbol);
+		free(n->object);
 		return -ENOMEM;
 	}
-	index_put(p->natives_idx.slot, p->natives_idx.cap, h, p->nnatives);
-	p->nnatives++;
+	hindex_add(&p->natives_idx, key.hash, p->nnatives++);
 	return 0;
 }
 
@@ -460,8 +406,7 @@ json_t *profile__top(struct profile *p, int limit)
 	natives = json_array();
 	if (p->nnatives) {
 		qsort(p->natives, p->nnatives, sizeof(*p->natives), by_native_count);
-		free(p->natives_idx.slot);
-		p->natives_idx = (struct index){ NULL, 0 };
+		hindex_drop(&p->natives_idx);
 	}
 	for (size_t i = 0; i < p->nnatives && (int)i < limit; i++) {
 		const struct native *n = &p->natives[i];
@@ -497,13 +442,10 @@ json_t *profile__stacks(const struct profile *p)
 				       "firstline", f->firstline);
 		json_array_append_new(frames, fr);
 	}
-	for (size_t i = 0; i < p->capstacks; i++) {
+	for (size_t i = 0; i < p->nstacks; i++) {
 		const struct stack *s = &p->stacks[i];
-		json_t *ids;
+		json_t *ids = json_array();
 
-		if (!s->hash)
-			continue;
-		ids = json_array();
 		for (uint32_t k = 0; k < s->n; k++)
 			json_array_append_new(ids, json_integer(s->ids[k]));
 		json_array_append_new(stacks, json_pack("{s:o, s:I}", "frames", ids, "count", (json_int_t)s->count));

@@ -29,8 +29,8 @@ json_t *report_python(const struct pyinfo *py)
 {
 	/* Paths are the file system's: any bytes. */
 	return json_pack("{s:s, s:o, s:o, s:o, s:b, s:b, s:b, s:b, s:b}", "version", py->version, "build",
-			 json_string_lossy(py->build), "binary", json_string_lossy(py->elf_path), "exe",
-			 json_string_lossy(py->exe), "shared", py->shared, "pie", py->pie,
+			 utf8_json_string(py->build), "binary", utf8_json_string(py->elf_path), "exe",
+			 utf8_json_string(py->exe), "shared", py->shared, "pie", py->pie,
 			 "symbols", py->symtab, "usdt", py->usdt, "debug_offsets", py->debug_offsets);
 }
 
@@ -39,7 +39,7 @@ static json_t *strings(const char (*lines)[VERDICT_LINE], int n)
 	json_t *a = json_array();
 
 	for (int i = 0; i < n; i++)
-		json_array_append_new(a, json_string_lossy(lines[i]));
+		json_array_append_new(a, utf8_json_string(lines[i]));
 	return a;
 }
 
@@ -113,7 +113,7 @@ static json_t *thread_json(const struct report_ctx *rc, const struct window *w, 
 	classify_thread(w, th, &r);
 	o = json_pack("{s:i, s:o, s:b, s:o, s:o, s:o, s:f, s:{s:f, s:f, s:I, s:I}, "
 		      "s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:o}",
-		      "tid", (int)th->tid, "name", json_string_lossy(th->name), "exited", th->exited, "python",
+		      "tid", (int)th->tid, "name", utf8_json_string(th->name), "exited", th->exited, "python",
 		      python_identity(rc, th), "role", role_json(&r), "seconds", buckets(th->sec), "utilization",
 		      r.util, "gil", "acquire_seconds", th->gil_sec[PP_GIL_ACQUIRE], "handoff_seconds",
 		      th->gil_sec[PP_GIL_HANDOFF], "acquire_waits", (json_int_t)th->gil_cnt[PP_GIL_ACQUIRE],
@@ -134,7 +134,7 @@ static json_t *thread_json(const struct report_ctx *rc, const struct window *w, 
 	if (th->sec[PP_B_IPC_WAIT] > 0)
 		json_object_set_new(o, "ipc", json_pack("{s:I, s:I, s:o}", "inode", (json_int_t)th->ipc_ino,
 			"peer_inode", (json_int_t)th->ipc_peer_ino, "peer", th->peer_pid ?
-			json_pack("{s:i, s:o}", "pid", (int)th->peer_pid, "comm", json_string_lossy(th->peer_comm)) :
+			json_pack("{s:i, s:o}", "pid", (int)th->peer_pid, "comm", utf8_json_string(th->peer_comm)) :
 			json_null()));
 	return o;
 }
@@ -151,7 +151,7 @@ static json_t *holders_json(const struct verdict *v)
 		for (int k = 0; k < NHOLD; k++)
 			json_object_set_new(parts, holder_part_names[k], json_real(h->part[k]));
 		o = json_pack("{s:i, s:o, s:f, s:I, s:i, s:f, s:o}", "tid", (int)h->tid, "name",
-			      json_string_lossy(h->name), "seconds", h->sec, "waits", (json_int_t)h->waits, "waiters",
+			      utf8_json_string(h->name), "seconds", h->sec, "waits", (json_int_t)h->waits, "waiters",
 			      (int)h->nwaiters, "held_blocked_seconds", h->held_blocked, "while", parts);
 		if (o && h->top_nr != PP_NR_NONE)
 			json_object_set_new(o, "blocked_in", json_pack("{s:i, s:o, s:s, s:f}", "syscall_nr",
@@ -191,7 +191,7 @@ json_t *report_classify(const struct report_ctx *rc, const struct window *w, con
 				json_object_set_new(roles, role_names[k], json_integer(t->roles[k]));
 		for (int i = 0; i < v->npeers; i++)
 			json_array_append_new(peers, json_pack("{s:i, s:o, s:f}", "pid", (int)v->peers[i].pid, "comm",
-				json_string_lossy(v->peers[i].comm), "seconds", v->peers[i].sec));
+				utf8_json_string(v->peers[i].comm), "seconds", v->peers[i].sec));
 		json_object_set_new(root, "verdict", json_pack("{s:s, s:f, s:o, s:o, s:o, s:o, s:f, s:s, s:f, s:f, "
 			"s:f, s:o, s:o, s:o}", "label", v->label,
 			"confidence", v->confidence, "reasons", strings(v->reasons, v->nreasons),
@@ -240,7 +240,7 @@ json_t *report_classify(const struct report_ctx *rc, const struct window *w, con
 			(json_int_t)w->mix.churn_kind[CHURN_CONTAINER], "instance",
 			(json_int_t)w->mix.churn_kind[CHURN_INSTANCE], "string", (json_int_t)w->mix.churn_kind[CHURN_STRING],
 			"call", (json_int_t)w->mix.churn_kind[CHURN_CALL],
-			"other", (json_int_t)w->mix.churn_kind[CHURN_OTHER], "churn_types", json_string_lossy(w->mix.churn_types),
+			"other", (json_int_t)w->mix.churn_kind[CHURN_OTHER], "churn_types", utf8_json_string(w->mix.churn_types),
 			"method", "CPU samples with stacks: attribute-lookup instructions and lookup, allocation "
 				  "and deallocation functions at the native leaf (sampled; pyprobe attrs and churn "
 				  "give the detail)"));

@@ -1,60 +1,9 @@
 // SPDX-License-Identifier: MIT
-/* Snapshots of per-thread counters and the difference between two of them. */
+/* A window: the difference between two snapshots, per thread. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "window.h"
-#include "array.h"
-
-int snapshot__add(struct snapshot *s, const struct snap_thread *t)
-{
-	if (ARRAY_GROW(&s->v, &s->cap, s->n, 32, 0))
-		return -ENOMEM;
-	s->v[s->n++] = *t;
-	return 0;
-}
-
-static int cmp_tid(const void *a, const void *b)
-{
-	uint32_t x = ((const struct snap_thread *)a)->tid, y = ((const struct snap_thread *)b)->tid;
-
-	return x < y ? -1 : x > y;
-}
-
-void snapshot__sort(struct snapshot *s)
-{
-	if (s->n)
-		qsort(s->v, s->n, sizeof(*s->v), cmp_tid);
-}
-
-int snapshot__add_gil(struct snapshot *s, const struct pp_gil_key *k, uint64_t ns, uint64_t cnt)
-{
-	for (size_t i = 0; i < s->ngil; i++) {
-		if (!memcmp(&s->gil[i].k, k, sizeof(*k))) {
-			s->gil[i].c.ns += ns;
-			s->gil[i].c.cnt += cnt;
-			return 0;
-		}
-	}
-	if (ARRAY_GROW(&s->gil, &s->capgil, s->ngil, 16, 0))
-		return -ENOMEM;
-	s->gil[s->ngil++] = (struct snap_gil){ *k, { ns, cnt } };
-	return 0;
-}
-
-void snapshot__clear(struct snapshot *s)
-{
-	free(s->v);
-	free(s->gil);
-	memset(s, 0, sizeof(*s));
-}
-
-static const struct snap_thread *find(const struct snapshot *s, uint32_t tid)
-{
-	struct snap_thread key = { .tid = tid };
-
-	return s->n ? bsearch(&key, s->v, s->n, sizeof(*s->v), cmp_tid) : NULL;
-}
 
 /* Counters only grow; a smaller end value means the entry was recreated. */
 static uint64_t d64(uint64_t end, uint64_t start)
@@ -129,7 +78,7 @@ int window__diff(struct window *w, const struct snapshot *start, const struct sn
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < end->n; i++) {
-		const struct snap_thread *e = &end->v[i], *s = find(start, e->tid);
+		const struct snap_thread *e = &end->v[i], *s = snapshot__find(start, e->tid);
 		static const struct snap_thread none;
 		struct thread_window *t = &w->t[w->n];
 		uint64_t busy = 0;

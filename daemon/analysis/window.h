@@ -9,38 +9,9 @@
 #include "pyprobe/events.h"
 #include "pyprobe/buckets.h"
 #include "gcstats.h"
+#include "snapshot.h"
 
 _Static_assert(sizeof(pp_bucket_names) / sizeof(pp_bucket_names[0]) == PP_NBUCKETS, "a name per bucket");
-
-/* One thread's state as read from BPF at one instant. */
-struct snap_thread {
-	uint32_t tid;
-	bool exited;
-	struct pp_thread th;	/* in-progress interval already added */
-};
-
-/* GIL waits charged to one holder in one state (cumulative, from BPF). */
-struct snap_gil {
-	struct pp_gil_key k;
-	struct pp_gil_charge c;
-};
-
-/* All threads of one target at one instant, sorted by tid. */
-struct snapshot {
-	uint64_t ts;		/* CLOCK_MONOTONIC ns */
-	struct gc_counts gc;	/* the interpreter's collection counters */
-	size_t n, cap;
-	struct snap_thread *v;
-	size_t ngil, capgil;
-	struct snap_gil *gil;
-};
-
-/* Add a thread; the caller sorts with snapshot__sort when done. */
-int snapshot__add(struct snapshot *s, const struct snap_thread *t);
-/* Add to the GIL charge of k (in-progress waits are added this way too). */
-int snapshot__add_gil(struct snapshot *s, const struct pp_gil_key *k, uint64_t ns, uint64_t cnt);
-void snapshot__sort(struct snapshot *s);
-void snapshot__clear(struct snapshot *s);
 
 /* Busy periods completed in a window (struct pp_hist differences), and one in progress at its end. */
 struct busy_window {
@@ -132,7 +103,7 @@ struct window {
 	size_t ngil;
 	struct gil_holder_window *gil;	/* by holder and state, largest first */
 	unsigned int ncpus;	/* online CPUs, filled by the caller */
-	struct gc_window gc;	/* filled by the caller (gc_window__build) */
+	struct gc_window gc;	/* filled by the caller (gcstats__window) */
 	struct cpu_mix mix;	/* filled by the caller (hotspots__mix) */
 	size_t n;
 	struct thread_window *t;

@@ -138,7 +138,7 @@ static ssize_t read_small(pid_t pid, const char *name, char *buf, size_t len)
 	return total;
 }
 
-int procinfo__read(pid_t pid, struct procinfo *pi, unsigned int kinds)
+int rules__procinfo(pid_t pid, struct procinfo *pi, unsigned int kinds)
 {
 	char path[64];
 	ssize_t n;

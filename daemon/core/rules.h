@@ -49,7 +49,7 @@ const char *rule__name(const struct rule *r, char *buf, size_t len);
  * cmdline takes the target's mmap lock, which a process stuck in a page fault
  * holds). Returns 0 or -errno (-ENOENT: gone).
  */
-int procinfo__read(pid_t pid, struct procinfo *pi, unsigned int kinds);
+int rules__procinfo(pid_t pid, struct procinfo *pi, unsigned int kinds);
 /* Index of the first rule matching pi, or -1. Pure. */
 int rules__match(const struct rules *rs, const struct procinfo *pi);
 

@@ -32,7 +32,7 @@ int utf8_seq_len(const unsigned char *s)
 	return n;
 }
 
-json_t *json_string_lossy(const char *str)
+json_t *utf8_json_string(const char *str)
 {
 	const unsigned char *s = (const unsigned char *)(str ? str : "");
 	size_t len = strlen((const char *)s), o = 0;

@@ -12,6 +12,6 @@
 /* Length of the valid UTF-8 sequence at s (1-4), 0 if there is none. */
 int utf8_seq_len(const unsigned char *s);
 /* A JSON string of s with every invalid byte replaced; NULL s gives "". */
-json_t *json_string_lossy(const char *s);
+json_t *utf8_json_string(const char *s);
 
 #endif

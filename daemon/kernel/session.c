@@ -167,7 +167,7 @@ void session__gc_pause(struct session *s, const struct gc_pause *p)
 	s->gc_hist[gc_hist_bucket(p->duration_ns)]++;
 	s->gc_timed++;
 	s->gc_pause_sum += p->duration_ns / 1e9;
-	gc_log__add(&s->gc_log, p);
+	gcstats__log_add(&s->gc_log, p);
 }
 
 int session__gc_exact(struct session *s, struct loader *ld, bool on)
@@ -248,7 +248,7 @@ void session__free(struct session *s, struct loader *ld)
 	if (!s)
 		return;
 	gc_detach(s);
-	gc_log__free(&s->gc_log);
+	gcstats__log_free(&s->gc_log);
 	pysym__free(s->sym);
 	nativesym__free(s->nsym);
 	loader__remove_target(ld, s->pid);

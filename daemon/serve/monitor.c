@@ -160,7 +160,7 @@ static void probe(struct monitor *m, struct watched *e, uint64_t now)
 	char msg[512];
 	int r;
 
-	if (procinfo__read(e->pid, &pi, m->kinds) || procfs_start_time(e->pid) != e->start_time) {
+	if (rules__procinfo(e->pid, &pi, m->kinds) || procfs_start_time(e->pid) != e->start_time) {
 		unlink_entry(m, e);	/* gone */
 		return;
 	}
@@ -246,7 +246,7 @@ static void scan(struct monitor *m)
 
 		if (*end || pid <= 0 || find_pid(m, pid))
 			continue;
-		if (procinfo__read(pid, &pi, m->kinds) == 0 && rules__match(&m->rules, &pi) >= 0)
+		if (rules__procinfo(pid, &pi, m->kinds) == 0 && rules__match(&m->rules, &pi) >= 0)
 			consider(m, pid, 0);
 	}
 	closedir(dir);
@@ -297,7 +297,7 @@ static void roll(struct monitor *m, struct watched *e, uint64_t now)
 	}
 	for (size_t i = 0; i < w.n; i++)
 		gc_samples += w.t[i].samples_gc;
-	if (gc_window__build(&w.gc, &e->prev.gc, &cur.gc, &s->gc_log, e->prev.ts, cur.ts, s->gc_method,
+	if (gcstats__window(&w.gc, &e->prev.gc, &cur.gc, &s->gc_log, e->prev.ts, cur.ts, s->gc_method,
 			     s->gc_rate_guard, (double)gc_samples / m->o->sample_hz) == 0) {
 		session__annotate(s, &w, NULL);
 		classify(&w, &v);
@@ -398,7 +398,7 @@ void monitor__set_rules(struct monitor *m, struct rules *rules)
 		m->kinds |= RULE_KIND_BIT(m->rules.v[i].kind);
 	for (struct watched *e = m->list, *next; e; e = next) {
 		next = e->next;
-		if (e->state == W_ACTIVE && procinfo__read(e->pid, &pi, m->kinds) == 0 &&
+		if (e->state == W_ACTIVE && rules__procinfo(e->pid, &pi, m->kinds) == 0 &&
 		    (r = rules__match(&m->rules, &pi)) >= 0) {
 			rule__name(&m->rules.v[r], name, sizeof(name));
 			if (strcmp(name, e->rule))
@@ -449,7 +449,7 @@ static void exec_event(void *ctx, pid_t pid)
 		unlink_entry(m, e);
 	}
 	/* Every exec on the machine comes here: only matches are kept. */
-	if (procinfo__read(pid, &pi, m->kinds) || rules__match(&m->rules, &pi) < 0)
+	if (rules__procinfo(pid, &pi, m->kinds) || rules__match(&m->rules, &pi) < 0)
 		return;
 	/* Give the dynamic loader and the interpreter's start-up a moment. */
 	consider(m, pid, ms(200));
@@ -462,7 +462,7 @@ static void fork_event(void *ctx, pid_t pid)
 	struct procinfo pi;
 
 	/* A forked worker is the same interpreter, already initialised. */
-	if (procinfo__read(pid, &pi, m->kinds) == 0 && rules__match(&m->rules, &pi) >= 0) {
+	if (rules__procinfo(pid, &pi, m->kinds) == 0 && rules__match(&m->rules, &pi) >= 0) {
 		consider(m, pid, ms(50));
 		arm(m);
 	}
@@ -502,7 +502,7 @@ static json_t *describe(void *ctx, const struct session *s)
 
 	if (!e)
 		return NULL;
-	o = json_pack("{s:o, s:i, s:I, s:I}", "rule", json_string_lossy(e->rule), "window_seconds", (int)m->o->window, "windows",
+	o = json_pack("{s:o, s:i, s:I, s:I}", "rule", utf8_json_string(e->rule), "window_seconds", (int)m->o->window, "windows",
 		      (json_int_t)e->windows, "label_changes", (json_int_t)e->label_changes);
 	if (!o)
 		return NULL;

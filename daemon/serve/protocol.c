@@ -123,7 +123,7 @@ char *protocol_error(const char *code, const char *message)
 {
 	/* The message may quote a path or a name: any bytes. */
 	json_t *o = json_pack("{s:b, s:i, s:{s:s, s:o}}", "ok", 0, "v", PP_CTL_VERSION, "error", "code", code,
-			      "message", json_string_lossy(message));
+			      "message", utf8_json_string(message));
 
 	return o ? dump_line(o) : NULL;
 }

@@ -178,7 +178,7 @@ static void finish_pending(struct requests *svc, struct pending *p)
 	}
 	for (size_t i = 0; i < w.n; i++)
 		gc_samples += w.t[i].samples_gc;
-	if (gc_window__build(&w.gc, &p->start.gc, &end.gc, &p->s->gc_log, p->start.ts, end.ts, p->s->gc_method,
+	if (gcstats__window(&w.gc, &p->start.gc, &end.gc, &p->s->gc_log, p->start.ts, end.ts, p->s->gc_method,
 			     p->s->gc_rate_guard, (double)gc_samples / svc->o->sample_hz)) {
 		window__free(&w);
 		snapshot__clear(&end);

@@ -12,11 +12,11 @@ static struct gc_log make_log(void)
 	for (int i = 1; i <= 10; i++) {
 		struct gc_pause p = { i * 100 * MS, i * MS, 0, 10 };
 
-		gc_log__add(&log, &p);
+		gcstats__log_add(&log, &p);
 	}
 	struct gc_pause big = { 1500 * MS, 50 * MS, 2, 1000 };
 
-	gc_log__add(&log, &big);
+	gcstats__log_add(&log, &big);
 	return log;
 }
 
@@ -27,7 +27,7 @@ static void exact_counts_and_pauses(void)
 	struct gc_counts b = { .valid = true, .collections = { 15, 1, 1 }, .collected = { 200, 0, 1000 } };
 	struct gc_window w;
 
-	CHECK_INT(gc_window__build(&w, &a, &b, &log, 0, 2000 * MS, GC_METHOD_UPROBE, false, 0.0), 0);
+	CHECK_INT(gcstats__window(&w, &a, &b, &log, 0, 2000 * MS, GC_METHOD_UPROBE, false, 0.0), 0);
 	CHECK(w.counts_exact, "counts exact");
 	CHECK_INT(w.gen[0].collections, 10);
 	CHECK_INT(w.gen[2].collections, 1);
@@ -41,7 +41,7 @@ static void exact_counts_and_pauses(void)
 	CHECK_NEAR(w.all.max, 0.050, 1e-9);
 	CHECK_NEAR(w.pause_seconds, 0.105, 1e-9);
 	CHECK_NEAR(w.share, 0.105 / 2.0, 1e-9);
-	gc_log__free(&log);
+	gcstats__log_free(&log);
 }
 
 static void pauses_outside_the_window_do_not_count(void)
@@ -51,13 +51,13 @@ static void pauses_outside_the_window_do_not_count(void)
 	struct gc_window w;
 
 	/* [250 ms, 1520 ms]: pauses starting at 300..1000 ms; the 50 ms one ends at 1550 ms, outside. */
-	CHECK_INT(gc_window__build(&w, &none, &none, &log, 250 * MS, 1520 * MS, GC_METHOD_USDT, false, 0), 0);
+	CHECK_INT(gcstats__window(&w, &none, &none, &log, 250 * MS, 1520 * MS, GC_METHOD_USDT, false, 0), 0);
 	CHECK(!w.counts_exact, "no counters");
 	CHECK_INT(w.all.timed, 8);
 	CHECK_INT(w.all.collections, 8);
 	CHECK_INT(w.gen[0].collected, 80);
 	CHECK_INT(w.gen[2].timed, 0);
-	gc_log__free(&log);
+	gcstats__log_free(&log);
 }
 
 static void sampled_method_uses_the_estimate(void)
@@ -66,7 +66,7 @@ static void sampled_method_uses_the_estimate(void)
 	struct gc_counts a = { .valid = true }, b = { .valid = true, .collections = { 5000, 10, 1 } };
 	struct gc_window w;
 
-	CHECK_INT(gc_window__build(&w, &a, &b, &log, 0, 2000 * MS, GC_METHOD_SAMPLED, true, 0.4), 0);
+	CHECK_INT(gcstats__window(&w, &a, &b, &log, 0, 2000 * MS, GC_METHOD_SAMPLED, true, 0.4), 0);
 	CHECK(w.rate_guard, "rate guard");
 	CHECK_INT(w.all.collections, 5011);
 	CHECK_NEAR(w.pause_seconds, 0.4, 1e-9);
@@ -80,14 +80,14 @@ static void histogram_buckets(void)
 	struct gc_counts none = {};
 	struct gc_window w;
 
-	gc_log__add(&log, &p1);	/* 3 us -> [2, 4) */
-	gc_log__add(&log, &p2);	/* 700 us -> [512, 1024) */
-	gc_log__add(&log, &p3);	/* 10 s -> last bucket */
-	CHECK_INT(gc_window__build(&w, &none, &none, &log, 0, 20000000000ULL, GC_METHOD_UPROBE, false, 0), 0);
+	gcstats__log_add(&log, &p1);	/* 3 us -> [2, 4) */
+	gcstats__log_add(&log, &p2);	/* 700 us -> [512, 1024) */
+	gcstats__log_add(&log, &p3);	/* 10 s -> last bucket */
+	CHECK_INT(gcstats__window(&w, &none, &none, &log, 0, 20000000000ULL, GC_METHOD_UPROBE, false, 0), 0);
 	CHECK_INT(w.hist[1], 1);
 	CHECK_INT(w.hist[9], 1);
 	CHECK_INT(w.hist[GC_HIST_BUCKETS - 1], 1);
-	gc_log__free(&log);
+	gcstats__log_free(&log);
 }
 
 int main(void)
