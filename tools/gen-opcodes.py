@@ -207,6 +207,32 @@ KIND_OF = {
     "ENTER_EXECUTOR": "ENTER_EXECUTOR",
 }
 
+# What an instruction makes, for telling what churn is (a CPU sample in the allocator
+# under it): from its own name, so that specialised forms say more than their base
+# (BINARY_OP_ADD_UNICODE builds a str, BINARY_OP_ADD_INT an int, FOR_ITER_RANGE an int).
+# Values of enum bc_makes in daemon/target/bytecode.h.
+ARITH = {"ADD", "SUBTRACT", "MULTIPLY", "MATRIX_MULTIPLY", "TRUE_DIVIDE", "FLOOR_DIVIDE",
+         "MODULO", "POWER", "LSHIFT", "RSHIFT", "AND", "OR", "XOR"}
+STRING_OPS = {"BUILD_STRING", "FORMAT_VALUE", "FORMAT_SIMPLE", "FORMAT_WITH_SPEC", "CONVERT_VALUE"}
+CONTAINER_OPS = {"BUILD_TUPLE", "BUILD_LIST", "BUILD_SET", "BUILD_MAP", "BUILD_CONST_KEY_MAP",
+                 "BUILD_SLICE", "BUILD_TUPLE_UNPACK", "BUILD_TUPLE_UNPACK_WITH_CALL",
+                 "BUILD_LIST_UNPACK", "BUILD_SET_UNPACK", "BUILD_MAP_UNPACK",
+                 "BUILD_MAP_UNPACK_WITH_CALL", "LIST_APPEND", "SET_ADD", "MAP_ADD", "LIST_EXTEND",
+                 "SET_UPDATE", "DICT_UPDATE", "DICT_MERGE", "LIST_TO_TUPLE", "GET_ITER"}
+
+
+def makes_of(name, base):
+    if base == "BINARY_OP" and "UNICODE" in name or base in STRING_OPS:
+        return "STRING"
+    if base == "BINARY_OP" or name == "FOR_ITER_RANGE" or \
+            base in ("UNARY_NEGATIVE", "UNARY_INVERT", "UNARY_POSITIVE") or \
+            any(base in ("BINARY_" + a, "INPLACE_" + a) for a in ARITH):
+        return "NUMBER"
+    if base in CONTAINER_OPS:
+        return "CONTAINER"
+    return "NOTHING"
+
+
 # Facts of cpython-internals.md section 3.5: (minor, name, number, caches).
 KNOWN = [
     (8, "LOAD_ATTR", 106, 0), (8, "LOAD_METHOD", 160, 0), (8, "STORE_ATTR", 95, 0),
@@ -267,7 +293,7 @@ def run(exe, request):
 
 
 def build_table(d):
-    """Per opcode byte: (kind, caches, comment) from one interpreter's dump."""
+    """Per opcode byte: (kind, caches, makes, comment) from one interpreter's dump."""
     opmap, spec, base_of, caches = d["opmap"], d["specialized"], d["base_of"], d["caches"]
     minor = d["version"][1]
     jabs, jrel = set(d["hasjabs"]), set(d["hasjrel"])
@@ -296,7 +322,7 @@ def build_table(d):
             kind = KIND_OF.get(base, "OTHER")
         if kind == "JUMP_ABS" and minor >= 11:
             die("3.%d: absolute jump %s" % (minor, name))
-        table[num] = (kind, caches.get(base, 0), name + how)
+        table[num] = (kind, caches.get(base, 0), makes_of(name, base), name + how)
     if opmap["EXTENDED_ARG"] != d["extended_arg"]:
         die("3.%d: EXTENDED_ARG mismatch" % minor)
     for m, name, num, nc in KNOWN:
@@ -362,6 +388,7 @@ def emit_table(per_minor, tables):
         "struct bc_op {",
         "\tuint8_t kind;\t\t/* enum bc_kind */",
         "\tuint8_t caches;\t\t/* inline-cache units after the instruction (its base's) */",
+        "\tuint8_t makes;\t\t/* enum bc_makes: what the instruction itself makes */",
         "};",
         "",
         "struct bc_version {",
@@ -372,8 +399,8 @@ def emit_table(per_minor, tables):
     ]
     for minor in sorted(tables):
         lines += ["", "static const struct bc_op bc_ops_3_%d[256] = {" % minor]
-        for num, (kind, nc, what) in sorted(tables[minor].items()):
-            entry = "\t[%d] = { BCK_%s, %d }," % (num, kind, nc)
+        for num, (kind, nc, makes, what) in sorted(tables[minor].items()):
+            entry = "\t[%d] = { BCK_%s, %d, BCM_%s }," % (num, kind, nc, makes)
             if len(("%s\t/* %s */" % (entry, what)).expandtabs(8)) > 100:
                 lines += ["\t/* %s */" % what, entry]
             else:

@@ -61,6 +61,8 @@ struct hotspots {
 	uint64_t undecoded;	/* innermost instruction not decodable (unreadable, instrumented) */
 	uint64_t attr, attr_bytecode, attr_native, attr_native_only;
 	uint64_t churn, role[NR_NROLES];
+	/* Churn samples whose native function does not name the type, by what the instruction makes. */
+	uint64_t made[BCM_STRING + 1];
 	struct table spots, funcs, lines;
 };
 
@@ -297,6 +299,8 @@ static int add_line(struct hotspots *h, const struct pyframe *f, int role)
 	return 0;
 }
 
+static int churn_type_of(const char *symbol);
+
 int hotspots__add(struct hotspots *h, const struct hot_sample *x)
 {
 	const struct pyframe *top = x->n > 0 ? &x->frames[0] : NULL;
@@ -323,6 +327,8 @@ int hotspots__add(struct hotspots *h, const struct hot_sample *x)
 	if (role == NR_ALLOC || role == NR_FREE || role == NR_GC_LINK) {
 		h->churn++;
 		h->role[role]++;
+		if (churn_type_of(leaf->symbol) < 0 && x->makes > BCM_NOTHING && x->makes <= BCM_STRING)
+			h->made[x->makes]++;
 		err = add_func(h, leaf);
 		if (!err && top)
 			err = add_line(h, top, role);
@@ -578,6 +584,18 @@ static const struct churn_type {
 };
 #define NCHURN_TYPES (sizeof(churn_types) / sizeof(churn_types[0]))
 
+/* Allocator samples typed by their instruction (enum bc_makes), as kinds and as names. */
+static const struct {
+	int kind;
+	const char *name;
+} made_kinds[] = {
+	[BCM_NUMBER] = { CHURN_NUMBER, "arithmetic results" },
+	[BCM_CONTAINER] = { CHURN_CONTAINER, "containers built" },
+	[BCM_STRING] = { CHURN_STRING, "strings built" },
+};
+/* Per type name: churn_types, then the allocator, then made_kinds from BCM_NUMBER. */
+#define NTYPE_TOTALS (NCHURN_TYPES + 1 + BCM_STRING)
+
 /* The churn_types entry for symbol, or -1 (allocator, or unknown). */
 static int churn_type_of(const char *symbol)
 {
@@ -616,7 +634,7 @@ static void churn_by_type(const struct hotspots *h, uint64_t *by, size_t n)
 
 void hotspots__mix(const struct hotspots *h, struct cpu_mix *m)
 {
-	uint64_t by[NCHURN_TYPES + 1], type_total[NCHURN_TYPES + 1] = {};
+	uint64_t by[NCHURN_TYPES + 1], type_total[NTYPE_TOTALS] = {};
 	size_t used = 0;
 	memset(m, 0, sizeof(*m));
 	m->measured = true;
@@ -646,7 +664,12 @@ void hotspots__mix(const struct hotspots *h, struct cpu_mix *m)
 		copy(m->churn_func, sizeof(m->churn_func), l->func);
 		m->churn_line = l->line;
 	}
-	/* Kinds, and the commonest type names ("tuple 40%, dict 22%", the allocator last). */
+	/*
+	 * Kinds, and the commonest type names ("tuple 40%, dict 22%"). Samples
+	 * in the allocator itself go by what their instruction makes where it
+	 * says (arithmetic, building containers or strings); the rest stay
+	 * "allocator".
+	 */
 	churn_by_type(h, by, NCHURN_TYPES + 1);
 	for (size_t k = 0; k < NCHURN_TYPES; k++) {
 		size_t same = k;
@@ -658,18 +681,26 @@ void hotspots__mix(const struct hotspots *h, struct cpu_mix *m)
 				same = j;
 		type_total[same] += by[k];
 	}
+	for (int k = BCM_NUMBER; k <= BCM_STRING; k++) {
+		uint64_t n = h->made[k] < by[NCHURN_TYPES] ? h->made[k] : by[NCHURN_TYPES];
+
+		by[NCHURN_TYPES] -= n;
+		m->churn_kind[made_kinds[k].kind] += n;
+		type_total[NCHURN_TYPES + k] = n;
+	}
 	m->churn_kind[CHURN_OTHER] += by[NCHURN_TYPES];
 	type_total[NCHURN_TYPES] = by[NCHURN_TYPES];
 	for (int shown = 0; shown < 3 && h->churn; shown++) {
 		size_t best = 0;
 
-		for (size_t k = 1; k <= NCHURN_TYPES; k++)
+		for (size_t k = 1; k < NTYPE_TOTALS; k++)
 			if (type_total[k] > type_total[best])
 				best = k;
 		if (!type_total[best] || (double)type_total[best] / h->churn < 0.05)
 			break;
 		used += snprintf(m->churn_types + used, used < sizeof(m->churn_types) ? sizeof(m->churn_types) - used : 0,
-				 "%s%s %.0f%%", shown ? ", " : "", best == NCHURN_TYPES ? "allocator" : churn_types[best].type,
+				 "%s%s %.0f%%", shown ? ", " : "", best < NCHURN_TYPES ? churn_types[best].type :
+				 best == NCHURN_TYPES ? "allocator" : made_kinds[best - NCHURN_TYPES].name,
 				 100.0 * type_total[best] / h->churn);
 		type_total[best] = 0;
 		if (used >= sizeof(m->churn_types))

@@ -30,6 +30,7 @@ struct hot_sample {
 	bool undecoded;			/* the innermost instruction could not be decoded */
 	int state;			/* enum pp_cpu_state */
 	bool gc;			/* the collector was running */
+	int makes;			/* enum bc_makes of the innermost instruction (BCM_NOTHING: unknown) */
 };
 
 /* Count one sample. Returns 0 or -ENOMEM. */

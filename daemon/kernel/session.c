@@ -456,6 +456,7 @@ int session__resolve_stack(struct session *s, const struct pp_stack_event *ev, s
 
 int session__resolve_attr(struct session *s, const struct pp_stack_event *ev, struct pyattr *out)
 {
+	memset(out, 0, sizeof(*out));
 	if (!s->sym || !ev->nframes)
 		return -ENOENT;
 	return pysym__attr(s->sym, ev->frames[0].code, ev->frames[0].instr, out);

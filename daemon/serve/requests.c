@@ -17,6 +17,7 @@
 #include "array.h"
 #include "access.h"
 #include "blocksite.h"
+#include "bytecode.h"
 #include "classify.h"
 #include "ctl_server.h"
 #include "loader.h"
@@ -601,7 +602,7 @@ static void stack_event(void *ctx, struct session *s, const struct pp_stack_even
 	struct requests *svc = ctx;
 	static struct pyframe frames[PP_MAX_FRAMES];
 	struct nativeloc leaf = {};
-	struct pyattr attr;
+	struct pyattr attr = {};
 	struct hot_sample hs = { .frames = frames, .leaf = &leaf, .state = ev->state, .gc = ev->gc };
 	int n = -1, attr_err = 1;
 
@@ -621,6 +622,7 @@ static void stack_event(void *ctx, struct session *s, const struct pp_stack_even
 			attr_err = session__resolve_attr(s, ev, &attr);
 			hs.n = n;
 			hs.attr = attr_err == 0 ? &attr : NULL;
+			hs.makes = attr_err == 0 || attr_err == -ENOENT ? attr.makes : BCM_NOTHING;
 			hs.undecoded = attr_err && attr_err != -ENOENT && n > 0;
 		}
 		hotspots__add(p->hot, &hs);

@@ -467,6 +467,7 @@ int bytecode_analyse(int minor, const uint8_t *code, size_t nunits, int64_t at, 
 	out->index = in.index;
 	out->opcode = in.opcode;
 	out->oparg = in.oparg;
+	out->makes = (enum bc_makes)v->ops[in.opcode].makes;
 	out->family = family_of(minor, &in, &idx);
 	if (out->family == BC_NONE)
 		return -ENOENT;

@@ -26,6 +26,19 @@ enum bc_family {
 	BC_LOAD_SUPER_ATTR,	/* super().name (3.12+) */
 };
 
+/*
+ * What an instruction itself makes, from its opcode byte (specialised forms
+ * say more than their base): a CPU sample in the allocator under it is most
+ * likely making that. Arithmetic in general counts as numbers (an
+ * unspecialised BINARY_ADD may add strings; it mostly adds numbers).
+ */
+enum bc_makes {
+	BCM_NOTHING = 0,	/* nothing it is known to allocate */
+	BCM_NUMBER,		/* arithmetic operators, range iteration: int and float results */
+	BCM_CONTAINER,		/* BUILD_TUPLE/LIST/MAP/SET/SLICE, appends, GET_ITER */
+	BCM_STRING,		/* f-strings, BUILD_STRING, str concatenation (BINARY_OP_ADD_UNICODE) */
+};
+
 /* Name of a family for reports ("load_attr", ...); "" for BC_NONE. */
 const char *bytecode_family_name(enum bc_family f);
 
@@ -47,6 +60,7 @@ struct bc_spot {
 	uint32_t index;		/* code unit of the opcode itself */
 	uint8_t opcode;		/* the byte as found (maybe specialised) */
 	uint32_t oparg;		/* prefixes included */
+	enum bc_makes makes;
 	enum bc_family family;
 	int32_t name;		/* co_names index of the attribute or global, -1 when none */
 	/* Loop analysis, meaningful when family != BC_NONE. */
@@ -64,7 +78,7 @@ struct bc_spot {
  * for 3.11+. name may be NULL (receiver stays "").
  * Returns 0 when the instruction is an attribute-family one (out fully
  * filled), -ENOENT when it is another instruction (out's instruction fields
- * filled, family BC_NONE), -EINVAL when at is outside the code or the code
+ * and makes filled, family BC_NONE), -EINVAL when at is outside the code or the code
  * does not decode, -ENOTSUP for a minor version without a table.
  */
 int bytecode_analyse(int minor, const uint8_t *code, size_t nunits, int64_t at, bc_name_fn name,

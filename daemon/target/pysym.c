@@ -511,7 +511,7 @@ int pysym__attr(struct pysym *ps, uint64_t code, uint64_t instr, struct pyattr *
 		e->memo_name = name ? strdup(name) : NULL;
 		e->memo_recv = err ? NULL : strdup(spot.receiver);
 		e->memo = (struct pyattr){ .family = spot.family, .in_loop = spot.in_loop,
-					   .invariant = spot.invariant };
+					   .invariant = spot.invariant, .makes = spot.makes };
 		if (!err && spot.in_loop)
 			e->memo.loop_line = unit_line(ps, e, spot.loop_start);
 		if (!err && !e->memo_recv)
@@ -519,8 +519,10 @@ int pysym__attr(struct pysym *ps, uint64_t code, uint64_t instr, struct pyattr *
 		e->memo_err = err;
 		e->memo_at = err == -ENOMEM ? 0 : at + 1;
 	}
-	if (e->memo_err)
+	if (e->memo_err) {
+		out->makes = e->memo.makes;	/* what another instruction makes */
 		return e->memo_err;
+	}
 	*out = e->memo;
 	out->name = e->memo_name ? e->memo_name : "?";
 	out->receiver = e->memo_recv;

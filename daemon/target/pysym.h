@@ -41,12 +41,14 @@ struct pyattr {
 	bool in_loop;		/* inside a loop of its own function */
 	bool invariant;		/* the receiver is not rebound inside that loop */
 	int loop_line;		/* first line of that loop, 0 when unknown */
+	int makes;		/* enum bc_makes of the instruction, whatever its family */
 };
 
 /*
  * Decode the instruction a frame (code, instr as for pysym__resolve) is
  * executing. Returns 0 and fills out when it is an attribute lookup,
- * -ENOENT when it is another instruction or the frame has not started,
+ * -ENOENT when it is another instruction (out->makes filled, the rest
+ * zero) or the frame has not started,
  * another -errno when the code could not be read or decoded.
  */
 int pysym__attr(struct pysym *ps, uint64_t code, uint64_t instr, struct pyattr *out);

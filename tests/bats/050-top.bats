@@ -87,9 +87,15 @@ load ../daemon_suite
 	run_pyprobe -0 record "$WL_PID" --seconds 1 -o "$TEST_DIR/p.folded"
 	[[ $output == *"samples"*"-> $TEST_DIR/p.folded (folded)"* ]]
 	grep -q '^<module> (.*hot_function.py:[0-9]*);hot_loop (.*hot_function.py:13) [0-9]*$' "$TEST_DIR/p.folded"
-	local sum
+	local sum n
+	n=$(sed -n 's/^pyprobe: \([0-9]*\) samples.*/\1/p' <<<"$output")
 	sum=$(awk '{ s += $NF } END { print s }' "$TEST_DIR/p.folded")
-	[ "$sum" -gt 50 ]
+	echo "# $sum of $n samples in folded stacks" >&3
+	# Every sample with Python on its stack (the hot loop: all but a few) is one count; a
+	# loaded machine gives the target less CPU, so fewer samples, but never fewer than 10.
+	[ "$n" -ge 10 ]
+	[ "$sum" -le "$n" ]
+	[ "$((sum * 10))" -ge "$((n * 9))" ]
 	run_pyprobe -2 record "$WL_PID" --format png -o "$TEST_DIR/x"
 	run_pyprobe -2 record "$WL_PID"
 }

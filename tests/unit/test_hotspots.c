@@ -14,12 +14,12 @@ static const struct nativeloc libc_malloc = { "malloc", "libc.so.6", "libc", NR_
 
 static struct pyattr method_attr(void)
 {
-	return (struct pyattr){ BC_LOAD_METHOD, "method", "obj", true, true, 18 };
+	return (struct pyattr){ BC_LOAD_METHOD, "method", "obj", true, true, 18, BCM_NOTHING };
 }
 
 static void add(struct hotspots *h, const struct nativeloc *leaf, const struct pyattr *a, int state, bool gc)
 {
-	struct hot_sample s = { &loop_frame, 1, leaf, a, false, state, gc };
+	struct hot_sample s = { &loop_frame, 1, leaf, a, false, state, gc, BCM_NOTHING };
 
 	CHECK_INT(hotspots__add(h, &s), 0);
 }
@@ -72,7 +72,7 @@ static void each_sample_counts_once(void)
 
 static void caching_advice_depends_on_version_and_family(void)
 {
-	struct pyattr m = method_attr(), g = { BC_LOAD_GLOBAL, "len", "len", true, true, 18 };
+	struct pyattr m = method_attr(), g = { BC_LOAD_GLOBAL, "len", "len", true, true, 18, BCM_NOTHING };
 	struct hotspots *h311 = hotspots__new(11);
 	json_t *at, *spot;
 
@@ -98,8 +98,8 @@ static void names_from_the_target_become_valid_utf8(void)
 	/* 100 two-byte characters: the advice repeats the name and is cut mid-character. */
 	char name[256], file[] = "/srv/\xff\xfe.py";
 	struct pyframe f = { file, "f\xc3", 3, 1 };
-	struct pyattr a = { BC_LOAD_ATTR, name, "self", true, true, 2 };
-	struct hot_sample s = { &f, 1, &eval, &a, false, PP_CPU_GIL, false };
+	struct pyattr a = { BC_LOAD_ATTR, name, "self", true, true, 2, BCM_NOTHING };
+	struct hot_sample s = { &f, 1, &eval, &a, false, PP_CPU_GIL, false, BCM_NOTHING };
 	json_t *at, *spot;
 	char *dump;
 
@@ -120,10 +120,53 @@ static void names_from_the_target_become_valid_utf8(void)
 	hotspots__free(h);
 }
 
+/*
+ * Samples in the allocator say nothing of the type: the instruction above
+ * them does (BINARY_OP makes numbers, BUILD_MAP a dict); a typed function
+ * (list.tp_dealloc) keeps its own type whatever the instruction.
+ */
+static void allocator_samples_typed_by_their_instruction(void)
+{
+	static const struct nativeloc pymalloc = { "_PyObject_Malloc", "python3.13", "interpreter", NR_ALLOC };
+	struct hotspots *h = hotspots__new(13);
+	struct cpu_mix m;
+	int i;
+
+	for (i = 0; i < 6; i++) {
+		struct hot_sample s = { &loop_frame, 1, &pymalloc, NULL, false, PP_CPU_GIL, false, BCM_NUMBER };
+
+		CHECK_INT(hotspots__add(h, &s), 0);
+	}
+	for (i = 0; i < 3; i++) {
+		struct hot_sample s = { &loop_frame, 1, &pymalloc, NULL, false, PP_CPU_GIL, false, BCM_CONTAINER };
+
+		CHECK_INT(hotspots__add(h, &s), 0);
+	}
+	for (i = 0; i < 2; i++) {
+		struct hot_sample s = { &loop_frame, 1, &pymalloc, NULL, false, PP_CPU_GIL, false, BCM_NOTHING };
+
+		CHECK_INT(hotspots__add(h, &s), 0);
+	}
+	{
+		struct hot_sample s = { &loop_frame, 1, &dealloc, NULL, false, PP_CPU_GIL, false, BCM_NUMBER };
+
+		CHECK_INT(hotspots__add(h, &s), 0);
+	}
+	hotspots__mix(h, &m);
+	CHECK_INT(m.churn, 12);
+	CHECK_INT(m.churn_kind[CHURN_NUMBER], 6);
+	CHECK_INT(m.churn_kind[CHURN_CONTAINER], 4);	/* 3 built + list.tp_dealloc */
+	CHECK_INT(m.churn_kind[CHURN_OTHER], 2);
+	CHECK(strstr(m.churn_types, "arithmetic results 50%") != NULL, "types: %s", m.churn_types);
+	CHECK(strstr(m.churn_types, "containers built 25%") != NULL, "types: %s", m.churn_types);
+	hotspots__free(h);
+}
+
 int main(void)
 {
 	RUN(each_sample_counts_once);
 	RUN(caching_advice_depends_on_version_and_family);
 	RUN(names_from_the_target_become_valid_utf8);
+	RUN(allocator_samples_typed_by_their_instruction);
 	return UNIT_EXIT();
 }
