@@ -16,6 +16,9 @@
 #define GIL_WAITER_SHARE 0.10
 /* Less work than this share of one thread's window is an idle process. */
 #define IDLE_WORK 0.20
+/* cpu-starved: run-queue waits for CPUs other processes held, over one thread's window and over the work. */
+#define STARVED_WINDOW 0.10
+#define STARVED_SHARE 0.25
 #define DOMINANT 0.50
 #define GIL_CONTENDED 0.30
 /* A thread on CPU, in the run queue or waiting for the GIL this share of the window is saturated. */
@@ -143,9 +146,29 @@ static double busy_median(const struct busy_window *b)
 	return 0;
 }
 
+/*
+ * The process's part of the CPU time the host spent busy in the window (1
+ * when the host's is unknown). Run-queue time after a preemption is demand:
+ * the thread wanted to go on running. After a wakeup it is demand in this
+ * measure only: the rest of it the thread waited for CPUs that other
+ * processes held (a loaded host, its own pool's workers), which is latency
+ * the process suffers, not work it wants done.
+ */
+static double own_cpu_share(const struct window *w)
+{
+	double own = 0;
+
+	if (w->host_busy <= 0)
+		return 1;
+	for (size_t i = 0; i < w->n; i++)
+		own += w->t[i].sec[PP_B_ONCPU];
+	return clamp01(own / w->host_busy);
+}
+
 void classify_thread(const struct window *w, const struct thread_window *t, struct thread_role *r)
 {
-	double on = t->sec[PP_B_ONCPU], rq = t->sec[PP_B_RUNQUEUE], py_share, biw = clamp01(t->blocked_in_work);
+	double rq = t->sec[PP_B_RUNQUEUE], wake = t->rq_wake < rq ? t->rq_wake : rq;
+	double on = t->sec[PP_B_ONCPU], py_share, biw = clamp01(t->blocked_in_work);
 	double poll = t->sec[PP_B_POLL_WAIT], ipc = t->sec[PP_B_IPC_WAIT], wake_rate;
 	double long_sec = 0, busy = t->busy.total + t->busy.open;
 	unsigned int long_n = 0;
@@ -154,6 +177,8 @@ void classify_thread(const struct window *w, const struct thread_window *t, stru
 	memset(r, 0, sizeof(*r));
 	for (int b = 0; b < PP_NBUCKETS; b++)
 		r->observed += t->sec[b];
+	r->starved = wake > 0 ? wake * (1 - own_cpu_share(w)) : 0;
+	rq -= r->starved;
 	/* On-CPU time split by the thread's own samples; unsampled time counts as Python. */
 	if (t->samples) {
 		r->cpu_python = on * t->samples_gil / t->samples;
@@ -276,6 +301,7 @@ static void sum(const struct window *w, struct verdict *v, struct thread_role *b
 		t->cpu_python += r.cpu_python;
 		t->cpu_native += r.cpu_native;
 		t->cpu_io += r.cpu_io;
+		t->starved += r.starved;
 		if (w->seconds > 0 && th->sec[PP_B_GIL_WAIT] >= GIL_WAITER_SHARE * w->seconds)
 			t->gil_waiters++;
 		t->roles[r.role]++;
@@ -310,6 +336,7 @@ static void sum(const struct window *w, struct verdict *v, struct thread_role *b
 	 * over the remaining work.
 	 */
 	t->work = t->cpu + t->gil + t->io + t->other;
+	t->own_share = own_cpu_share(w);
 	t->cpu_demand = w->seconds > 0 ? t->cpu / w->seconds : 0;
 }
 
@@ -545,6 +572,31 @@ static void mix_traits(const struct cpu_mix *m, struct verdict *v)
 }
 
 /* Traits stand beside the label: a process can be CPU-bound and GC-bound at once. */
+/*
+ * cpu-starved: after waking, the threads waited long for CPUs that other
+ * processes held (the host is loaded). Not the process's own demand, so not
+ * part of its label; latency its requests see all the same.
+ */
+static void starved_trait(const struct window *w, struct verdict *v)
+{
+	const struct totals *t = &v->tot;
+	double cpus = w->ncpus && w->seconds > 0 ? w->ncpus * w->seconds : 0;
+
+	if (t->starved < STARVED_WINDOW * w->seconds || t->starved < STARVED_SHARE * (t->work + t->starved))
+		return;
+	v->traits[v->ntraits++] = "cpu-starved";
+	if (cpus > 0)
+		reason(v, "its threads waited %.2f s for a CPU after waking while other processes held them: the "
+			  "host's CPUs were %.0f%% busy, %.0f%% of that with this process", t->starved,
+		       100 * w->host_busy / cpus, 100 * t->own_share);
+	else
+		reason(v, "its threads waited %.2f s for a CPU after waking while other processes held them "
+			  "(%.0f%% of the host's busy CPU time was this process's)", t->starved, 100 * t->own_share);
+	advise(v, "The host's CPUs are busy with other processes: each wakeup waits for a CPU, which requests "
+		  "see as latency. Find what else runs (its own pool workers count), give the service CPUs of "
+		  "its own (cpuset, cpu.weight, fewer neighbours) or more cores.");
+}
+
 static void traits(const struct window *w, struct verdict *v)
 {
 	const struct gc_window *gc = &w->gc;
@@ -561,6 +613,7 @@ static void traits(const struct window *w, struct verdict *v)
 	}
 	held_blocking(w, v);
 	mix_traits(&w->mix, v);
+	starved_trait(w, v);
 }
 
 /* "72% of working thread time is I/O: network 60%, files 12%", naming only the parts present. */
@@ -786,9 +839,11 @@ static void label_cpu(const struct window *w, struct verdict *v, const struct th
 	set_confidence(v, c, saturated ? "python/native split" : "saturation boundary (a thread busy 75% of the window)");
 	if (py && w->mix.measured && w->mix.samples >= MIX_MIN_SAMPLES) {
 		static const int number_kinds[] = { CHURN_NUMBER };
+		static const int object_kinds[] = { CHURN_CONTAINER, CHURN_INSTANCE, CHURN_STRING };
 		double numbers = churn_share(&w->mix, number_kinds, 1);
 
-		if (numbers >= CHURN_NUMBERS) {
+		/* Arithmetic is the hot loop's cost only when its results outweigh the objects it builds. */
+		if (numbers >= CHURN_NUMBERS && numbers > churn_share(&w->mix, object_kinds, 3)) {
 			reason(v, "about %.0f%% of the CPU samples box int and float results: arithmetic done in "
 				  "Python, one object per operation", 100 * numbers);
 			advise(v, "The hot loop is arithmetic: NumPy (vectorised) or native code (Cython, Numba, "
@@ -895,10 +950,10 @@ static void classify_label(const struct window *w, struct verdict *v)
 			label_io(w, v);
 		}
 	}
-	if (t->idle + t->lock + t->peer > 0.05 * t->all)
+	if (t->idle + t->lock + t->peer + t->starved > 0.05 * t->all)
 		reason(v, "not counted above: sleeping/idle %.0f%%, locks/queues/joins %.0f%%, waiting on other "
-			  "processes %.0f%% of all thread time", pct(t->idle, t->all), pct(t->lock, t->all),
-		       pct(t->peer, t->all));
+			  "processes %.0f%%, waiting for CPUs other processes held %.0f%% of all thread time",
+		       pct(t->idle, t->all), pct(t->lock, t->all), pct(t->peer, t->all), pct(t->starved, t->all));
 	if (strcmp(v->label, "idle"))
 		peers_reason(v);
 }

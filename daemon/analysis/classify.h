@@ -29,7 +29,8 @@ struct thread_role {
 	double share;		/* of the thread's observed time */
 	double part[NROLES];	/* seconds */
 	double observed;	/* seconds the thread was seen in the window */
-	double util;		/* on CPU + run queue + GIL wait, over the window */
+	double util;		/* on CPU + run queue (its own demand) + GIL wait, over the window */
+	double starved;		/* run queue after wakeups while other processes held the CPUs (s) */
 	double cpu_python, cpu_native, cpu_io;	/* on-CPU split by its own samples */
 	bool loop;		/* it waits in poll/epoll/select: an event loop */
 	bool loop_serving;	/* ... woken often for short work: its waits are for I/O */
@@ -89,6 +90,8 @@ struct totals {
 	double cpu;		/* on CPU in user space or ready to run (run queue) */
 	double cpu_python, cpu_native, cpu_io;	/* on-CPU split by samples */
 	double gil, io, idle, other, lock, peer;
+	double starved;		/* run queue after wakeups, the CPUs held by other processes */
+	double own_share;	/* the process's part of the host's busy CPU time (1: unknown) */
 	double python_share;	/* cpu_python / (cpu_python + cpu_native) */
 	double cpu_demand;	/* cpu over the window: cores' worth */
 	unsigned int threads, working, gil_waiters;
@@ -102,7 +105,7 @@ struct verdict {
 	int nreasons, nadvice;
 	char reasons[VERDICT_MAX_LINES][VERDICT_LINE];
 	char advice[VERDICT_MAX_LINES][VERDICT_LINE];
-	const char *traits[6];	/* gc-pressure, gil-held-blocking, attr-hot, alloc-churn */
+	const char *traits[6];	/* gc-pressure, gil-held-blocking, attr-hot, alloc-churn, cpu-starved */
 	int ntraits;
 	uint32_t deciding_tid;	/* the thread the label rests on, 0 when none does alone */
 	double utilization;	/* of the deciding thread (or the process's CPU demand over its cores) */

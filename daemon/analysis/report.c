@@ -124,6 +124,8 @@ static json_t *thread_json(const struct report_ctx *rc, const struct window *w, 
 		      busy_json(&th->busy, &r, w->seconds));
 	if (!o)
 		return NULL;
+	json_object_set_new(o, "runqueue", json_pack("{s:f, s:f}", "after_wakeup_seconds", th->rq_wake,
+		"starved_seconds", r.starved));
 	if (r.loop)
 		json_object_set_new(o, "event_loop", json_pack("{s:I, s:f, s:f, s:f, s:b}", "wakeups",
 			(json_int_t)th->loop.n, "busy_seconds", th->loop.total, "max_busy_ms", 1e3 * th->loop.max,
@@ -228,6 +230,10 @@ json_t *report_classify(const struct report_ctx *rc, const struct window *w, con
 		"python_share", t->python_share, "sample_hz", (int)rc->sample_hz,
 		"method", "perf cpu-clock samples; GIL held = gil.locked and last_holder is the sampled thread "
 			  "(sampled)"));
+	json_object_set_new(root, "host", json_pack("{s:f, s:f, s:f, s:s}", "busy_cpus",
+		w->seconds > 0 ? w->host_busy / w->seconds : 0.0, "own_share", t->own_share, "starved_seconds",
+		t->starved, "method", "/proc/stat busy time over the window; run-queue time after wakeups beyond the "
+		"process's own share of the busy CPU time is time it waited for CPUs other processes held"));
 	json_object_set_new(root, "gc", report_gc(rc, w));
 	if (w->mix.measured)
 		json_object_set_new(root, "cpu_mix", json_pack("{s:I, s:I, s:f, s:I, s:f, s:{s:I, s:I, s:I, s:I, s:I, s:I}, "

@@ -24,6 +24,7 @@ struct snap_gil {
 /* All threads of one target at one instant, sorted by tid. */
 struct snapshot {
 	uint64_t ts;		/* CLOCK_MONOTONIC ns */
+	uint64_t host_busy;	/* CPU time the host spent busy since boot, ns (0 unknown) */
 	struct gc_counts gc;	/* the interpreter's collection counters */
 	size_t n, cap;
 	struct snap_thread *v;

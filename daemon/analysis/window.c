@@ -70,6 +70,8 @@ int window__diff(struct window *w, const struct snapshot *start, const struct sn
 {
 	memset(w, 0, sizeof(*w));
 	w->seconds = end->ts > start->ts ? (end->ts - start->ts) / 1e9 : 0;
+	if (start->host_busy && end->host_busy > start->host_busy && w->seconds > 0)
+		w->host_busy = (end->host_busy - start->host_busy) / 1e9;
 	if (!end->n)
 		return 0;
 	w->t = calloc(end->n, sizeof(*w->t));
@@ -110,6 +112,9 @@ int window__diff(struct window *w, const struct snapshot *start, const struct sn
 		busy_diff(&t->busy, &e->th.busy, &s->th.busy, start->ts, end->ts);
 		busy_diff(&t->loop, &e->th.loop, &s->th.loop, start->ts, end->ts);
 		t->held_blocked = d64(e->th.held_blocked_ns, s->th.held_blocked_ns) / 1e9;
+		t->rq_wake = d64(e->th.wake_rq_ns, s->th.wake_rq_ns) / 1e9;
+		if (t->rq_wake > t->sec[PP_B_RUNQUEUE])
+			t->rq_wake = t->sec[PP_B_RUNQUEUE];
 		t->ipc_ino = e->th.ipc_ino;
 		t->ipc_peer_ino = e->th.ipc_peer_ino;
 		/* Threads that did nothing observable in the window are left out. */

@@ -38,6 +38,7 @@ struct thread_window {
 	struct busy_window busy, loop;
 	uint64_t ipc_ino, ipc_peer_ino;	/* the pipe or Unix socket it last waited on */
 	double held_blocked;	/* blocked in system calls holding the GIL while others waited (s) */
+	double rq_wake;		/* the part of sec[PP_B_RUNQUEUE] spent waking up, not preempted (s) */
 	/* Filled by the caller (not from BPF): see struct thread_extra users. */
 	double blocked_in_work;	/* share of its blocked time spent inside request handling (0..1) */
 	uint32_t blocked_samples;	/* wall samples behind that share */
@@ -103,6 +104,7 @@ struct window {
 	size_t ngil;
 	struct gil_holder_window *gil;	/* by holder and state, largest first */
 	unsigned int ncpus;	/* online CPUs, filled by the caller */
+	double host_busy;	/* CPU-seconds the whole host was busy in the window, 0 unknown */
 	struct gc_window gc;	/* filled by the caller (gcstats__window) */
 	struct cpu_mix mix;	/* filled by the caller (hotspots__mix) */
 	size_t n;

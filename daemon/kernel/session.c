@@ -343,6 +343,7 @@ int session__snapshot(struct session *s, struct loader *ld, struct snapshot *out
 
 	memset(out, 0, sizeof(*out));
 	sc.now = out->ts = now_ns();
+	procfs_host_busy(&out->host_busy);
 	read_gc_counts(s, &out->gc);
 	loader__gil_charges(ld, s->pid, snap_gil, &sc);
 	err = loader__for_each_thread(ld, s->pid, snap_one, &sc);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "procfs.h"
 
 /* The fields of /proc/PID/stat after the command's ")", or NULL. */
@@ -66,5 +67,26 @@ int procfs_task_run_delay(pid_t pid, pid_t tid, uint64_t *ns)
 	if (n != 2)
 		return -EINVAL;
 	*ns = delay;
+	return 0;
+}
+
+int procfs_host_busy(uint64_t *ns)
+{
+	unsigned long long v[8] = {};
+	char buf[512];
+	long hz = sysconf(_SC_CLK_TCK);
+	FILE *f = fopen("/proc/stat", "re");
+	int n;
+
+	*ns = 0;
+	if (!f)
+		return -errno;
+	n = fgets(buf, sizeof(buf), f) ? sscanf(buf, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
+						&v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) : 0;
+	fclose(f);
+	if (n < 4 || hz <= 0)
+		return -EINVAL;
+	/* user nice system idle iowait irq softirq steal: the hypervisor's steal is not ours to use either */
+	*ns = (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) * (1000000000ULL / (unsigned long long)hz);
 	return 0;
 }

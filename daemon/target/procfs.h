@@ -9,6 +9,8 @@
 int procfs_task_run_delay(pid_t pid, pid_t tid, uint64_t *ns);
 /* Start of the program's code and stack (stat fields 26 and 28): an exec changes them. */
 int procfs_image(pid_t pid, uint64_t *code_start, uint64_t *stack_start);
+/* CPU time the whole host spent busy since boot, all CPUs (/proc/stat: not idle, not iowait), ns. */
+int procfs_host_busy(uint64_t *ns);
 /* Process start time in clock ticks since boot (field 22 of stat), 0 on error. */
 uint64_t procfs_start_time(pid_t pid);
 

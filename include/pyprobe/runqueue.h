@@ -38,6 +38,7 @@ static inline void pp_settle_run_delay(struct pp_thread *th, __u64 run_delay)
 		d = th->ns[st];
 	th->ns[st] -= d;
 	th->ns[PP_B_RUNQUEUE] += d;
+	th->wake_rq_ns += d;
 	if (st == PP_B_GIL_WAIT && th->off_kind < PP_GIL_NKINDS && th->gil_ns[th->off_kind] >= d)
 		th->gil_ns[th->off_kind] -= d;
 }

@@ -344,6 +344,41 @@ static void a_pool_parent_waits_on_its_workers(void)
 	CHECK(v.tot.work < 0.2, "work %g", v.tot.work);
 }
 
+/*
+ * On a loaded host the same parent's threads wait long in the run queue after
+ * each wakeup, for CPUs other processes hold: that is not its demand (idle,
+ * cpu-starved). A thread preempted while it runs wants the CPU: its run-queue
+ * time stays demand however loaded the host is.
+ */
+static void run_queue_waits_for_other_processes_are_not_demand(void)
+{
+	struct thread_window t[3] = { th(0.01, 0, 0, 1.99, 0, 0, 0, 0, 0, 0), th(0.04, 0.6, 0, 0, 0, 0, 0, 0, 0, 0),
+				      th(0, 0, 0, 0, 0, 0, 0, 2.0, 0, 0) };
+	struct window w = { .seconds = W, .n = 3, .t = t, .ncpus = 2, .host_busy = 2 * W };
+	struct thread_window cpu[1] = { th(1.0, 1.0, 0, 0, 0, 0, 0, 0, 0, 0) };
+	struct verdict v;
+
+	t[1].sec[IPC] = 1.36;
+	t[1].rq_wake = 0.6;	/* every run-queue wait followed a wakeup */
+	classify(&w, &v);
+	CHECK_STR(v.label, "idle");
+	CHECK(has_trait(&v, "cpu-starved"), "trait");
+	CHECK(has_reason(&v, "waited 0.59 s for a CPU after waking"), "reason");
+	CHECK(has_advice(&v, "busy with other processes"), "advice");
+	CHECK_NEAR(v.tot.starved, 0.6 * (1 - 0.05 / 4), 1e-6);
+	/* The host's load unknown: as before, all of it is demand. */
+	w.host_busy = 0;
+	classify(&w, &v);
+	CHECK_STR(v.label, "cpu-bound-python");
+	CHECK(!has_trait(&v, "cpu-starved"), "no trait without the host's numbers");
+	/* Preempted, not woken: demand on a host as loaded. */
+	w = (struct window){ .seconds = W, .n = 1, .t = cpu, .ncpus = 2, .host_busy = 2 * W };
+	classify(&w, &v);
+	CHECK_STR(v.label, "cpu-bound-python");
+	CHECK_NEAR(v.utilization, 1.0, 1e-9);
+	CHECK(!has_trait(&v, "cpu-starved"), "a preempted thread is not starved");
+}
+
 static void a_bursty_loop_is_not_cpu_bound(void)
 {
 	struct thread_window t[1] = { th(0.9, 0.05, 0, 0, 0, 0, 1.05, 0, 0, 0) };
@@ -508,6 +543,15 @@ static void churn_is_judged_by_type(void)
 	CHECK(has_reason(&v, "tuple 40%, dict 20%"), "reason names the types");
 	CHECK(has_advice(&v, "tuples, lists or dicts"), "advice fits containers");
 	CHECK(!has_advice(&v, "The hot loop is arithmetic"), "no arithmetic advice");
+	/* The same loop's arithmetic (i + 1, a counter) over 20%, but less than the objects: still no NumPy advice. */
+	w.mix.churn = 200;
+	w.mix.churn_kind[CHURN_NUMBER] = 90;	/* 32% of the samples once the allocator's are shared out */
+	w.mix.churn_kind[CHURN_CONTAINER] = 90;
+	w.mix.churn_kind[CHURN_INSTANCE] = 10;
+	w.mix.churn_kind[CHURN_OTHER] = 10;
+	classify(&w, &v);
+	CHECK(has_trait(&v, "alloc-churn"), "alloc-churn");
+	CHECK(!has_advice(&v, "The hot loop is arithmetic"), "objects outweigh the arithmetic");
 	/* Too few samples to judge. */
 	w.mix = (struct cpu_mix){ .measured = true, .samples = 30, .attr = 20, .churn = 20 };
 	classify(&w, &v);
@@ -546,5 +590,6 @@ int main(void)
 	RUN(attribute_lookups_and_churn_add_traits);
 	RUN(churn_is_judged_by_type);
 	RUN(syscall_names);
+	RUN(run_queue_waits_for_other_processes_are_not_demand);
 	return UNIT_EXIT();
 }

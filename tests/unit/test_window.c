@@ -95,10 +95,18 @@ static void busy_periods(void)
 	e.th.busy.cnt[12] = 2;
 	e.th.busy.max_ns = 160 * MS;	/* grew in the window: this window's longest */
 	e.th.busy.start = 2600 * MS;	/* one period in progress at the end */
+	s.th.ns[PP_B_RUNQUEUE] = 50 * MS;
+	s.th.wake_rq_ns = 20 * MS;
+	e.th.ns[PP_B_RUNQUEUE] = 90 * MS;
+	e.th.wake_rq_ns = 45 * MS;
+	a.host_busy = 7000 * MS;
+	b.host_busy = 10500 * MS;
 	snapshot__add(&a, &s);
 	snapshot__add(&b, &e);
 	CHECK_INT(window__diff(&w, &a, &b), 0);
 	CHECK_INT(w.n, 1);
+	CHECK_NEAR(w.t[0].rq_wake, 0.025, 1e-9);
+	CHECK_NEAR(w.host_busy, 3.5, 1e-9);
 	CHECK_INT(w.t[0].busy.n, 7);
 	CHECK_NEAR(w.t[0].busy.total, 0.32, 1e-9);
 	CHECK_NEAR(w.t[0].busy.max, 0.16, 1e-9);
