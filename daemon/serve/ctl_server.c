@@ -13,24 +13,21 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/timerfd.h>
 #include <sys/un.h>
 #include "pyprobe/ctl.h"
 #include "array.h"
 #include "evloop.h"
-#include "log.h"
+#include "listener.h"
 #include "protocol.h"
 #include "ctl_server.h"
 
 /* Unsent reply bytes above which a client's next requests wait in its socket. */
 #define CONN_OUT_HIGH (64 * 1024)
-/* Out of file descriptors: how long accepting pauses when no client leaves first. */
-#define ACCEPT_RETRY_NS (200 * 1000 * 1000)
 /* Clients past max-clients kept open until their request comes, so they can read why. */
 #define REFUSED_MAX 16
 
 struct conn {
-	struct client c;	/* first: handlers see &conn->c */
+	struct client c;	/* what the handlers see */
 	struct watch w;
 	struct ctl_server *srv;
 	char in[PP_CTL_MAX_REQUEST];
@@ -45,29 +42,15 @@ struct conn {
 };
 
 struct ctl_server {
-	struct watch w;
-	struct watch retry;	/* timerfd: accept again after running out of fds */
+	struct listener *lis;
 	struct evloop *ev;
 	struct ctl_handlers h;
 	char path[108];
 	unsigned int max_clients, nclients, nrefused;
 	unsigned long next_id;
 	bool activated;		/* the socket came from systemd: leave its file alone */
-	bool paused;		/* listener not polled: accept failed for lack of fds */
-	bool fd_warned;		/* said so once for this shortage */
 	struct conn *conns;
 };
-
-static void accept_resume(struct ctl_server *srv)
-{
-	struct itimerspec off = {};
-
-	if (!srv->paused)
-		return;
-	srv->paused = false;
-	timerfd_settime(srv->retry.fd, 0, &off, NULL);
-	evloop__mod(srv->ev, &srv->w, EPOLLIN);
-}
 
 static void conn_close(struct conn *cn)
 {
@@ -89,7 +72,7 @@ static void conn_close(struct conn *cn)
 	free(cn->out);
 	free(cn->c.who.groups);
 	free(cn);
-	accept_resume(srv);	/* a descriptor is free again */
+	listener__resume(srv->lis);	/* a descriptor is free again */
 }
 
 static bool conn_backlogged(const struct conn *cn)
@@ -157,7 +140,7 @@ static void conn_queue(struct conn *cn, char *line)
 
 void ctl_server__reply(struct client *c, char *line)
 {
-	struct conn *cn = (struct conn *)c;
+	struct conn *cn = container_of(c, struct conn, c);
 
 	c->busy = false;
 	if (!line)
@@ -290,97 +273,57 @@ static int peer_groups(int fd, struct caller *who)
 	return -ERANGE;
 }
 
-static void accept_event(struct watch *w, uint32_t events)
+static void accept_client(void *ctx, int fd)
 {
-	struct ctl_server *srv = (struct ctl_server *)w;
+	struct ctl_server *srv = ctx;
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+	struct conn *cn = NULL;
 
-	for (;;) {
-		int fd = accept4(srv->w.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		struct ucred cred;
-		socklen_t clen = sizeof(cred);
-		struct conn *cn;
-
-		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-				/*
-				 * The connection stays queued and the listener readable: polling it
-				 * now would spin. Wait for a client to leave, or a moment.
-				 */
-				struct itimerspec its = { .it_value.tv_nsec = ACCEPT_RETRY_NS };
-
-				if (!srv->fd_warned)
-					log_warn("accept on %s: %s; new clients wait", srv->path, strerror(errno));
-				srv->fd_warned = true;
-				srv->paused = true;
-				evloop__mod(srv->ev, &srv->w, 0);
-				timerfd_settime(srv->retry.fd, 0, &its, NULL);
-			} else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) {
-				log_warn("accept on %s: %s", srv->path, strerror(errno));
-			}
-			return;
-		}
-		srv->fd_warned = false;
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen)) {
-			close(fd);
-			continue;
-		}
-		cn = calloc(1, sizeof(*cn));
-		if (!cn) {
-			close(fd);
-			continue;
-		}
-		cn->c.srv = srv;
-		cn->c.who.uid = cred.uid;
-		cn->c.who.gid = cred.gid;
-		cn->c.pid = cred.pid;
-		if (peer_groups(fd, &cn->c.who)) {
-			close(fd);
-			free(cn);
-			continue;
-		}
-		cn->c.id = ++srv->next_id;
-		cn->srv = srv;
-		cn->w.fd = fd;
-		cn->w.fn = conn_event;
-		if (evloop__add(srv->ev, &cn->w, EPOLLIN | EPOLLRDHUP)) {
-			close(fd);
-			free(cn->c.who.groups);
-			free(cn);
-			continue;
-		}
-		cn->next = srv->conns;
-		if (srv->conns)
-			srv->conns->prev = cn;
-		srv->conns = cn;
-		if ((srv->nclients >= srv->max_clients || over_user_share(srv, cred.uid)) &&
-		    srv->nrefused < REFUSED_MAX) {
-			/* Closed now, a client that has not written yet would get EPIPE, not the reason. */
-			cn->refused = true;
-			srv->nrefused++;
-			conn_queue(cn, protocol_error(PP_ERR_LIMIT, srv->nclients >= srv->max_clients ?
-						      "too many clients connected; try again later" :
-						      "this user holds half of max-clients connections already; "
-						      "try again later"));
-			conn_flush(cn);
-			continue;
-		}
-		srv->nclients++;
-		if (srv->nclients > srv->max_clients || over_user_share(srv, cred.uid)) {
-			conn_queue(cn, protocol_error(PP_ERR_LIMIT, "too many clients connected; try again later"));
-			cn->close_after_flush = true;
-			conn_flush(cn);
-		}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen))
+		goto drop;
+	cn = calloc(1, sizeof(*cn));
+	if (!cn)
+		goto drop;
+	cn->c.srv = srv;
+	cn->c.who.uid = cred.uid;
+	cn->c.who.gid = cred.gid;
+	cn->c.pid = cred.pid;
+	if (peer_groups(fd, &cn->c.who))
+		goto drop;
+	cn->c.id = ++srv->next_id;
+	cn->srv = srv;
+	cn->w.fd = fd;
+	cn->w.fn = conn_event;
+	if (evloop__add(srv->ev, &cn->w, EPOLLIN | EPOLLRDHUP))
+		goto drop;
+	cn->next = srv->conns;
+	if (srv->conns)
+		srv->conns->prev = cn;
+	srv->conns = cn;
+	if ((srv->nclients >= srv->max_clients || over_user_share(srv, cred.uid)) && srv->nrefused < REFUSED_MAX) {
+		/* Closed now, a client that has not written yet would get EPIPE, not the reason. */
+		cn->refused = true;
+		srv->nrefused++;
+		conn_queue(cn, protocol_error(PP_ERR_LIMIT, srv->nclients >= srv->max_clients ?
+					      "too many clients connected; try again later" :
+					      "this user holds half of max-clients connections already; "
+					      "try again later"));
+		conn_flush(cn);
+		return;
 	}
-}
-
-static void retry_event(struct watch *w, uint32_t events)
-{
-	struct ctl_server *srv = container_of(w, struct ctl_server, retry);
-	uint64_t n;
-
-	if (read(w->fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
-		log_warn("timerfd read: %s", strerror(errno));
-	accept_resume(srv);
+	srv->nclients++;
+	if (srv->nclients > srv->max_clients || over_user_share(srv, cred.uid)) {
+		conn_queue(cn, protocol_error(PP_ERR_LIMIT, "too many clients connected; try again later"));
+		cn->close_after_flush = true;
+		conn_flush(cn);
+	}
+	return;
+drop:
+	close(fd);
+	if (cn)
+		free(cn->c.who.groups);
+	free(cn);
 }
 
 /*
@@ -420,7 +363,6 @@ struct ctl_server *ctl_server__new(struct evloop *ev, int listen_fd, const char 
 
 	if (!srv)
 		return NULL;
-	srv->retry.fd = -1;
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		err = -ENAMETOOLONG;
 		goto fail;
@@ -430,12 +372,6 @@ struct ctl_server *ctl_server__new(struct evloop *ev, int listen_fd, const char 
 	srv->ev = ev;
 	srv->h = *h;
 	srv->max_clients = max_clients;
-	srv->retry.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	srv->retry.fn = retry_event;
-	if (srv->retry.fd < 0 || evloop__add(ev, &srv->retry, EPOLLIN)) {
-		err = -errno;
-		goto fail;
-	}
 	if (listen_fd >= 0) {
 		/* systemd made, bound and owns the socket file. */
 		fd = listen_fd;
@@ -460,19 +396,15 @@ struct ctl_server *ctl_server__new(struct evloop *ev, int listen_fd, const char 
 		goto fail;
 	}
 serve:
-	srv->w.fd = fd;
-	srv->w.fn = accept_event;
-	err = evloop__add(ev, &srv->w, EPOLLIN);
-	if (err)
-		goto fail;
-	return srv;
+	/* The listener owns fd from here, also when it fails. */
+	srv->lis = listener__new(ev, fd, srv->path, accept_client, srv);
+	if (srv->lis)
+		return srv;
+	err = -errno;
+	fd = -1;
 fail:
 	if (fd >= 0)
 		close(fd);
-	if (srv->retry.fd >= 0) {
-		evloop__del(ev, &srv->retry);
-		close(srv->retry.fd);
-	}
 	free(srv);
 	errno = -err;
 	return NULL;
@@ -484,10 +416,7 @@ void ctl_server__free(struct ctl_server *srv)
 		return;
 	while (srv->conns)
 		conn_close(srv->conns);
-	evloop__del(srv->ev, &srv->w);
-	close(srv->w.fd);
-	evloop__del(srv->ev, &srv->retry);
-	close(srv->retry.fd);
+	listener__free(srv->lis);
 	if (!srv->activated)
 		unlink(srv->path);
 	free(srv);

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #ifndef PYPROBED_METRICS_H
 #define PYPROBED_METRICS_H
-#include <stddef.h>
 
 struct ctl_server;
 struct evloop;
@@ -11,8 +10,8 @@ struct registry;
 struct requests;
 
 /*
- * Prometheus exposition of the watched processes and of the daemon itself,
- * served over HTTP on o->metrics_addr:o->metrics_port (GET /metrics).
+ * Prometheus exposition of the watched processes and of the daemon itself
+ * (prom.h), served over HTTP on o->metrics_addr:o->metrics_port (GET /metrics).
  */
 struct metrics;
 
@@ -26,8 +25,7 @@ struct metrics_sources {
 
 /* NULL and errno when the listener cannot be made. */
 struct metrics *metrics__new(struct evloop *ev, const struct opts *o, const struct metrics_sources *src);
+/* Close the listener and every connection; NULL is fine. */
 void metrics__free(struct metrics *mx);
-/* The whole exposition text (malloc'ed, *len bytes), or NULL. */
-char *metrics__render(struct metrics *mx, size_t *len);
 
 #endif
