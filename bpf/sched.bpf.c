@@ -550,8 +550,13 @@ static __always_inline void switch_out(struct task_struct *prev, struct pp_threa
 	}
 	bucket = blocked_state(prev, th, &kind, now, true);
 	/* A busy period ends when the thread waits for something other than the GIL or a page. */
-	if (bucket != PP_B_RUNQUEUE && bucket != PP_B_GIL_WAIT && bucket != PP_B_OTHER)
+	if (bucket != PP_B_RUNQUEUE && bucket != PP_B_GIL_WAIT && bucket != PP_B_OTHER) {
+		/* One under way at the attach is of unknown length: a short "burst" it is not. */
+		if (th->busy_cut)
+			th->busy.start = 0;
+		th->busy_cut = 0;
 		hist_close(&th->busy, now);
+	}
 	if (bucket == PP_B_POLL_WAIT)
 		hist_close(&th->loop, now);
 	transition(th, now, bucket, kind);
@@ -656,8 +661,10 @@ int handle_seed_iter(struct bpf_iter__task *ctx)
 		state = blocked_state(t, th, &kind, 0, false);
 	th->run_delay = t->sched_info.run_delay;
 	now = sched_now();
-	if (state == PP_B_ONCPU || state == PP_B_RUNQUEUE)
+	if (state == PP_B_ONCPU || state == PP_B_RUNQUEUE) {
 		th->busy.start = now;
+		th->busy_cut = 1;
+	}
 	transition(th, now, state, kind);
 	return 0;
 }

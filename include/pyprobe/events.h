@@ -172,7 +172,7 @@ struct pp_thread {
 	__u32 pend_holder;
 	__u16 pend_nr;
 	__u8 pend_state;
-	__u8 pad2;
+	__u8 busy_cut;			/* the busy period under way began before the attach: not recorded */
 	__u32 tid;
 	__u32 tgid;
 	/* A GIL wait in progress: who held the GIL when it began (0: nobody known). */
