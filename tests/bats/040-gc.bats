@@ -6,7 +6,7 @@ load ../daemon_suite
 
 # gc_burst PYTHON CMD...: start gc_timed.py, open a window with `pyprobe CMD`,
 # fire the burst inside it; leaves the reply in $output and the workload's own
-# "count total gen0 gen1 gen2" in $TRUTH.
+# "count total gen0 gen1 gen2 stall gen2_total" in $TRUTH.
 gc_burst() {
 	local py=$1 res client
 	shift
@@ -40,14 +40,14 @@ default_attach() {
 
 # exact_vs_truth PY...: gc windows against gc.callbacks; WANT_ATTACH is how the probes must be attached.
 exact_vs_truth() {
-	local py failed=() n total want_method
+	local py failed=() n total g0 g1 g2 stall full want_method
 	for py in "$@"; do
 		gc_burst "$py" gc
 		stop_workload
-		read -r n total g0 g1 g2 <<<"$TRUTH"
+		read -r n total g0 g1 g2 stall full <<<"$TRUTH"
 		want_method=uprobe
 		[ "$py" = /usr/bin/python3 ] && want_method=usdt
-		echo "# $py: truth $n collections $total s; pyprobe $(json_get '[.gc.method, .gc.attach, .gc.all.collections, .gc.all.timed, .gc.pause_seconds] | @tsv')" >&3
+		echo "# $py: truth $n collections $total s (generation 2 $full s, stall $stall s); pyprobe $(json_get '[.gc.method, .gc.attach, .gc.all.collections, .gc.all.timed, .gc.pause_seconds, .gc.generations[2].pause_seconds] | @tsv')" >&3
 		[ "$(json_get .gc.method)" = "$want_method" ] || failed+=("$py: method $(json_get .gc.method)")
 		[ "$(json_get .gc.attach)" = "$WANT_ATTACH" ] || failed+=("$py: attach $(json_get .gc.attach)")
 		[ "$(json_get .gc.all.collections)" = "$n" ] || failed+=("$py: count $(json_get .gc.all.collections) != $n")
@@ -56,7 +56,16 @@ exact_vs_truth() {
 			failed+=("$py: per generation $(json_get '[.gc.generations[].collections]' | tr -d ' \n') != $g0 $g1 $g2")
 		[ "$(json_get "[.gc.generations[].timed] | map(tostring) | join(\" \")")" = "$g0 $g1 $g2" ] ||
 			failed+=("$py: timed per generation $(json_get '[.gc.generations[].timed]' | tr -d ' \n')")
-		awk -v a="$(json_get .gc.pause_seconds)" -v b="$total" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 0.1 * b) }' ||
+		# What gc.callbacks times also holds the callbacks themselves and the probes' traps, outside
+		# the interval the probes see: about 0.1 ms a collection on a quiet machine, up to 1-2 ms on
+		# a loaded one, where the workload is also descheduled now and then (stall: the most one
+		# collection took beyond its generation's median). So: full collections (milliseconds each)
+		# within 10% give or take one stall, and all of them never more than the truth nor under
+		# 80% of it.
+		awk -v a="$(json_get '.gc.generations[2].pause_seconds')" -v b="$full" -v x="$stall" \
+			'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 0.1 * b + x) }' ||
+			failed+=("$py: generation 2 pauses $(json_get '.gc.generations[2].pause_seconds') s vs $full s (stall $stall s)")
+		awk -v a="$(json_get .gc.pause_seconds)" -v b="$total" 'BEGIN { exit !(a <= 1.02 * b && a >= 0.8 * b) }' ||
 			failed+=("$py: pause $(json_get .gc.pause_seconds) s vs $total s")
 	done
 	echo "# covered: $*" >&3
@@ -66,7 +75,7 @@ exact_vs_truth() {
 	fi
 }
 
-@test "GC count exact and pause total within 10% of gc.callbacks, on every interpreter (uprobe_multi: USDT on Debian's, symbols on pyenv's)" {
+@test "GC count exact and pauses as gc.callbacks times them, on every interpreter (uprobe_multi: USDT on Debian's, symbols on pyenv's)" {
 	mapfile -t PYS < <(interpreters)
 	WANT_ATTACH=$(default_attach) exact_vs_truth "${PYS[@]}"
 }
