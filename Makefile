@@ -145,7 +145,7 @@ $(O)/tests/hostile:
 	$(Q)mkdir -p $@
 
 $(O)/tests/hostile/fakepy: tests/hostile/fakepy.c daemon/target/pyoffsets.c daemon/target/pyoffsets.h \
-		daemon/target/pyoffsets_table.h \
+		daemon/target/pyoffsets_table.h daemon/target/pyoffsets_debug.h \
 		| $(O)/tests/hostile
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(HOSTILE_CFLAGS) -Idaemon/target $(filter %.c,$^) -ldl -lpthread -o $@

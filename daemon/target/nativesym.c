@@ -2,7 +2,7 @@
 /*
  * Native leaf frames: which object a sampled user-space address is in, and
  * which function where the object has a symbol table (.symtab, else .dynsym).
- * Objects are read through /proc/PID/root with libelf, once, on first use.
+ * Objects are read through /proc/PID/root (elffile.h), once, on first use.
  * A stripped object still tells its kind: interpreter, extension module, libc.
  *
  * Each object also gets role ranges (allocation, deallocation, GC link,
@@ -10,20 +10,18 @@
  * interpreter, from the slots of the exported built-in type objects read from
  * the target, so that the static functions of a stripped LTO build (Debian's
  * python3: list_dealloc, tupledealloc, ...) are found too. Their extent comes
- * from the .eh_frame_hdr search table.
+ * from the .eh_frame_hdr search table (ehframe.h).
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <gelf.h>
-#include <libelf.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include "nativesym.h"
 #include "array.h"
+#include "ehframe.h"
+#include "elffile.h"
 #include "tmem.h"
 
 #define MAX_MAPS 512
@@ -48,23 +46,6 @@
 #define TP_FREE 320
 #define TP_READ 328
 
-/* DWARF exception-header pointer encodings (LSB 5.0, "DWARF Extensions"). */
-#define PE_OMIT 0xff
-#define PE_FMT(e) ((e) & 0x0f)
-#define PE_APP(e) ((e) & 0x70)
-#define PE_INDIRECT 0x80
-#define PE_ABSPTR 0x00
-#define PE_ULEB128 0x01
-#define PE_UDATA2 0x02
-#define PE_UDATA4 0x03
-#define PE_UDATA8 0x04
-#define PE_SLEB128 0x09
-#define PE_SDATA2 0x0a
-#define PE_SDATA4 0x0b
-#define PE_SDATA8 0x0c
-#define PE_PCREL 0x10
-#define PE_DATAREL 0x30
-
 struct sym {
 	uint64_t addr, size;
 	char *name;
@@ -85,10 +66,7 @@ struct obj {
 	size_t nsyms;
 	struct role_range *roles;	/* sorted by lo, disjoint */
 	size_t nroles, nroles_slot;
-	struct {		/* PT_LOAD segments: file offset <-> vaddr */
-		uint64_t off, vaddr, filesz;
-		uint32_t flags;
-	} seg[MAX_SEGS];
+	struct elf_segment seg[MAX_SEGS];	/* the first PT_LOADs: file offset <-> vaddr */
 	int nseg;
 };
 
@@ -209,324 +187,6 @@ const char *nativesym_role_name(int role)
 	default:
 		return "";
 	}
-}
-
-/* .eh_frame_hdr parsing. Every length and offset comes from the input. */
-
-struct cursor {
-	const uint8_t *p;
-	size_t n, pos;
-	uint64_t vaddr;		/* of p[0] */
-};
-
-static int read_uleb(struct cursor *c, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	for (int shift = 0; shift < 64 && c->pos < c->n; shift += 7) {
-		uint8_t b = c->p[c->pos++];
-
-		v |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80)) {
-			*out = v;
-			return 0;
-		}
-	}
-	return -ENOENT;
-}
-
-static int read_sleb(struct cursor *c, int64_t *out)
-{
-	uint64_t v = 0;
-
-	for (int shift = 0; shift < 64 && c->pos < c->n; shift += 7) {
-		uint8_t b = c->p[c->pos++];
-
-		v |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80)) {
-			if (shift + 7 < 64 && (b & 0x40))
-				v |= ~(uint64_t)0 << (shift + 7);
-			*out = (int64_t)v;
-			return 0;
-		}
-	}
-	return -ENOENT;
-}
-
-/* Bytes of a fixed-size encoding; 0 for LEB128 and unknown formats. */
-static size_t enc_size(uint8_t enc)
-{
-	switch (PE_FMT(enc)) {
-	case PE_UDATA2:
-	case PE_SDATA2:
-		return 2;
-	case PE_UDATA4:
-	case PE_SDATA4:
-		return 4;
-	case PE_ABSPTR:
-	case PE_UDATA8:
-	case PE_SDATA8:
-		return 8;
-	default:
-		return 0;
-	}
-}
-
-/* The value format of enc, without its application (pcrel, datarel). */
-static int read_raw(struct cursor *c, uint8_t enc, uint64_t *out)
-{
-	size_t sz = enc_size(enc);
-	uint16_t u16;
-	uint32_t u32;
-	int64_t s;
-
-	if (PE_FMT(enc) == PE_ULEB128)
-		return read_uleb(c, out);
-	if (PE_FMT(enc) == PE_SLEB128) {
-		if (read_sleb(c, &s))
-			return -ENOENT;
-		*out = (uint64_t)s;
-		return 0;
-	}
-	if (!sz || c->pos > c->n || c->n - c->pos < sz)
-		return -ENOENT;
-	/* Native byte order: the objects are this machine's. */
-	if (sz == 2) {
-		memcpy(&u16, c->p + c->pos, 2);
-		*out = PE_FMT(enc) == PE_SDATA2 ? (uint64_t)(int64_t)(int16_t)u16 : u16;
-	} else if (sz == 4) {
-		memcpy(&u32, c->p + c->pos, 4);
-		*out = PE_FMT(enc) == PE_SDATA4 ? (uint64_t)(int64_t)(int32_t)u32 : u32;
-	} else {
-		memcpy(out, c->p + c->pos, 8);
-	}
-	c->pos += sz;
-	return 0;
-}
-
-/* A pointer encoded with enc; datarel is relative to dbase. Indirect ones are not followed. */
-static int read_ptr(struct cursor *c, uint8_t enc, uint64_t dbase, uint64_t *out)
-{
-	uint64_t at = c->vaddr + c->pos;
-
-	if (enc == PE_OMIT || (enc & PE_INDIRECT) || read_raw(c, enc, out))
-		return -ENOENT;
-	switch (PE_APP(enc)) {
-	case 0:
-		return 0;
-	case PE_PCREL:
-		*out += at;
-		return 0;
-	case PE_DATAREL:
-		*out += dbase;
-		return 0;
-	default:
-		return -ENOENT;
-	}
-}
-
-/* The record (CIE or FDE) at off: its body [*body, *end) after the length. */
-static int eh_record(const uint8_t *eh, size_t eh_n, size_t off, size_t *body, size_t *end)
-{
-	uint32_t len32;
-	uint64_t len;
-
-	if (off > eh_n || eh_n - off < 4)
-		return -ENOENT;
-	memcpy(&len32, eh + off, 4);
-	off += 4;
-	len = len32;
-	if (len32 == 0xffffffff) {
-		if (eh_n - off < 8)
-			return -ENOENT;
-		memcpy(&len, eh + off, 8);
-		off += 8;
-	}
-	/* Length 0 is the terminator; 4 bytes hold at least the CIE id or pointer. */
-	if (len < 4 || len > eh_n - off)
-		return -ENOENT;
-	*body = off;
-	*end = off + len;
-	return 0;
-}
-
-/* The FDE pointer encoding of the CIE at off (its "zR" augmentation). */
-static int cie_fde_enc(const uint8_t *eh, size_t eh_n, size_t off, uint8_t *fde_enc)
-{
-	struct cursor c;
-	size_t body, end, alen;
-	const char *aug;
-	uint64_t u, auglen;
-	int64_t s;
-	uint32_t id;
-	uint8_t version;
-
-	if (eh_record(eh, eh_n, off, &body, &end))
-		return -ENOENT;
-	memcpy(&id, eh + body, 4);
-	c = (struct cursor){ eh, end, body + 4, 0 };
-	if (id != 0 || c.pos >= c.n)
-		return -ENOENT;
-	version = c.p[c.pos++];
-	if (version != 1 && version != 3)
-		return -ENOENT;
-	aug = (const char *)c.p + c.pos;
-	alen = strnlen(aug, c.n - c.pos);
-	if (alen == c.n - c.pos)
-		return -ENOENT;
-	c.pos += alen + 1;
-	if (aug[0] == 'e' && aug[1] == 'h') {
-		/* Old GCC: the EH data pointer, then the rest of the string. */
-		if (c.n - c.pos < 8)
-			return -ENOENT;
-		c.pos += 8;
-		aug += 2;
-	}
-	if (read_uleb(&c, &u) || read_sleb(&c, &s))
-		return -ENOENT;
-	if (version == 1) {
-		if (c.pos >= c.n)
-			return -ENOENT;
-		c.pos++;
-	} else if (read_uleb(&c, &u)) {
-		return -ENOENT;
-	}
-	*fde_enc = PE_ABSPTR;
-	if (!aug[0])
-		return 0;
-	if (aug[0] != 'z')
-		return -ENOENT;	/* the FDE layout is unknown */
-	if (read_uleb(&c, &auglen) || auglen > c.n - c.pos)
-		return -ENOENT;
-	c.n = c.pos + auglen;
-	for (const char *a = aug + 1; *a; a++) {
-		if (*a == 'R') {
-			if (c.pos >= c.n)
-				return -ENOENT;
-			*fde_enc = c.p[c.pos++];
-		} else if (*a == 'L') {
-			if (c.pos >= c.n)
-				return -ENOENT;
-			c.pos++;
-		} else if (*a == 'P') {
-			uint8_t penc;
-
-			if (c.pos >= c.n)
-				return -ENOENT;
-			penc = c.p[c.pos++];
-			if (PE_APP(penc) == 0x50 || read_raw(&c, penc, &u))
-				return -ENOENT;
-		} else if (*a != 'S' && *a != 'B' && *a != 'G') {
-			break;	/* unknown: the length says where its data ends (libgcc) */
-		}
-	}
-	return 0;
-}
-
-/* [lo, hi) of the FDE at fde_vaddr. */
-static int fde_range(const uint8_t *eh, size_t eh_n, uint64_t eh_vaddr, uint64_t fde_vaddr,
-		     uint64_t *lo, uint64_t *hi)
-{
-	struct cursor c;
-	size_t body, end;
-	uint64_t range;
-	uint32_t cie_ptr;
-	uint8_t enc;
-
-	if (!eh || fde_vaddr < eh_vaddr || fde_vaddr - eh_vaddr >= eh_n)
-		return -ENOENT;
-	if (eh_record(eh, eh_n, fde_vaddr - eh_vaddr, &body, &end))
-		return -ENOENT;
-	memcpy(&cie_ptr, eh + body, 4);
-	/* The CIE pointer counts back from its own position; 0 would make this a CIE. */
-	if (cie_ptr == 0 || cie_ptr > body || cie_fde_enc(eh, eh_n, body - cie_ptr, &enc))
-		return -ENOENT;
-	c = (struct cursor){ eh, end, body + 4, eh_vaddr };
-	if (PE_APP(enc) == PE_DATAREL || read_ptr(&c, enc, 0, lo) ||
-	    read_raw(&c, PE_FMT(enc), &range))
-		return -ENOENT;
-	*hi = *lo + range;
-	return *hi < *lo ? -ENOENT : 0;
-}
-
-/* Start address and FDE address of entry i of the table at tab. */
-static int table_entry(const struct cursor *hdr, size_t tab, size_t esz, uint8_t enc, uint64_t i,
-		       uint64_t *start, uint64_t *fde)
-{
-	struct cursor c = *hdr;
-
-	c.pos = tab + i * 2 * esz;
-	if (read_ptr(&c, enc, hdr->vaddr, start))
-		return -ENOENT;
-	return fde ? read_ptr(&c, enc, hdr->vaddr, fde) : 0;
-}
-
-int nativesym_ehframe_range(const uint8_t *hdr, size_t hdr_n, uint64_t hdr_vaddr,
-			    const uint8_t *eh, size_t eh_n, uint64_t eh_vaddr, uint64_t vaddr,
-			    uint64_t *lo, uint64_t *hi)
-{
-	struct cursor c = { hdr, hdr_n, 4, hdr_vaddr };
-	uint64_t v, count, first = 0, next, bot = 0, top;
-	size_t tab, esz;
-	uint8_t enc;
-	bool parsed = false;
-	uint64_t idx;
-
-	if (!hdr || hdr_n < 4 || hdr[0] != 1)
-		return -ENOENT;
-	enc = hdr[3];
-	esz = enc_size(enc);
-	/* eh_frame_ptr (not needed: the caller gives eh_vaddr), then fde_count. */
-	if ((hdr[1] != PE_OMIT && read_ptr(&c, hdr[1], hdr_vaddr, &v)) || PE_APP(hdr[2]) ||
-	    read_ptr(&c, hdr[2], hdr_vaddr, &count))
-		return -ENOENT;
-	/* Binary search needs fixed-size entries; an absurd count is cut to the section's size. */
-	if (!esz || (PE_APP(enc) != 0 && PE_APP(enc) != PE_DATAREL) || (enc & PE_INDIRECT))
-		return -ENOENT;
-	tab = c.pos;
-	if (count > (hdr_n - tab) / (2 * esz))
-		count = (hdr_n - tab) / (2 * esz);
-	/* The last entry starting at or below vaddr (any entry with that property, if unsorted). */
-	top = count;
-	while (bot < top) {
-		uint64_t mid = bot + (top - bot) / 2;
-
-		if (table_entry(&c, tab, esz, enc, mid, &v, NULL))
-			return -ENOENT;
-		if (v <= vaddr)
-			bot = mid + 1;
-		else
-			top = mid;
-	}
-	if (bot == 0)
-		return -ENOENT;
-	idx = bot - 1;
-	/* A few FDEs may share a start (a zero-length one first): try each. */
-	for (uint64_t k = idx + 1; k-- > 0 && idx - k < 8;) {
-		uint64_t start, fde, flo, fhi;
-
-		if (table_entry(&c, tab, esz, enc, k, &start, &fde))
-			return -ENOENT;
-		if (k == idx)
-			first = start;
-		else if (start != first)
-			break;
-		if (fde_range(eh, eh_n, eh_vaddr, fde, &flo, &fhi))
-			continue;
-		parsed = true;
-		if (flo == start && vaddr >= flo && vaddr < fhi) {
-			*lo = flo;
-			*hi = fhi;
-			return 0;
-		}
-	}
-	/* No readable FDE: the next entry's start ends the function. */
-	if (parsed || idx + 1 >= count || table_entry(&c, tab, esz, enc, idx + 1, &next, NULL) ||
-	    next <= vaddr)
-		return -ENOENT;
-	*lo = first;
-	*hi = next;
-	return 0;
 }
 
 static const char *kind_of(const char *path, const char *interp)
@@ -692,8 +352,8 @@ static int role_of_name(const struct roleset *rs, const char *name)
 
 static int eh_range(const struct roleset *rs, uint64_t vaddr, uint64_t *lo, uint64_t *hi)
 {
-	return nativesym_ehframe_range(rs->hdr, rs->hdr_n, rs->hdr_vaddr, rs->eh, rs->eh_n,
-				       rs->eh_vaddr, vaddr, lo, hi);
+	return ehframe_range(rs->hdr, rs->hdr_n, rs->hdr_vaddr, rs->eh, rs->eh_n, rs->eh_vaddr,
+			     vaddr, lo, hi);
 }
 
 /*
@@ -709,21 +369,19 @@ static bool is_type_name(const char *name)
 }
 
 /* Symbols with a role by name; the interpreter's .dynsym also gives its type objects. */
-static void scan_symbols(struct obj *o, Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh,
+static void scan_symbols(const struct obj *o, const struct elffile *ef, uint32_t type,
 			 struct roleset *rs)
 {
-	bool types = sh->sh_type == SHT_DYNSYM && !strcmp(o->kind, "interpreter");
-	Elf_Data *d = elf_getdata(scn, NULL);
-	size_t n = d && sh->sh_entsize ? d->d_size / sh->sh_entsize : 0;
+	bool types = type == SHT_DYNSYM && !strcmp(o->kind, "interpreter");
+	const char *name;
+	size_t pos = 0;
+	GElf_Sym s;
 
-	for (size_t i = 0; i < n; i++) {
+	while (elffile__next_sym(ef, type, &pos, &s, &name) == 0) {
 		uint64_t lo, hi;
-		const char *name;
-		GElf_Sym s;
 		int role;
 
-		if (!gelf_getsym(d, i, &s) || !s.st_value || s.st_shndx == SHN_UNDEF ||
-		    !(name = elf_strptr(elf, sh->sh_link, s.st_name)) || !*name)
+		if (!s.st_value || s.st_shndx == SHN_UNDEF)
 			continue;
 		if (types && GELF_ST_TYPE(s.st_info) == STT_OBJECT && s.st_size >= TP_READ &&
 		    is_type_name(name)) {
@@ -868,128 +526,78 @@ static void finish_roles(struct obj *o, struct roleset *rs)
 }
 
 /* .eh_frame_hdr from PT_GNU_EH_FRAME, .eh_frame from its pointer, both inside the file image. */
-static void find_ehframe(const struct obj *o, Elf *elf, const GElf_Phdr *ph, struct roleset *rs)
+static void find_ehframe(const struct elffile *ef, struct roleset *rs)
 {
-	struct cursor c;
-	size_t size;
-	const uint8_t *raw = (const uint8_t *)elf_rawfile(elf, &size);
-	uint64_t eh_vaddr;
+	GElf_Phdr ph;
 
-	if (!raw || ph->p_offset > size || ph->p_filesz > size - ph->p_offset || ph->p_filesz < 4)
-		return;
-	c = (struct cursor){ raw + ph->p_offset, ph->p_filesz, 4, ph->p_vaddr };
-	if (c.p[0] != 1 || read_ptr(&c, c.p[1], ph->p_vaddr, &eh_vaddr))
-		return;
-	for (int k = 0; k < o->nseg; k++) {
-		uint64_t d = eh_vaddr - o->seg[k].vaddr;
-
-		if (eh_vaddr < o->seg[k].vaddr || d >= o->seg[k].filesz || o->seg[k].off > size ||
-		    d >= size - o->seg[k].off)
-			continue;
-		rs->hdr = c.p;
-		rs->hdr_n = c.n;
-		rs->hdr_vaddr = ph->p_vaddr;
-		rs->eh = raw + o->seg[k].off + d;
-		rs->eh_n = o->seg[k].filesz - d;
-		if (rs->eh_n > size - (o->seg[k].off + d))
-			rs->eh_n = size - (o->seg[k].off + d);
-		rs->eh_vaddr = eh_vaddr;
+	if (elffile__phdr(ef, PT_GNU_EH_FRAME, &ph) ||
+	    !(rs->hdr = elffile__bytes(ef, ph.p_offset, ph.p_filesz)) ||
+	    ehframe_hdr_eh_frame(rs->hdr, ph.p_filesz, ph.p_vaddr, &rs->eh_vaddr) ||
+	    !(rs->eh = elffile__vaddr_bytes(ef, rs->eh_vaddr, &rs->eh_n))) {
+		rs->hdr = NULL;
 		return;
 	}
+	rs->hdr_n = ph.p_filesz;
+	rs->hdr_vaddr = ph.p_vaddr;
+}
+
+/* The functions of the full symbol table, else of .dynsym, sorted by address. */
+static void read_functions(struct obj *o, const struct elffile *ef)
+{
+	uint32_t type = elffile__nsyms(ef, SHT_SYMTAB) ? SHT_SYMTAB : SHT_DYNSYM;
+	size_t n = elffile__nsyms(ef, type), pos = 0;
+	const char *name;
+	GElf_Sym s;
+
+	if (!n)
+		return;
+	o->syms = calloc(n, sizeof(*o->syms));
+	while (o->syms && elffile__next_sym(ef, type, &pos, &s, &name) == 0) {
+		if (GELF_ST_TYPE(s.st_info) != STT_FUNC || !s.st_value)
+			continue;
+		o->syms[o->nsyms] = (struct sym){ s.st_value, s.st_size, strdup(name) };
+		if (o->syms[o->nsyms].name)
+			o->nsyms++;
+	}
+	if (o->nsyms)
+		qsort(o->syms, o->nsyms, sizeof(*o->syms), cmp_sym);
 }
 
 static void load_syms(struct nativesym *ns, struct obj *o, const struct map *m)
 {
-	char fn[PATH_MAX];
-	Elf_Scn *scn = NULL, *best = NULL, *tabs[2] = {};
-	GElf_Shdr sh, bestsh = {}, tabsh[2] = {};
-	GElf_Phdr ehph = {};
+	const struct elf_segment *segs;
 	struct roleset *rs = NULL;
-	size_t nph;
-	Elf *elf = NULL;
-	int fd;
+	struct elffile *ef;
+	size_t nsegs;
 
 	o->loaded = 1;
-	snprintf(fn, sizeof(fn), "/proc/%d/root%s", ns->pid, o->path);
-	fd = open(fn, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || elf_version(EV_CURRENT) == EV_NONE)
-		goto out;
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!elf || elf_kind(elf) != ELF_K_ELF)
-		goto out;
-	if (elf_getphdrnum(elf, &nph) == 0) {
-		for (size_t i = 0; i < nph; i++) {
-			GElf_Phdr ph;
-
-			if (!gelf_getphdr(elf, i, &ph))
-				continue;
-			if (ph.p_type == PT_GNU_EH_FRAME)
-				ehph = ph;
-			if (ph.p_type == PT_LOAD && o->nseg < MAX_SEGS) {
-				o->seg[o->nseg].off = ph.p_offset;
-				o->seg[o->nseg].vaddr = ph.p_vaddr;
-				o->seg[o->nseg].filesz = ph.p_filesz;
-				o->seg[o->nseg].flags = ph.p_flags;
-				o->nseg++;
-			}
-		}
-	}
-	while ((scn = elf_nextscn(elf, scn))) {
-		if (!gelf_getshdr(scn, &sh) || !sh.sh_entsize)
-			continue;
-		if (sh.sh_type == SHT_SYMTAB || sh.sh_type == SHT_DYNSYM) {
-			tabs[sh.sh_type == SHT_DYNSYM] = scn;
-			tabsh[sh.sh_type == SHT_DYNSYM] = sh;
-		}
-		if (sh.sh_type == SHT_SYMTAB || (sh.sh_type == SHT_DYNSYM && !best)) {
-			best = scn;
-			bestsh = sh;
-		}
-	}
-	if (best) {
-		Elf_Data *d = elf_getdata(best, NULL);
-		size_t n = d ? d->d_size / bestsh.sh_entsize : 0;
-
-		o->syms = calloc(n ? n : 1, sizeof(*o->syms));
-		for (size_t i = 0; o->syms && i < n; i++) {
-			GElf_Sym s;
-			const char *name;
-
-			if (!gelf_getsym(d, i, &s) || GELF_ST_TYPE(s.st_info) != STT_FUNC || !s.st_value ||
-			    !(name = elf_strptr(elf, bestsh.sh_link, s.st_name)) || !*name)
-				continue;
-			o->syms[o->nsyms] = (struct sym){ s.st_value, s.st_size, strdup(name) };
-			if (o->syms[o->nsyms].name)
-				o->nsyms++;
-		}
-		if (o->nsyms)
-			qsort(o->syms, o->nsyms, sizeof(*o->syms), cmp_sym);
-	}
+	ef = elffile__open_target(ns->pid, o->path);
+	if (!ef)
+		goto cleanup;
+	segs = elffile__segments(ef, &nsegs);
+	for (size_t i = 0; i < nsegs && o->nseg < MAX_SEGS; i++)
+		o->seg[o->nseg++] = segs[i];
+	read_functions(o, ef);
 
 	rs = calloc(1, sizeof(*rs));
 	if (!rs)
-		goto out;
+		goto cleanup;
 	for (size_t i = 0; i < NROLE_NAMES; i++)
 		rs->names[i] = &role_names[i];
 	qsort(rs->names, NROLE_NAMES, sizeof(rs->names[0]), cmp_role_name);
-	if (ehph.p_type == PT_GNU_EH_FRAME)
-		find_ehframe(o, elf, &ehph, rs);
-	for (int t = 0; t < 2; t++)
-		if (tabs[t])
-			scan_symbols(o, elf, tabs[t], &tabsh[t], rs);
-	if (!strcmp(o->kind, "interpreter") && gelf_getclass(elf) == ELFCLASS64)
+	find_ehframe(ef, rs);
+	scan_symbols(o, ef, SHT_SYMTAB, rs);
+	scan_symbols(o, ef, SHT_DYNSYM, rs);
+	if (!strcmp(o->kind, "interpreter") && elffile__ehdr(ef)->e_ident[EI_CLASS] == ELFCLASS64)
 		slot_roles(ns, o, m, rs);
 	finish_roles(o, rs);
-out:
+cleanup:
 	if (rs) {
 		for (int i = 0; i < rs->ntypes; i++)
 			free(rs->types[i].name);
 		free(rs);
 	}
-	if (elf)
-		elf_end(elf);
-	if (fd >= 0)
-		close(fd);
+	elffile__free(ef);
 }
 
 int nativesym__lookup(struct nativesym *ns, uint64_t ip, struct nativeloc *out)

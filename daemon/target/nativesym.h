@@ -39,14 +39,4 @@ void nativesym__free(struct nativesym *ns);
 /* Resolve ip; returns 0, or -ENOENT when no executable mapping holds it. */
 int nativesym__lookup(struct nativesym *ns, uint64_t ip, struct nativeloc *out);
 
-/*
- * The function holding vaddr (an address in the object's own ELF numbering)
- * according to an .eh_frame_hdr section's sorted table: hdr is the section's
- * bytes, hdr_vaddr its address, eh/eh_n/eh_vaddr the .eh_frame section the
- * table points into. Sets [*lo, *hi) and returns 0, or -ENOENT. Pure, for
- * tests and the fuzzer: every input byte is untrusted.
- */
-int nativesym_ehframe_range(const uint8_t *hdr, size_t hdr_n, uint64_t hdr_vaddr, const uint8_t *eh, size_t eh_n,
-			    uint64_t eh_vaddr, uint64_t vaddr, uint64_t *lo, uint64_t *hi);
-
 #endif

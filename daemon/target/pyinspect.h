@@ -61,7 +61,7 @@ enum pyinspect_err {
 
 /*
  * Inspect process pid: find the interpreter ELF in its maps, read it through
- * /proc/PID/root with libelf, find _PyRuntime, the version and the GIL.
+ * /proc/PID/root (elffile.h), find _PyRuntime, the version and the GIL.
  * On failure returns the error class and writes a message for the user into
  * msg (always NUL-terminated).
  */

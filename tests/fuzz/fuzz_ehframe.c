@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * libFuzzer target: the .eh_frame_hdr search-table parser of native roles
- * (nativesym_ehframe_range), whose input is an object's sections.
+ * libFuzzer target: the .eh_frame_hdr and .eh_frame parsers of native roles
+ * (ehframe.h: ehframe_range, ehframe_hdr_eh_frame), whose input is an
+ * object's sections.
  *
  * Input: u16 hdr length, u64 hdr_vaddr, u64 eh_vaddr, u64 vaddr (native byte
  * order), then the .eh_frame_hdr bytes and the .eh_frame bytes (the rest).
@@ -12,7 +13,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "nativesym.h"
+#include "ehframe.h"
 
 #define HEAD 26
 
@@ -23,7 +24,7 @@ static void check(const uint8_t *hdr, size_t hdr_n, uint64_t hdr_vaddr, const ui
 {
 	uint64_t lo = 0, hi = 0;
 
-	if (nativesym_ehframe_range(hdr, hdr_n, hdr_vaddr, eh, eh_n, eh_vaddr, vaddr, &lo, &hi))
+	if (ehframe_range(hdr, hdr_n, hdr_vaddr, eh, eh_n, eh_vaddr, vaddr, &lo, &hi))
 		return;
 	if (!(lo <= vaddr && vaddr < hi))
 		__builtin_trap();
@@ -36,7 +37,7 @@ static void check(const uint8_t *hdr, size_t hdr_n, uint64_t hdr_vaddr, const ui
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	uint64_t hdr_vaddr, eh_vaddr, vaddr;
+	uint64_t hdr_vaddr, eh_vaddr, vaddr, ptr;
 	uint8_t *hdr, *eh;
 	uint16_t hdr_n;
 	size_t eh_n;
@@ -57,6 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (hdr && eh) {
 		memcpy(hdr, data, hdr_n);
 		memcpy(eh, data + hdr_n, eh_n);
+		ehframe_hdr_eh_frame(hdr, hdr_n, hdr_vaddr, &ptr);
 		check(hdr, hdr_n, hdr_vaddr, eh, eh_n, eh_vaddr, vaddr, 1);
 		/* the same table without .eh_frame: ends from the next entry */
 		check(hdr, hdr_n, hdr_vaddr, NULL, 0, eh_vaddr, vaddr, 1);

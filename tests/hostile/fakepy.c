@@ -5,8 +5,9 @@
  * structures the daemon and the BPF sampler walk with hostile contents, burns
  * CPU in two threads (so the sampler and the stack walks run), starts and ends
  * short-lived threads, and calls the "collector" (so the GC uprobes fire).
- * Offsets come from the daemon's own table (daemon/target/pyoffsets_table.h): the
- * lies sit exactly where the daemon looks.
+ * Offsets come from the daemon's own table (daemon/target/pyoffsets_table.h), and the
+ * _Py_DebugOffsets fields from its own list (pyoffsets_debug.h): the lies sit exactly
+ * where the daemon looks.
  *
  *   fakepy [-m MINOR] [-t SECONDS] MODE [SEED]
  *   fakepy runtime-size MINOR      (sizeof(_PyRuntimeState) for the Makefile)
@@ -47,6 +48,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include "pyoffsets.h"
+#include "pyoffsets_debug.h"
 
 #define ARENA_SIZE (32u << 20)
 #define NBURN 2
@@ -304,15 +306,6 @@ static int *gc_collecting(void)
 }
 
 /* 3.13: a valid _Py_DebugOffsets (the table's own values) unless a mode says otherwise. */
-#define DBG_FIELDS(X)                                                                              \
-	X(rt_interp_head) X(interp_next) X(interp_id) X(interp_tstate_head) X(interp_gc)            \
-	X(interp_ceval_gil) X(tstate_next) X(tstate_interp) X(tstate_current_frame)                 \
-	X(tstate_thread_id) X(tstate_native_thread_id) X(frame_back) X(frame_code) X(frame_instr)   \
-	X(frame_owner) X(code_filename) X(code_name) X(code_qualname) X(code_linetable)             \
-	X(code_firstlineno) X(code_code_adaptive) X(object_type) X(type_name) X(tuple_item)         \
-	X(bytes_sval) X(var_size) X(unicode_state) X(unicode_length) X(unicode_ascii_size)         \
-	X(gc_collecting)
-
 static void write_debug_offsets(const struct py_offsets *v, uint64_t version)
 {
 	if (o->dbg_cookie < 0)
@@ -320,7 +313,7 @@ static void write_debug_offsets(const struct py_offsets *v, uint64_t version)
 	memcpy(rt + o->dbg_cookie, "xdebugpy", 8);
 	w64(rt, o->dbg_version, version);
 #define X(f) w64(rt, o->dbg_##f, (uint64_t)(int64_t)v->f);
-	DBG_FIELDS(X)
+	PY_DEBUG_OFFSETS(X)
 #undef X
 }
 
@@ -595,18 +588,18 @@ static void v313_round(uint64_t *rs)
 	int kind = (int)(rng_next(rs) % 5), nf = 0;
 
 #define X(f) nf++;
-	DBG_FIELDS(X)
+	PY_DEBUG_OFFSETS(X)
 #undef X
 	switch (kind) {
 	case 0:	/* wild, accepted */
 	case 1:	/* wild, one field out of range: the daemon must ignore the block */
 #define X(f) v.f = (int)(rng_next(rs) % (1u << 20)) & (rng_next(rs) & 1 ? ~7 : ~0);
-		DBG_FIELDS(X)
+		PY_DEBUG_OFFSETS(X)
 #undef X
 		break;
 	case 2:	/* all zero: every list its own successor */
 #define X(f) v.f = 0;
-		DBG_FIELDS(X)
+		PY_DEBUG_OFFSETS(X)
 #undef X
 		break;
 	case 3:	/* the real ones */
@@ -624,7 +617,7 @@ static void v313_round(uint64_t *rs)
 		int which = (int)(rng_next(rs) % nf), k = 0;
 
 #define X(f) if (k++ == which) w64(rt, o->dbg_##f, (1u << 20) + rng_next(rs) % 1000);
-		DBG_FIELDS(X)
+		PY_DEBUG_OFFSETS(X)
 #undef X
 	}
 	eff = kind == 1 || kind == 4 ? *o : v;

@@ -8,9 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <gelf.h>
 #include <glob.h>
-#include <libelf.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -23,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 #include "unit.h"
+#include "ehframe.h"
+#include "elffile.h"
 #include "nativesym.h"
 #include "tmem.h"
 
@@ -180,7 +180,7 @@ static void build(struct sections *s, const char *aug, uint8_t fde_enc, uint8_t 
 static int range(const struct sections *s, uint64_t v, uint64_t *lo, uint64_t *hi)
 {
 	*lo = *hi = 0;
-	return nativesym_ehframe_range(s->hdr, s->hdr_n, HDR_VADDR, s->eh, s->eh_n, EH_VADDR, v, lo,
+	return ehframe_range(s->hdr, s->hdr_n, HDR_VADDR, s->eh, s->eh_n, EH_VADDR, v, lo,
 				       hi);
 }
 
@@ -290,7 +290,7 @@ static void ehframe_bad_tables(void)
 	build(&s, "zR", 0x1b, 0x3b, 0);
 	s.hdr[0] = 2;
 	CHECK_NONE(&s, 0x10000);
-	CHECK_INT(nativesym_ehframe_range(NULL, 0, 0, NULL, 0, 0, 0x10000, &lo, &hi), -ENOENT);
+	CHECK_INT(ehframe_range(NULL, 0, 0, NULL, 0, 0, 0x10000, &lo, &hi), -ENOENT);
 
 	/* datarel FDE pointers mean nothing on these machines: fall back to the next entry */
 	build(&s, "zR", 0x3b, 0x3b, 0);
@@ -298,15 +298,15 @@ static void ehframe_bad_tables(void)
 
 	/* no .eh_frame: the next entry's start ends a function, and the last has no end */
 	build(&s, "zR", 0x1b, 0x3b, 0);
-	CHECK(nativesym_ehframe_range(s.hdr, s.hdr_n, HDR_VADDR, NULL, 0, EH_VADDR, 0x10050, &lo,
+	CHECK(ehframe_range(s.hdr, s.hdr_n, HDR_VADDR, NULL, 0, EH_VADDR, 0x10050, &lo,
 				      &hi) == 0 &&
 		      lo == 0x10000 && hi == 0x10100,
 	      "[%#llx, %#llx)", (unsigned long long)lo, (unsigned long long)hi);
-	CHECK(nativesym_ehframe_range(s.hdr, s.hdr_n, HDR_VADDR, NULL, 0, EH_VADDR, 0x10190, &lo,
+	CHECK(ehframe_range(s.hdr, s.hdr_n, HDR_VADDR, NULL, 0, EH_VADDR, 0x10190, &lo,
 				      &hi) == 0 &&
 		      lo == 0x10100 && hi == 0x10200,
 	      "[%#llx, %#llx)", (unsigned long long)lo, (unsigned long long)hi);
-	CHECK_INT(nativesym_ehframe_range(s.hdr, s.hdr_n, HDR_VADDR, NULL, 0, EH_VADDR, 0x10350,
+	CHECK_INT(ehframe_range(s.hdr, s.hdr_n, HDR_VADDR, NULL, 0, EH_VADDR, 0x10350,
 					  &lo, &hi),
 		  -ENOENT);
 	/* the FDE's own start disagrees with the table: not trusted */
@@ -384,89 +384,58 @@ static void ehframe_truncated_and_mangled(void)
 	CHECK(found > 0, "no prefix found anything");
 }
 
-/* /usr/bin/python3's own tables against its .dynsym sizes. */
+/* /usr/bin/python3's own tables against its .dynsym sizes, read with the daemon's ELF reader. */
 
 struct elfsec {
-	int fd;
-	Elf *elf;
-	Elf_Data *hdr, *eh, *dynsym, *symtab;
-	GElf_Shdr hdr_sh, eh_sh, dynsym_sh, symtab_sh;
+	struct elffile *ef;
+	const uint8_t *hdr, *eh;
+	size_t hdr_n, eh_n;
+	uint64_t hdr_addr, eh_addr;
 };
 
 static int elfsec_open(struct elfsec *e, const char *path)
 {
-	Elf_Scn *scn = NULL;
-	size_t shstrndx;
-
 	memset(e, 0, sizeof(*e));
-	e->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (e->fd < 0 || elf_version(EV_CURRENT) == EV_NONE)
+	e->ef = elffile__open(path);
+	if (!e->ef)
 		return -ENOENT;
-	e->elf = elf_begin(e->fd, ELF_C_READ_MMAP, NULL);
-	if (!e->elf || elf_getshdrstrndx(e->elf, &shstrndx))
-		return -ENOENT;
-	while ((scn = elf_nextscn(e->elf, scn))) {
-		GElf_Shdr sh;
-		const char *name;
-
-		if (!gelf_getshdr(scn, &sh) || !(name = elf_strptr(e->elf, shstrndx, sh.sh_name)))
-			continue;
-		if (!strcmp(name, ".eh_frame_hdr")) {
-			e->hdr = elf_getdata(scn, NULL);
-			e->hdr_sh = sh;
-		} else if (!strcmp(name, ".eh_frame")) {
-			e->eh = elf_getdata(scn, NULL);
-			e->eh_sh = sh;
-		} else if (sh.sh_type == SHT_DYNSYM) {
-			e->dynsym = elf_getdata(scn, NULL);
-			e->dynsym_sh = sh;
-		} else if (sh.sh_type == SHT_SYMTAB) {
-			e->symtab = elf_getdata(scn, NULL);
-			e->symtab_sh = sh;
-		}
-	}
-	return e->hdr && e->eh && e->dynsym ? 0 : -ENOENT;
+	e->hdr = elffile__section_bytes(e->ef, ".eh_frame_hdr", SHT_NULL, &e->hdr_n, &e->hdr_addr);
+	e->eh = elffile__section_bytes(e->ef, ".eh_frame", SHT_NULL, &e->eh_n, &e->eh_addr);
+	return e->hdr && e->eh && elffile__nsyms(e->ef, SHT_DYNSYM) ? 0 : -ENOENT;
 }
 
 static void elfsec_close(struct elfsec *e)
 {
-	if (e->elf)
-		elf_end(e->elf);
-	if (e->fd >= 0)
-		close(e->fd);
+	elffile__free(e->ef);
+	e->ef = NULL;
 }
 
-static int find_in(const struct elfsec *e, Elf_Data *d, const GElf_Shdr *sh, const char *want,
-		   GElf_Sym *out)
+static int find_in(const struct elfsec *e, uint32_t type, const char *want, GElf_Sym *out)
 {
-	size_t n = d && sh->sh_entsize ? d->d_size / sh->sh_entsize : 0;
+	const char *name;
+	size_t pos = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		const char *name;
-
-		if (gelf_getsym(d, i, out) && out->st_shndx != SHN_UNDEF &&
-		    (name = elf_strptr(e->elf, sh->sh_link, out->st_name)) && !strcmp(name, want))
+	while (elffile__next_sym(e->ef, type, &pos, out, &name) == 0)
+		if (out->st_shndx != SHN_UNDEF && !strcmp(name, want))
 			return 0;
-	}
 	return -ENOENT;
 }
 
 /* A defined symbol of e's .dynsym. */
 static int dynsym(const struct elfsec *e, const char *want, GElf_Sym *out)
 {
-	return find_in(e, e->dynsym, &e->dynsym_sh, want, out);
+	return find_in(e, SHT_DYNSYM, want, out);
 }
 
 /* A defined symbol of e's .symtab, else .dynsym. */
 static int anysym(const struct elfsec *e, const char *want, GElf_Sym *out)
 {
-	return find_in(e, e->symtab, &e->symtab_sh, want, out) ? dynsym(e, want, out) : 0;
+	return find_in(e, SHT_SYMTAB, want, out) ? dynsym(e, want, out) : 0;
 }
 
 static int eh_lookup(const struct elfsec *e, uint64_t v, uint64_t *lo, uint64_t *hi)
 {
-	return nativesym_ehframe_range(e->hdr->d_buf, e->hdr->d_size, e->hdr_sh.sh_addr,
-				       e->eh->d_buf, e->eh->d_size, e->eh_sh.sh_addr, v, lo, hi);
+	return ehframe_range(e->hdr, e->hdr_n, e->hdr_addr, e->eh, e->eh_n, e->eh_addr, v, lo, hi);
 }
 
 static void ehframe_python3(void)
@@ -483,19 +452,17 @@ static void ehframe_python3(void)
 		"Py_Initialize",
 	};
 	struct elfsec e;
-	size_t n, total = 0, same = 0;
+	size_t total = 0, same = 0, pos = 0;
+	const char *name;
 	uint64_t lo, hi;
+	GElf_Sym s;
 
 	if (elfsec_open(&e, "/usr/bin/python3")) {
 		elfsec_close(&e);
 		SKIP("/usr/bin/python3 has no .eh_frame_hdr, .eh_frame and .dynsym");
 	}
-	n = e.dynsym_sh.sh_entsize ? e.dynsym->d_size / e.dynsym_sh.sh_entsize : 0;
-	for (size_t i = 0; i < n; i++) {
-		GElf_Sym s;
-
-		if (!gelf_getsym(e.dynsym, i, &s) || GELF_ST_TYPE(s.st_info) != STT_FUNC ||
-		    s.st_shndx == SHN_UNDEF || !s.st_size)
+	while (elffile__next_sym(e.ef, SHT_DYNSYM, &pos, &s, &name) == 0) {
+		if (GELF_ST_TYPE(s.st_info) != STT_FUNC || s.st_shndx == SHN_UNDEF || !s.st_size)
 			continue;
 		total++;
 		if (eh_lookup(&e, s.st_value, &lo, &hi) == 0 && lo == s.st_value &&
@@ -508,8 +475,6 @@ static void ehframe_python3(void)
 	       same, total);
 	CHECK(total > 500 && same * 100 >= total * 95, "%zu of %zu", same, total);
 	for (size_t i = 0; i < sizeof(sample) / sizeof(sample[0]); i++) {
-		GElf_Sym s;
-
 		if (dynsym(&e, sample[i], &s)) {
 			printf("# %s: not in .dynsym\n", sample[i]);
 			continue;
@@ -522,7 +487,7 @@ static void ehframe_python3(void)
 	}
 	/* before .text, and in .rodata (after the last FDE's function) */
 	CHECK_INT(eh_lookup(&e, 0x1000, &lo, &hi), -ENOENT);
-	CHECK_INT(eh_lookup(&e, e.hdr_sh.sh_addr, &lo, &hi), -ENOENT);
+	CHECK_INT(eh_lookup(&e, e.hdr_addr, &lo, &hi), -ENOENT);
 	elfsec_close(&e);
 }
 
@@ -558,7 +523,6 @@ static int spawn(const char *python, struct target *t)
 	size_t got = 0;
 
 	memset(t, 0, sizeof(*t));
-	t->e.fd = -1;
 	t->out = -1;
 	if (pipe2(fds, O_CLOEXEC))
 		return -errno;
@@ -605,9 +569,8 @@ static int find_interp(struct target *t)
 	char fn[64], line[PATH_MAX + 128], exe[PATH_MAX], lib[PATH_MAX] = "",
 							  elfpath[PATH_MAX + 64];
 	uint64_t exe_base = UINT64_MAX, lib_base = UINT64_MAX, base;
-	GElf_Ehdr eh;
-	GElf_Phdr ph;
-	size_t nph;
+	const struct elf_segment *segs;
+	size_t nsegs;
 	ssize_t n;
 	FILE *f;
 
@@ -645,13 +608,8 @@ static int find_interp(struct target *t)
 	if (base == UINT64_MAX || elfsec_open(&t->e, elfpath))
 		return -ENOENT;
 	/* ET_EXEC: no bias; ET_DYN: the first PT_LOAD is at base */
-	t->bias = 0;
-	if (gelf_getehdr(t->e.elf, &eh) && eh.e_type == ET_DYN && !elf_getphdrnum(t->e.elf, &nph))
-		for (size_t i = 0; i < nph; i++)
-			if (gelf_getphdr(t->e.elf, i, &ph) && ph.p_type == PT_LOAD) {
-				t->bias = base - (ph.p_vaddr & ~0xfffULL);
-				break;
-			}
+	segs = elffile__segments(t->e.ef, &nsegs);
+	t->bias = elffile__ehdr(t->e.ef)->e_type == ET_DYN && nsegs ? base - (segs[0].vaddr & ~0xfffULL) : 0;
 	return 0;
 }
 
