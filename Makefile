@@ -229,6 +229,7 @@ demo: deps
 	$(Q)O=$(O) tests/demo.sh
 
 bench: all
+	$(Q)tools/deps.sh --bench
 	$(Q)O=$(O) tests/bench/run.sh
 
 deps:

@@ -145,3 +145,92 @@ newest_interpreter() {
 		echo "${all[0]}"
 	fi
 }
+
+# make_root ROOT PYTHON: a root directory for a "container" holding PYTHON at a path that
+# does not exist on the host (/opt/cpython/bin/pythonX.Y, its standard library beside it), the
+# system libraries it and its extension modules need, and the workloads in /work. Files are
+# hard links where the file system allows (cheap), copies elsewhere. Prints the interpreter's
+# path inside ROOT.
+make_root() {
+	local root=$1 py=$2 real prefix ver stdlib lib f
+	real=$(readlink -f "$py")
+	ver=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+	mkdir -p "$root"/{opt/cpython/bin,opt/cpython/lib,work,tmp,proc,dev,lib64,usr/lib/x86_64-linux-gnu}
+	chmod 1777 "$root/tmp"
+	ln -sfn usr/lib "$root/lib"
+	cp -al "$WORKLOADS"/. "$root/work/" 2>/dev/null || cp -a "$WORKLOADS"/. "$root/work/"
+	cp -al "$real" "$root/opt/cpython/bin/python$ver" 2>/dev/null || cp -a "$real" "$root/opt/cpython/bin/python$ver"
+	stdlib=$("$py" -c 'import sysconfig; print(sysconfig.get_paths()["stdlib"])')
+	cp -al "$stdlib" "$root/opt/cpython/lib/python$ver" 2>/dev/null || cp -a "$stdlib" "$root/opt/cpython/lib/python$ver"
+	rm -rf "$root/opt/cpython/lib/python$ver/test" "$root/opt/cpython/lib/python$ver/site-packages"
+	# Debian keeps the extension modules beside the standard library; pyenv inside it.
+	prefix=$("$py" -c 'import sys; print(sys.base_prefix)')
+	for lib in "$prefix"/lib/libpython"$ver"*.so*; do
+		[ -e "$lib" ] && { cp -al "$lib" "$root/opt/cpython/lib/" 2>/dev/null || cp -a "$lib" "$root/opt/cpython/lib/"; }
+	done
+	# The shared libraries of the interpreter and of every extension module.
+	for f in "$real" "$root/opt/cpython/lib"/libpython*.so* "$root/opt/cpython/lib/python$ver"/lib-dynload/*.so; do
+		[ -e "$f" ] || continue
+		LD_LIBRARY_PATH=$prefix/lib ldd "$f" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 }'
+	done | sort -u | while read -r lib; do
+		case "$lib" in "$prefix"/*) continue ;; esac
+		cp -aL "$lib" "$root/usr/lib/x86_64-linux-gnu/${lib##*/}" 2>/dev/null || true
+	done
+	cp -aL /lib64/ld-linux-x86-64.so.2 "$root/lib64/"
+	echo "/opt/cpython/bin/python$ver"
+}
+
+# start_contained ROOT PY NAME [ARGS...]: run workload NAME in new PID and mount namespaces,
+# chrooted into ROOT (make_root), as a container runtime would: the interpreter is the
+# namespace's PID 1. NESTED=1 puts it in a PID namespace inside another. Sets WL_PID (the
+# host PID of the interpreter), WL_NSPID (its PID inside), WL_LAUNCHER (unshare, whose end
+# kills the namespace).
+start_contained() {
+	local root=$1 py=$2 name=$3 out inner cmd p
+	shift 3
+	out=$(mktemp "${TEST_DIR:-/tmp}/wl.XXXXXX")
+	inner="mount -t proc proc '$root/proc' && mount --rbind /dev '$root/dev' && LD_LIBRARY_PATH=/opt/cpython/lib PYTHONDONTWRITEBYTECODE=1 exec chroot '$root' $py /work/$name.py $*"
+	if [ "${NESTED:-0}" = 1 ]; then
+		cmd="mount -t proc proc /proc && exec unshare --pid --mount --fork --kill-child sh -c \"$inner\""
+	else
+		cmd=$inner
+	fi
+	unshare --pid --mount --fork --kill-child --propagation private sh -c "$cmd" >"$out" 2>&1 3>&- &
+	WL_LAUNCHER=$!
+	for _ in $(seq 200); do
+		grep -q '^ready' "$out" && break
+		kill -0 "$WL_LAUNCHER" 2>/dev/null || break
+		sleep 0.05
+	done
+	if ! grep -q '^ready' "$out"; then
+		echo "workload $name under $py in $root did not start:" >&2
+		cat "$out" >&2
+		return 1
+	fi
+	WL_NSPID=$(awk '/^ready/ { print $2; exit }' "$out")
+	# The host PID: the descendant of the launcher running the interpreter.
+	WL_PID=
+	for p in $(pgrep -f "/work/$name.py"); do
+		[[ $(cat "/proc/$p/comm" 2>/dev/null) == python* ]] || continue
+		# In a namespace (more than one NSpid field) and numbered there as it said.
+		[ "$(awk '/^NSpid:/ { print (NF > 2) ? $NF : "" }' "/proc/$p/status" 2>/dev/null)" = "$WL_NSPID" ] ||
+			continue
+		WL_PID=$p
+		break
+	done
+	[ -n "$WL_PID" ] || { echo "no host PID for $name (ns PID $WL_NSPID)" >&2; return 1; }
+	WL_OUT=$out
+	sleep 0.3	# steady state
+}
+
+# unshare blocks SIGTERM while its child lives, and a namespace's PID 1 ignores signals it has
+# no handler for: SIGKILL both (--kill-child takes whatever else is in the namespace).
+stop_contained() {
+	[ -n "${WL_PID:-}" ] && [ -n "${WL_LAUNCHER:-}" ] && kill -KILL "$WL_PID" 2>/dev/null
+	if [ -n "${WL_LAUNCHER:-}" ] && kill -KILL "$WL_LAUNCHER" 2>/dev/null; then
+		wait "$WL_LAUNCHER" 2>/dev/null || true
+	fi
+	WL_LAUNCHER=
+	WL_PID=
+	true
+}

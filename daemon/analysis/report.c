@@ -34,6 +34,19 @@ json_t *report_python(const struct pyinfo *py)
 			 "symbols", py->symtab, "usdt", py->usdt, "debug_offsets", py->debug_offsets);
 }
 
+json_t *report_placement(pid_t pid, const struct pyinfo *py)
+{
+	static const char *const via[] = { "map_files", "root", "host" };
+	json_t *o = json_pack("{s:i, s:b, s:o, s:o, s:s}", "ns_pid", (int)(py->ns_pid ? py->ns_pid : pid),
+			      "own_root", py->own_root, "cgroup", utf8_json_string(py->cgroup), "container",
+			      py->container[0] ? json_string(py->container) : json_null(), "binary_opened_through",
+			      py->elf_via >= 0 && py->elf_via < 3 ? via[py->elf_via] : "?");
+
+	if (o && py->elf_deleted)
+		json_object_set_new(o, "binary_deleted", json_true());
+	return o;
+}
+
 static json_t *strings(const char (*lines)[VERDICT_LINE], int n)
 {
 	json_t *a = json_array();
@@ -124,6 +137,8 @@ static json_t *thread_json(const struct report_ctx *rc, const struct window *w, 
 		      busy_json(&th->busy, &r, w->seconds));
 	if (!o)
 		return NULL;
+	if (th->ns_tid && th->ns_tid != (pid_t)th->tid)
+		json_object_set_new(o, "ns_tid", json_integer(th->ns_tid));
 	json_object_set_new(o, "runqueue", json_pack("{s:f, s:f}", "after_wakeup_seconds", th->rq_wake,
 		"starved_seconds", r.starved));
 	if (r.loop)
@@ -176,6 +191,8 @@ json_t *report_classify(const struct report_ctx *rc, const struct window *w, con
 	root = json_pack("{s:i, s:f, s:f, s:f, s:o}", "pid", (int)rc->pid, "window_seconds", w->seconds,
 			 "requested_seconds", rc->requested_seconds, "attach_ms", rc->attach_ms,
 			 "python", report_python(rc->py));
+	if (root)
+		json_object_set_new(root, "placement", report_placement(rc->pid, rc->py));
 	if (!root) {
 		json_decref(threads);
 		json_decref(share);

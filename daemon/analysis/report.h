@@ -21,6 +21,11 @@ struct report_ctx {
 /* The classify reply body (docs/protocol.md). NULL on ENOMEM. */
 json_t *report_classify(const struct report_ctx *rc, const struct window *w, const struct verdict *v);
 json_t *report_python(const struct pyinfo *py);
+/*
+ * Where process pid lives: its pid in its own namespace, whether its root is
+ * its own, its cgroup and container, and how its interpreter file was opened.
+ */
+json_t *report_placement(pid_t pid, const struct pyinfo *py);
 /* The gc section: also the whole body of the gc command's reply (with pid, python). */
 json_t *report_gc(const struct report_ctx *rc, const struct window *w);
 

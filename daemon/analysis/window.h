@@ -40,6 +40,7 @@ struct thread_window {
 	double held_blocked;	/* blocked in system calls holding the GIL while others waited (s) */
 	double rq_wake;		/* the part of sec[PP_B_RUNQUEUE] spent waking up, not preempted (s) */
 	/* Filled by the caller (not from BPF): see struct thread_extra users. */
+	pid_t ns_tid;		/* its tid in the process's PID namespace, 0 if not read */
 	double blocked_in_work;	/* share of its blocked time spent inside request handling (0..1) */
 	uint32_t blocked_samples;	/* wall samples behind that share */
 	pid_t peer_pid;		/* a process at the other end of ipc_ino, 0 if none or its own */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "cgroup.h"
 #include "rules.h"
 
 const char *rule_kind_name(enum rule_kind k)
@@ -20,6 +21,8 @@ const char *rule_kind_name(enum rule_kind k)
 		return "exe";
 	case RULE_CMDLINE:
 		return "cmdline";
+	case RULE_CGROUP:
+		return "cgroup";
 	}
 	return "?";
 }
@@ -45,13 +48,13 @@ static bool valid_unit(const char *s)
 
 int rule__parse(struct rule *r, const char *text, char *err, size_t len)
 {
-	static const enum rule_kind kinds[] = { RULE_UNIT, RULE_EXE, RULE_CMDLINE };
+	static const enum rule_kind kinds[] = { RULE_UNIT, RULE_EXE, RULE_CMDLINE, RULE_CGROUP };
 	const char *sp = strpbrk(text, " \t");
 	const char *arg;
 	size_t klen;
 
 	if (!sp) {
-		snprintf(err, len, "watch needs a kind and a value: unit NAME, exe PATH or cmdline PATTERN");
+		snprintf(err, len, "watch needs a kind and a value: unit NAME, exe PATH, cmdline PATTERN or cgroup PATH");
 		return -EINVAL;
 	}
 	klen = sp - text;
@@ -62,7 +65,7 @@ int rule__parse(struct rule *r, const char *text, char *err, size_t len)
 		if (strlen(rule_kind_name(kinds[i])) == klen && !strncmp(text, rule_kind_name(kinds[i]), klen))
 			r->kind = kinds[i];
 	if (r->kind == (enum rule_kind)-1) {
-		snprintf(err, len, "unknown watch kind '%.*s' (unit, exe or cmdline)", (int)klen, text);
+		snprintf(err, len, "unknown watch kind '%.*s' (unit, exe, cmdline or cgroup)", (int)klen, text);
 		return -EINVAL;
 	}
 	if (strlen(arg) >= PATH_MAX) {
@@ -84,6 +87,9 @@ int rule__parse(struct rule *r, const char *text, char *err, size_t len)
 		snprintf(err, len, "'%s' is not a systemd .service, .scope or .slice unit name", r->arg);
 	else if (r->kind == RULE_EXE && *r->arg != '/')
 		snprintf(err, len, "watch exe needs an absolute path (or a glob starting with /), not '%s'", r->arg);
+	else if (r->kind == RULE_CGROUP && *r->arg != '/')
+		snprintf(err, len, "watch cgroup needs a path from the cgroup root (as /proc/PID/cgroup shows "
+			 "it, e.g. /system.slice/docker-ID.scope or /kubepods/*), not '%s'", r->arg);
 	else
 		return 0;
 	free(r->arg);
@@ -176,44 +182,6 @@ int rules__procinfo(pid_t pid, struct procinfo *pi, unsigned int kinds)
 	return 0;
 }
 
-/*
- * Does the process belong to unit, the way systemd decides it: in a cgroup
- * path of /proc/PID/cgroup (any hierarchy line), the slices come first and
- * the first component that is not a slice is the unit owning the process.
- * So "web.service" does not match a user's web.service nested under
- * user@1000.service, and "batch.slice" matches every unit inside it.
- */
-static bool in_unit(const char *cgroup, const char *unit)
-{
-	size_t ulen = strlen(unit);
-
-	for (const char *line = cgroup; *line;) {
-		const char *end = strchr(line, '\n'), *path;
-
-		if (!end)
-			end = line + strlen(line);
-		/* "ID:CONTROLLERS:PATH": the path follows the second colon. */
-		path = memchr(line, ':', end - line);
-		path = path ? memchr(path + 1, ':', end - path - 1) : NULL;
-		for (const char *p = path; p && p < end;) {
-			const char *q;
-
-			p++;	/* past ':' or '/' */
-			q = memchr(p, '/', end - p);
-			if (!q)
-				q = end;
-			if ((size_t)(q - p) == ulen && !memcmp(p, unit, ulen))
-				return true;
-			/* Past the owning unit: nothing deeper names the process's unit. */
-			if (q > p && !(q - p > 6 && !memcmp(q - 6, ".slice", 6)))
-				break;
-			p = q < end ? q : NULL;
-		}
-		line = *end ? end + 1 : end;
-	}
-	return false;
-}
-
 static bool is_glob(const char *s)
 {
 	return strpbrk(s, "*?[") != NULL;
@@ -226,7 +194,7 @@ int rules__match(const struct rules *rs, const struct procinfo *pi)
 
 		switch (r->kind) {
 		case RULE_UNIT:
-			if (in_unit(pi->cgroup, r->arg))
+			if (cgroup_in_unit(pi->cgroup, r->arg))
 				return i;
 			break;
 		case RULE_EXE:
@@ -237,6 +205,10 @@ int rules__match(const struct rules *rs, const struct procinfo *pi)
 			break;
 		case RULE_CMDLINE:
 			if (*pi->cmdline && fnmatch(r->arg, pi->cmdline, 0) == 0)
+				return i;
+			break;
+		case RULE_CGROUP:
+			if (cgroup_under(pi->cgroup, r->arg))
 				return i;
 			break;
 		}

@@ -12,10 +12,12 @@ enum rule_kind {
 	RULE_UNIT,	/* every process the systemd unit (or every unit of the slice) owns */
 	RULE_EXE,	/* /proc/PID/exe equals the path, or matches it as a glob */
 	RULE_CMDLINE,	/* the command line, arguments joined by spaces, matches the glob */
+	RULE_CGROUP,	/* in the cgroup or below it (a container's, a pod's), or one matching the glob */
 };
 
 #define RULE_KIND_BIT(k) (1u << (k))
-#define RULE_ALL_KINDS (RULE_KIND_BIT(RULE_UNIT) | RULE_KIND_BIT(RULE_EXE) | RULE_KIND_BIT(RULE_CMDLINE))
+#define RULE_ALL_KINDS (RULE_KIND_BIT(RULE_UNIT) | RULE_KIND_BIT(RULE_EXE) | RULE_KIND_BIT(RULE_CMDLINE) | \
+			RULE_KIND_BIT(RULE_CGROUP))
 
 struct rule {
 	enum rule_kind kind;

@@ -138,6 +138,8 @@ static const char *pyi_code(enum pyinspect_err e)
 		return PP_ERR_NOT_PYTHON;
 	case PYI_UNSUPPORTED:
 		return PP_ERR_UNSUPPORTED;
+	case PYI_UNREADABLE:
+		return PP_ERR_UNREADABLE;
 	default:
 		return PP_ERR_INTERNAL;
 	}

@@ -97,9 +97,9 @@ static int gc_attach_multi(struct session *s, struct loader *ld, const char *pat
 static void gc_attach(struct session *s, struct loader *ld)
 {
 	const struct pyinfo *py = &s->py;
-	char path[PATH_MAX];
+	/* The mapped file itself, whatever namespace it is in or became of its name. */
+	const char *path = py->elf_open;
 
-	snprintf(path, sizeof(path), "/proc/%d/root%s", s->pid, py->elf_path);
 	s->gc_method = py->bpf.gc_collecting_addr ? GC_METHOD_SAMPLED : GC_METHOD_NONE;
 	if (loader__has_uprobe_multi(ld)) {
 		int err = gc_attach_multi(s, ld, path);
@@ -484,6 +484,9 @@ void session__annotate(struct session *s, struct window *w, const struct blocksi
 		struct thread_window *t = &w->t[i];
 		const struct blocksite_count *c = blocksite__get(bs, t->tid);
 
+		/* In a PID namespace of its own (a container): the tid its own tools show. */
+		if (s->py.ns_pid && s->py.ns_pid != s->pid && !t->exited)
+			procfs_ns_tid(s->pid, (pid_t)t->tid, &t->ns_tid);
 		if (c && c->blocked) {
 			t->blocked_in_work = (double)c->in_work / c->blocked;
 			t->blocked_samples = c->blocked;

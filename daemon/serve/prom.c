@@ -51,12 +51,21 @@ static void family(FILE *f, const char *name, const char *type, const char *help
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* name{pid="1",rule="..."[,extra]} value */
-static void proc_sample(FILE *f, const char *name, const struct watched_view *v, const char *extra, double value)
+/* name{pid="1",rule="..."[,container="ID"] : a process's labels, the brace left open. */
+static void proc_labels(FILE *f, const char *name, const struct watched_view *v)
 {
 	fprintf(f, "%s{pid=\"%d\",rule=\"", name, v->s->pid);
 	put_escaped(f, v->rule);
-	fprintf(f, "\"%s%s} %.15g\n", extra ? "," : "", extra ? extra : "", value);
+	fputc('"', f);
+	if (v->s->py.container[0])
+		fprintf(f, ",container=\"%.12s\"", v->s->py.container);
+}
+
+/* name{pid="1",rule="..."[,container="ID"][,extra]} value */
+static void proc_sample(FILE *f, const char *name, const struct watched_view *v, const char *extra, double value)
+{
+	proc_labels(f, name, v);
+	fprintf(f, "%s%s} %.15g\n", extra ? "," : "", extra ? extra : "", value);
 }
 
 enum {
@@ -105,9 +114,8 @@ static void thread_series(FILE *f, const struct watched_view *v)
 		if (t->exited)
 			continue;	/* its time stays in the process totals */
 		for (int b = 0; b < PP_NBUCKETS; b++) {
-			fprintf(f, "%s{pid=\"%d\",rule=\"", fam[P_THREAD_SECONDS].name, v->s->pid);
-			put_escaped(f, v->rule);
-			fprintf(f, "\",tid=\"%u\",thread=\"", t->tid);
+			proc_labels(f, fam[P_THREAD_SECONDS].name, v);
+			fprintf(f, ",tid=\"%u\",thread=\"", t->tid);
 			put_escaped(f, t->name);
 			fprintf(f, "\",state=\"%s\"} %.15g\n", pp_bucket_names[b], t->sec[b]);
 		}
@@ -149,9 +157,8 @@ static void proc_pass(FILE *f, int pass, const struct watched_view *v, const str
 
 	switch (pass) {
 	case P_INFO:
-		fprintf(f, "%s{pid=\"%d\",rule=\"", fam[P_INFO].name, s->pid);
-		put_escaped(f, v->rule);
-		fputs("\",python_version=\"", f);
+		proc_labels(f, fam[P_INFO].name, v);
+		fputs(",python_version=\"", f);
 		put_escaped(f, s->py.version);
 		fputs("\",exe=\"", f);
 		put_escaped(f, s->py.exe);

@@ -144,6 +144,8 @@ static void finish_record(struct requests *svc, struct pending *p, bool partial)
 				 report_python(&p->s->py), "sample_hz", (int)svc->o->sample_hz, "profile",
 				 profile__stacks(p->prof));
 
+	if (body)
+		json_object_set_new(body, "placement", report_placement(p->s->pid, &p->s->py));
 	ctl_server__reply(p->c, protocol_ok(body));
 	remove_pending(svc, p);
 }
@@ -222,6 +224,8 @@ static void finish_pending(struct requests *svc, struct pending *p)
 		rc.npythreads = pythreads_read(p->s->pid, &p->s->py, pyt, sizeof(pyt) / sizeof(pyt[0]));
 		body = report_classify(&rc, &w, &v);
 	}
+	if (body && !json_object_get(body, "placement"))
+		json_object_set_new(body, "placement", report_placement(p->s->pid, &p->s->py));
 	ctl_server__reply(p->c, protocol_ok(body));
 	window__free(&w);
 	snapshot__clear(&end);
@@ -533,8 +537,9 @@ static void list_one(void *ctx, struct session *s)
 	d = registry__describe(lc->svc->reg, s);
 	w = json_object_get(d, "watch");
 	/* The monitor's own reference is not a request. */
-	json_array_append_new(lc->a, json_pack("{s:i, s:o, s:f, s:i, s:O}", "pid", (int)s->pid, "python",
-						report_python(&s->py), "attached_seconds", (lc->now - s->attached_ts) / 1e9,
+	json_array_append_new(lc->a, json_pack("{s:i, s:o, s:o, s:f, s:i, s:O}", "pid", (int)s->pid, "python",
+						report_python(&s->py), "placement", report_placement(s->pid, &s->py),
+						"attached_seconds", (lc->now - s->attached_ts) / 1e9,
 						"requests", (int)s->refs - (w != NULL), "watch", w ? w : json_null()));
 	json_decref(d);
 }

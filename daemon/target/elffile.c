@@ -162,17 +162,6 @@ struct elffile *elffile__open(const char *path)
 	return ef;
 }
 
-struct elffile *elffile__open_target(pid_t pid, const char *path)
-{
-	char fn[PATH_MAX];
-
-	if (snprintf(fn, sizeof(fn), "/proc/%d/root%s", (int)pid, path) >= (int)sizeof(fn)) {
-		errno = ENAMETOOLONG;
-		return NULL;
-	}
-	return elffile__open(fn);
-}
-
 void elffile__free(struct elffile *ef)
 {
 	if (!ef)

@@ -28,14 +28,13 @@ struct elf_usdt {
 };
 
 /*
- * Open an ELF file: path, fd (duplicated: the caller keeps its own), or path
- * as process pid sees it (through /proc/PID/root, so other mount namespaces
- * work). Returns NULL and sets errno: ENOEXEC if it is not an ELF file whose
- * headers libelf can read, else what open(2) or libelf said.
+ * Open an ELF file: path, or fd (duplicated: the caller keeps its own; a
+ * target's files are opened by procmaps__open_file()). Returns NULL and sets
+ * errno: ENOEXEC if it is not an ELF file whose headers libelf can read,
+ * else what open(2) or libelf said.
  */
 struct elffile *elffile__open(const char *path);
 struct elffile *elffile__open_fd(int fd);
-struct elffile *elffile__open_target(pid_t pid, const char *path);
 /* Unmap and close; NULL is fine. Everything the reader returned becomes invalid. */
 void elffile__free(struct elffile *ef);
 

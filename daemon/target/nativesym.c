@@ -18,10 +18,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "nativesym.h"
 #include "array.h"
 #include "ehframe.h"
 #include "elffile.h"
+#include "procmaps.h"
 #include "tmem.h"
 
 #define MAX_MAPS 512
@@ -60,6 +62,7 @@ struct role_range {
 
 struct obj {
 	char *path;
+	struct procmap map;	/* its first executable mapping: how to open the file */
 	const char *kind;
 	int loaded;		/* symbols read (or tried) */
 	struct sym *syms;	/* sorted by addr */
@@ -202,21 +205,22 @@ static const char *kind_of(const char *path, const char *interp)
 	return "library";
 }
 
-static struct obj *obj_for(struct nativesym *ns, const char *path, const char *interp)
+static struct obj *obj_for(struct nativesym *ns, const struct procmap *m, const char *interp)
 {
 	struct obj *o;
 
 	for (int i = 0; i < ns->nobjs; i++)
-		if (!strcmp(ns->objs[i]->path, path))
+		if (!strcmp(ns->objs[i]->path, m->path))
 			return ns->objs[i];
 	if (ns->nobjs >= MAX_MAPS || !(o = calloc(1, sizeof(*o))))
 		return NULL;
-	o->path = strdup(path);
+	o->path = strdup(m->path);
 	if (!o->path) {
 		free(o);
 		return NULL;
 	}
-	o->kind = kind_of(path, interp);
+	o->map = *m;
+	o->kind = kind_of(m->path, interp);
 	ns->objs[ns->nobjs++] = o;
 	return o;
 }
@@ -224,28 +228,22 @@ static struct obj *obj_for(struct nativesym *ns, const char *path, const char *i
 struct nativesym *nativesym__new(pid_t pid, const char *interp_path)
 {
 	struct nativesym *ns = calloc(1, sizeof(*ns));
-	char fn[64], line[PATH_MAX + 128];
-	FILE *f;
+	struct procmaps pm;
+	struct procmap m;
 
 	if (!ns)
 		return NULL;
 	ns->pid = pid;
-	snprintf(fn, sizeof(fn), "/proc/%d/maps", pid);
-	f = fopen(fn, "re");
-	if (!f)
+	if (procmaps__open(&pm, pid))
 		return ns;	/* every lookup will say "unknown" */
-	while (fgets(line, sizeof(line), f) && ns->nmaps < MAX_MAPS) {
-		unsigned long long start, end, off;
-		char perms[8], *path = strchr(line, '/');
-
-		if (sscanf(line, "%llx-%llx %7s %llx", &start, &end, perms, &off) != 4 || perms[2] != 'x' || !path)
+	while (ns->nmaps < MAX_MAPS && procmaps__next(&pm, &m) == 0) {
+		if (m.perms[2] != 'x' || m.path[0] != '/')
 			continue;
-		path[strcspn(path, "\n")] = 0;
-		ns->maps[ns->nmaps] = (struct map){ start, end, off, obj_for(ns, path, interp_path) };
+		ns->maps[ns->nmaps] = (struct map){ m.start, m.end, m.off, obj_for(ns, &m, interp_path) };
 		if (ns->maps[ns->nmaps].obj)
 			ns->nmaps++;
 	}
-	fclose(f);
+	procmaps__close(&pm);
 	return ns;
 }
 
@@ -567,11 +565,16 @@ static void load_syms(struct nativesym *ns, struct obj *o, const struct map *m)
 {
 	const struct elf_segment *segs;
 	struct roleset *rs = NULL;
-	struct elffile *ef;
+	struct elffile *ef = NULL;
 	size_t nsegs;
+	int fd;
 
 	o->loaded = 1;
-	ef = elffile__open_target(ns->pid, o->path);
+	fd = procmaps__open_file(ns->pid, &o->map, NULL, 0, NULL);
+	if (fd < 0)
+		goto cleanup;
+	ef = elffile__open_fd(fd);
+	close(fd);
 	if (!ef)
 		goto cleanup;
 	segs = elffile__segments(ef, &nsegs);

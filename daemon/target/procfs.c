@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 /* Small readers of /proc: ownership and identity of a process. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "procfs.h"
 
@@ -89,4 +91,71 @@ int procfs_host_busy(uint64_t *ns)
 	/* user nice system idle iowait irq softirq steal: the hypervisor's steal is not ours to use either */
 	*ns = (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) * (1000000000ULL / (unsigned long long)hz);
 	return 0;
+}
+
+int procfs_ns_tid(pid_t pid, pid_t tid, pid_t *ns_tid)
+{
+	char fn[96], line[256];
+	int err = -ENOENT;
+	FILE *f;
+
+	snprintf(fn, sizeof(fn), "/proc/%d/task/%d/status", pid, tid);
+	f = fopen(fn, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char *p, *end;
+		long v = -1;
+
+		if (strncmp(line, "NSpid:", 6))
+			continue;
+		/* "NSpid:\t4242\t17\t1": the host's, then each namespace's down to the innermost. */
+		for (p = line + 6; *p;) {
+			long x = strtol(p, &end, 10);
+
+			if (end == p)
+				break;
+			v = x;
+			p = end;
+		}
+		if (v > 0) {
+			*ns_tid = (pid_t)v;
+			err = 0;
+		}
+		break;
+	}
+	fclose(f);
+	return err;
+}
+
+int procfs_cgroup(pid_t pid, char *buf, size_t len)
+{
+	char fn[64];
+	ssize_t n, total = 0;
+	int fd;
+
+	if (!len)
+		return -EINVAL;
+	snprintf(fn, sizeof(fn), "/proc/%d/cgroup", pid);
+	fd = open(fn, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while ((size_t)total < len - 1 && (n = read(fd, buf + total, len - 1 - total)) > 0)
+		total += n;
+	close(fd);
+	buf[total] = 0;
+	return 0;
+}
+
+int procfs_own_root(pid_t pid)
+{
+	char fn[64];
+	struct stat a, b;
+
+	snprintf(fn, sizeof(fn), "/proc/%d/root", pid);
+	if (stat(fn, &a))
+		return -errno;
+	if (stat("/", &b))
+		return -errno;
+	return a.st_dev != b.st_dev || a.st_ino != b.st_ino;
 }

@@ -14,4 +14,15 @@ int procfs_host_busy(uint64_t *ns);
 /* Process start time in clock ticks since boot (field 22 of stat), 0 on error. */
 uint64_t procfs_start_time(pid_t pid);
 
+/*
+ * Thread tid of process pid as its innermost PID namespace numbers it (the
+ * last NSpid field of its status): the host's own tid outside any namespace.
+ * 0 or -errno.
+ */
+int procfs_ns_tid(pid_t pid, pid_t tid, pid_t *ns_tid);
+/* /proc/PID/cgroup as it is, NUL-terminated (cgroup.h reads it): 0 or -errno. */
+int procfs_cgroup(pid_t pid, char *buf, size_t len);
+/* Is the process's root directory another than the daemon's (chroot, container)? 1, 0 or -errno. */
+int procfs_own_root(pid_t pid);
+
 #endif

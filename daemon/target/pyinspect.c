@@ -13,8 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "cgroup.h"
 #include "elffile.h"
+#include "procfs.h"
 #include "pyoffsets.h"
+#include "procmaps.h"
 #include "pyoffsets_debug.h"
 #include "tmem.h"
 #include "usdtarg.h"
@@ -48,7 +51,8 @@ struct interp_syms {
 };
 
 struct mapinfo {
-	char path[256];
+	char path[PATH_MAX];
+	struct procmap map;	/* a mapping of that file, to open it by */
 	uint64_t base;		/* lowest start of a mapping of path with file offset 0 */
 	bool is_libpython;
 	/* Executable mappings: of the executable, of libpython, of libc. */
@@ -189,51 +193,46 @@ static void widen(struct pp_range *r, uint64_t lo, uint64_t hi)
 /* Pick the interpreter ELF from /proc/PID/maps: libpython if mapped, else the executable. */
 static int find_interp_mapping(pid_t pid, const char *exe, struct mapinfo *mi)
 {
-	char fn[64], line[PATH_MAX + 128];
-	FILE *f;
+	struct procmaps pm;
+	struct procmap m;
+	int err;
 
 	memset(mi, 0, sizeof(*mi));
 	mi->base = UINT64_MAX;
-	snprintf(fn, sizeof(fn), "/proc/%d/maps", pid);
-	f = fopen(fn, "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long start, end, off;
-		char *path = strchr(line, '/'), perms[8];
-		const char *base;
+	err = procmaps__open(&pm, pid);
+	if (err)
+		return err;
+	while ((err = procmaps__next(&pm, &m)) == 0) {
+		const char *base = strrchr(m.path, '/');
 		bool lib, x;
 
-		if (!path || sscanf(line, "%llx-%llx %7s %llx", &start, &end, perms, &off) != 4)
+		if (m.path[0] != '/' || !base)
 			continue;
-		path[strcspn(path, "\n")] = 0;
-		base = strrchr(path, '/') + 1;
+		base++;
 		lib = strncmp(base, "libpython", 9) == 0 && strstr(base, ".so");
-		x = perms[2] == 'x';
+		x = m.perms[2] == 'x';
 		if (x && (!strncmp(base, "libc.so", 7) || !strncmp(base, "libc-", 5)))
-			widen(&mi->libc_text, start, end);
-		if (!lib && strcmp(path, exe) != 0)
+			widen(&mi->libc_text, m.start, m.end);
+		if (!lib && strcmp(m.path, exe) != 0)
 			continue;
 		if (x)
-			widen(lib ? &mi->lib_text : &mi->exe_text, start, end);
+			widen(lib ? &mi->lib_text : &mi->exe_text, m.start, m.end);
 		if (lib && !mi->is_libpython) {
 			/* libpython wins over the executable. */
-			snprintf(mi->path, sizeof(mi->path), "%s", path);
+			snprintf(mi->path, sizeof(mi->path), "%s", m.path);
+			mi->map = m;
 			mi->is_libpython = true;
 			mi->base = UINT64_MAX;
 		} else if (!mi->path[0]) {
-			snprintf(mi->path, sizeof(mi->path), "%s", path);
+			snprintf(mi->path, sizeof(mi->path), "%s", m.path);
+			mi->map = m;
 		}
-		if (strcmp(path, mi->path) == 0 && off == 0 && start < mi->base)
-			mi->base = start;
+		if (strcmp(m.path, mi->path) == 0 && m.off == 0 && m.start < mi->base)
+			mi->base = m.start;
 	}
-	if (ferror(f)) {
-		int err = -errno;
-
-		fclose(f);
+	procmaps__close(&pm);
+	if (err != -ENOENT)
 		return err;
-	}
-	fclose(f);
 	return mi->path[0] ? 0 : -ENOENT;
 }
 
@@ -300,6 +299,25 @@ static enum pyinspect_err read_exe(struct inspect *in)
 			    in->pid, in->comm);
 	}
 	in->pi->exe[n] = 0;
+	/* An executable deleted or replaced since the exec: its maps lines say so too. */
+	if (n > 10 && !strcmp(in->pi->exe + n - 10, " (deleted)"))
+		in->pi->exe[n - 10] = 0;
+	return PYI_OK;
+}
+
+/* Where it lives: its own pid, root and cgroup, when a container put it there. */
+static enum pyinspect_err read_placement(struct inspect *in)
+{
+	struct pyinfo *pi = in->pi;
+	char text[4096];
+
+	if (procfs_ns_tid(in->pid, in->pid, &pi->ns_pid))
+		pi->ns_pid = in->pid;
+	pi->own_root = procfs_own_root(in->pid) == 1;
+	if (procfs_cgroup(in->pid, text, sizeof(text)) == 0) {
+		cgroup_path(text, pi->cgroup, sizeof(pi->cgroup));
+		cgroup_container_id(text, pi->container, sizeof(pi->container));
+	}
 	return PYI_OK;
 }
 
@@ -323,16 +341,36 @@ static enum pyinspect_err find_interp_elf(struct inspect *in)
 	return PYI_OK;
 }
 
-/* Open that ELF as the target sees it: a 64-bit one. */
+/*
+ * Open that ELF as the target sees it: the mapped file itself, in whatever
+ * namespace, deleted or replaced on disk since (procmaps.h). A 64-bit one.
+ */
 static enum pyinspect_err open_interp_elf(struct inspect *in)
 {
-	int err = 0;
+	struct pyinfo *pi = in->pi;
+	enum procmaps_via via = VIA_HOST;
+	int fd, err = 0;
 
-	in->ef = elffile__open_target(in->pid, in->mi.path);
+	fd = procmaps__open_file(in->pid, &in->mi.map, pi->elf_open, sizeof(pi->elf_open), &via);
+	if (fd == -ESRCH)
+		return fail(in, PYI_NO_PROCESS, "no such process: %d", in->pid);
+	if (fd == -ESTALE)
+		return fail(in, PYI_UNREADABLE, "process %d (%s): %s was deleted or replaced on disk "
+			    "since the process mapped it, and its mapping cannot be opened "
+			    "(/proc/%d/map_files needs CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE)",
+			    in->pid, in->comm, in->mi.path, in->pid);
+	if (fd < 0)
+		return fail(in, PYI_UNREADABLE, "process %d (%s): cannot open %s as the process sees it "
+			    "(not through /proc/%d/map_files, its root or the host): %s", in->pid,
+			    in->comm, in->mi.path, in->pid, strerror(-fd));
+	pi->elf_via = via;
+	pi->elf_deleted = in->mi.map.deleted;
+	in->ef = elffile__open_fd(fd);
 	if (!in->ef)
 		err = -errno;
 	else if (elffile__ehdr(in->ef)->e_ident[EI_CLASS] != ELFCLASS64)
 		err = -ENOEXEC;
+	close(fd);
 	if (err)
 		return fail(in, err == -ENOEXEC ? PYI_NOT_PYTHON : PYI_INTERNAL,
 			    "cannot read %s of process %d: %s", in->mi.path, in->pid, strerror(-err));
@@ -623,6 +661,7 @@ enum pyinspect_err pyinspect(pid_t pid, struct pyinfo *pi, char *msg, size_t msg
 {
 	static enum pyinspect_err (*const steps[])(struct inspect *) = {
 		read_exe,
+		read_placement,
 		find_interp_elf,
 		open_interp_elf,
 		read_interp_symbols,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #ifndef PYPROBED_PYINSPECT_H
 #define PYPROBED_PYINSPECT_H
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -12,8 +13,16 @@
 struct pyinfo {
 	unsigned int major, minor, micro;
 	char version[32];		/* "3.11.2" */
-	char elf_path[256];		/* interpreter ELF as seen by the target */
+	char elf_path[PATH_MAX];		/* interpreter ELF: its path in the maps, as the host sees it */
+	char elf_open[PATH_MAX + 32];	/* a path the kernel resolves to that very file (uprobes) */
+	int elf_via;			/* enum procmaps_via: how elf_open reaches it */
+	bool elf_deleted;		/* deleted or replaced on disk since it was mapped */
 	char exe[256];			/* /proc/PID/exe */
+	/* Where the process lives: namespaces and cgroup (containers). */
+	pid_t ns_pid;			/* its pid in its own PID namespace (its host pid outside one) */
+	bool own_root;			/* its root directory is not the daemon's (chroot, container) */
+	char cgroup[512];		/* its cgroup (the v2 path, else the first hierarchy's) */
+	char container[65];		/* the container ID its cgroup names, "" if none */
 	char build[160];		/* human summary: "static, non-PIE, stripped, USDT" */
 	bool shared;			/* libpython is a shared library */
 	bool pie;			/* ELF is ET_DYN */
@@ -56,12 +65,13 @@ enum pyinspect_err {
 	PYI_PERMISSION,
 	PYI_NOT_PYTHON,
 	PYI_UNSUPPORTED,
+	PYI_UNREADABLE,		/* its interpreter file cannot be reached (deleted, replaced, another root) */
 	PYI_INTERNAL,
 };
 
 /*
- * Inspect process pid: find the interpreter ELF in its maps, read it through
- * /proc/PID/root (elffile.h), find _PyRuntime, the version and the GIL.
+ * Inspect process pid: find the interpreter ELF in its maps, read it as the
+ * target sees it (procmaps.h), find _PyRuntime, the version and the GIL.
  * On failure returns the error class and writes a message for the user into
  * msg (always NUL-terminated).
  */

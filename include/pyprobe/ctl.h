@@ -28,6 +28,7 @@
 #define PP_ERR_NO_PROCESS "no-such-process"
 #define PP_ERR_NOT_PYTHON "not-python"
 #define PP_ERR_UNSUPPORTED "unsupported-version"
+#define PP_ERR_UNREADABLE "binary-unreadable"
 #define PP_ERR_PERMISSION "permission-denied"
 #define PP_ERR_EXITED "target-exited"
 #define PP_ERR_NOT_ATTACHED "not-attached"

@@ -184,6 +184,44 @@ static void matching(void)
 	rules__free(&r);
 }
 
+/* watch = cgroup PATH: the cgroup or below it, on any hierarchy; a glob against it or an ancestor. */
+static void cgroup_rules(void)
+{
+	const char *text = "watch = cgroup /pyprobe-test/app\n"
+			   "watch = cgroup /kubepods/*/pod*\n"
+			   "watch = cgroup \"/system.slice/docker-*.scope\"\n";
+	struct opts o;
+	struct rules r;
+	char err[512];
+	struct procinfo pi;
+
+	CHECK_INT(parse(text, &o, &r, err, sizeof(err)), 0);
+	CHECK_STR(err, "");
+	CHECK_INT(r.n, 3);
+	CHECK_INT(r.v[0].kind, RULE_CGROUP);
+	pi = proc("/x", "x", "0::/pyprobe-test/app\n");
+	CHECK_INT(rules__match(&r, &pi), 0);
+	pi = proc("/x", "x", "0::/pyprobe-test/app/worker-1\n");
+	CHECK_INT(rules__match(&r, &pi), 0);
+	pi = proc("/x", "x", "0::/pyprobe-test/application\n");
+	CHECK_INT(rules__match(&r, &pi), -1);
+	/* a hybrid host: the cgroup on a v1 hierarchy */
+	pi = proc("/x", "x", "4:memory:/pyprobe-test/app\n0::/\n");
+	CHECK_INT(rules__match(&r, &pi), 0);
+	pi = proc("/x", "x", "0::/kubepods/burstable/pod1234/abcdef\n");
+	CHECK_INT(rules__match(&r, &pi), 1);
+	pi = proc("/x", "x", "0::/kubepods/burstable\n");
+	CHECK_INT(rules__match(&r, &pi), -1);
+	pi = proc("/x", "x", "0::/system.slice/docker-0123abcd.scope\n");
+	CHECK_INT(rules__match(&r, &pi), 2);
+	pi = proc("/x", "x", "0::/system.slice/containerd.service\n");
+	CHECK_INT(rules__match(&r, &pi), -1);
+	rules__free(&r);
+	CHECK(parse("watch = cgroup pyprobe-test\n", &o, &r, err, sizeof(err)) != 0, "relative path");
+	CHECK(strstr(err, "watch cgroup needs a path from the cgroup root") != NULL, "%s", err);
+	rules__free(&r);
+}
+
 /* allow-group, deny-user (names or numbers, repeated) and allow-nondumpable. */
 static void access_policy(void)
 {
@@ -224,6 +262,7 @@ int main(void)
 	RUN(command_line_wins);
 	RUN(hostile_text);
 	RUN(matching);
+	RUN(cgroup_rules);
 	RUN(access_policy);
 	return UNIT_EXIT();
 }

@@ -361,21 +361,6 @@ static void not_elf(void)
 	elffile__free(ef);
 	if (fd >= 0)
 		close(fd);
-	/* through /proc/PID/root, as the daemon opens a target's files */
-	{
-		char exe[PATH_MAX];
-		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-
-		if (n > 0) {
-			exe[n] = 0;
-			ef = elffile__open_target(getpid(), exe);
-			CHECK(ef != NULL, "open_target %s: %s", exe, strerror(errno));
-			elffile__free(ef);
-		}
-	}
-	errno = 0;
-	CHECK(elffile__open_target(getpid(), "/nonexistent/elffile") == NULL && errno == ENOENT,
-	      "errno %d", errno);
 	elffile__free(NULL);
 }
 

@@ -223,9 +223,40 @@ static void escapes_label_values(void)
 	check_escaped("\xe2\x82\"", "\xef\xbf\xbd\xef\xbf\xbd\\\"");		/* ... before a quote */
 }
 
+/* A process in a container: every one of its series carries the ID's first 12 digits. */
+static void container_label(void)
+{
+	struct session s = { .pid = 7 };
+	struct window total = { .seconds = 2 };
+	struct snapshot now = {};
+	struct watched_view v = { &s, "cgroup:/docker", &total, &now, false, NULL, 0, 0, 0 };
+	char *page, *line;
+	int n = 0, with = 0;
+
+	snprintf(s.py.container, sizeof(s.py.container), "%s",
+		 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+	page = render(&v, 1, true);
+	CHECK(page != NULL, "render failed");
+	if (!page)
+		return;
+	for (line = page; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		if (strncmp(line, "pyprobe_", 8) || !strstr(line, "pid=\"7\""))
+			continue;
+		n++;
+		with += !strncmp(strstr(line, "pid=\"7\""), "pid=\"7\",rule=\"cgroup:/docker\",container=\"0123456789ab\"",
+				 strlen("pid=\"7\",rule=\"cgroup:/docker\",container=\"0123456789ab\""));
+	}
+	CHECK(n > 5, "only %d process series", n);
+	CHECK_INT(with, n);
+	CHECK(strstr(page, "pyprobe_process_info{pid=\"7\",rule=\"cgroup:/docker\",container=\"0123456789ab\","
+			   "python_version=") != NULL, "info line");
+	free(page);
+}
+
 int main(void)
 {
 	RUN(renders_the_fixture);
+	RUN(container_label);
 	RUN(without_thread_series);
 	RUN(no_processes);
 	RUN(escapes_label_values);
