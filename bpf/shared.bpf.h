@@ -30,7 +30,12 @@ static __always_inline bool emit_event(__u32 type, __u32 tgid, __u32 tid)
 	ev->tgid = tgid;
 	ev->tid = tid;
 	ev->pad = 0;
-	bpf_ringbuf_submit(ev, 0);
+	/*
+	 * Always a wakeup: GC and stack records before it may have been sent
+	 * without one, and the kernel's default wakes the reader only when it
+	 * has read everything before this record.
+	 */
+	bpf_ringbuf_submit(ev, BPF_RB_FORCE_WAKEUP);
 	return true;
 }
 

@@ -27,6 +27,8 @@
  */
 #define RINGBUF_BUDGET 4096
 #define RINGBUF_BUDGET_NS (20ULL * 1000 * 1000)
+/* registry__pump reads on past the budget, up to this long (a full 1 MiB buffer takes ~20 ms). */
+#define RINGBUF_DRAIN_NS (200ULL * 1000 * 1000)
 
 struct registry {
 	struct watch rb;	/* the ring buffer's epoll fd */
@@ -44,6 +46,7 @@ struct registry {
 	uint32_t *execs;
 	size_t nexecs, cap_execs;
 	unsigned int consumed;
+	bool cut;	/* the last consume stopped at its budget, records left */
 	uint64_t pump_started;
 };
 
@@ -87,13 +90,27 @@ void registry__end(struct registry *r, struct session *s, const char *why)
 static void consume(struct registry *r)
 {
 	r->consumed = 0;
+	r->cut = false;
 	r->pump_started = now_ns();
 	loader__ringbuf_consume(r->ld);
 }
 
-void registry__pump(struct registry *r)
+/* Consume until the buffer is empty, or for RINGBUF_DRAIN_NS. */
+static void drain(struct registry *r)
 {
-	consume(r);
+	uint64_t t0 = now_ns();
+
+	do
+		consume(r);
+	while (r->cut && now_ns() - t0 < RINGBUF_DRAIN_NS);
+}
+
+static void pump(struct registry *r, bool all)
+{
+	if (all)
+		drain(r);
+	else
+		consume(r);
 	/* Handling one may consume more events and queue more execs: take them from the front. */
 	for (size_t i = 0; i < r->nexecs; i++) {
 		uint32_t tgid = r->execs[i];
@@ -101,7 +118,7 @@ void registry__pump(struct registry *r)
 
 		if (s) {
 			/* The stacks still in the ring buffer belong to the windows ending here. */
-			consume(r);
+			drain(r);
 			end(r, s, "executed a new program", false);
 		}
 		for (struct registry_listener *l = r->listeners; l; l = l->next)
@@ -111,20 +128,25 @@ void registry__pump(struct registry *r)
 	r->nexecs = 0;
 }
 
+void registry__pump(struct registry *r)
+{
+	pump(r, true);
+}
+
 static void session_event(struct watch *w, uint32_t events)
 {
 	struct session *s = (struct session *)w;
 	struct registry *r = s->owner;
 
 	/* What the ring buffer still holds of it belongs to the windows ending here. */
-	consume(r);
+	drain(r);
 	end(r, s, "exited", true);
-	registry__pump(r);
+	pump(r, false);
 }
 
 static void ringbuf_event(struct watch *w, uint32_t events)
 {
-	registry__pump((struct registry *)w);
+	pump((struct registry *)w, false);	/* what is left makes the fd readable again */
 }
 
 static const char *pyi_code(enum pyinspect_err e)
@@ -201,30 +223,26 @@ static void queue_exec(struct registry *r, uint32_t tgid)
 	r->execs[r->nexecs++] = tgid;
 }
 
-static int record(void *ctx, void *data, size_t size)
+static void handle(struct registry *r, const void *data, size_t size)
 {
-	struct registry *r = ctx;
 	const struct pp_event *ev = data;
 	struct session *s;
 
 	if (size < sizeof(*ev))
-		return 0;
-	/* This record is consumed either way; a negative return stops after it. */
-	if (++r->consumed > RINGBUF_BUDGET || now_ns() - r->pump_started > RINGBUF_BUDGET_NS)
-		return -EAGAIN;
+		return;
 	if (ev->type == PP_EV_EXEC) {
 		queue_exec(r, ev->tgid);
-		return 0;
+		return;
 	}
 	if (ev->type == PP_EV_FORK) {
 		for (struct registry_listener *l = r->listeners; l; l = l->next)
 			if (l->fork)
 				l->fork(l->ctx, ev->tgid);
-		return 0;
+		return;
 	}
 	s = registry__find(r, ev->tgid);
 	if (!s)
-		return 0;
+		return;
 	switch (ev->type) {
 	case PP_EV_THREAD_FINAL:
 		if (size >= sizeof(struct pp_thread_final))
@@ -247,6 +265,18 @@ static int record(void *ctx, void *data, size_t size)
 				if (l->stack)
 					l->stack(l->ctx, s, data);
 		break;
+	}
+}
+
+static int record(void *ctx, void *data, size_t size)
+{
+	struct registry *r = ctx;
+
+	handle(r, data, size);
+	/* libbpf has consumed it either way; a negative return stops after it. */
+	if (++r->consumed >= RINGBUF_BUDGET || now_ns() - r->pump_started > RINGBUF_BUDGET_NS) {
+		r->cut = true;
+		return -EAGAIN;
 	}
 	return 0;
 }

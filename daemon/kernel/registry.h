@@ -60,7 +60,11 @@ struct session *registry__acquire(struct registry *r, pid_t pid, const char **co
 void registry__release(struct registry *r, struct session *s);
 /* End s now for every user (listeners are told why). */
 void registry__end(struct registry *r, struct session *s, const char *why);
-/* Read the ring buffer now (the windows ending now want every record). */
+/*
+ * Read the ring buffer now, all of it (the windows ending now want every
+ * record; GC and stack records do not wake the daemon), within
+ * RINGBUF_DRAIN_NS; the event loop's own reads stop after a budget.
+ */
 void registry__pump(struct registry *r);
 
 unsigned int registry__count(const struct registry *r);

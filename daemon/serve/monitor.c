@@ -323,6 +323,8 @@ static void timer_event(struct watch *w, uint32_t events)
 	uint64_t now = now_ns();
 
 	evloop__timer_ack(w);
+	/* GC records do not wake the daemon: the windows rolled here need them. */
+	registry__pump(m->reg);
 	if (m->rules.n && m->o->rescan && now >= m->next_scan) {
 		scan(m);
 		m->next_scan = now + (uint64_t)m->o->rescan * 1000000000ULL;
@@ -520,6 +522,8 @@ int monitor__for_each(struct monitor *m, monitor_view_fn fn, void *ctx)
 {
 	int n = 0;
 
+	/* What the GC probes recorded since the last wakeup belongs in this view. */
+	registry__pump(m->reg);
 	for (struct watched *e = m->list; e; e = e->next) {
 		struct snapshot now, since = {};
 		struct window total;

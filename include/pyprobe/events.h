@@ -244,8 +244,10 @@ enum pp_cpu_state {
 };
 
 /*
- * Stack records wake the daemon only past this much unread data; while a
- * profile is open it reads the ring buffer every PP_STACK_POLL_MS anyway.
+ * Stack and GC records wake the daemon only past this much unread data: it
+ * reads the ring buffer anyway before it closes a window, rolls a watched
+ * process's window or renders a scrape, and every PP_STACK_POLL_MS while a
+ * profile is open.
  */
 #define PP_STACK_WAKE_BYTES (256 * 1024)
 #define PP_STACK_POLL_MS 200

@@ -51,6 +51,56 @@ expect_label() {
 	expect_label gil_threads gil-contended
 }
 
+# task_times PID: "tid cpu_seconds run_delay_seconds" per thread, from /proc (the threads' own truth).
+task_times() {
+	local t hz
+	hz=$(getconf CLK_TCK)
+	for t in /proc/"$1"/task/*; do
+		awk -v hz="$hz" -v tid="${t##*/}" 'NR == FNR { c = ($14 + $15) / hz; next } { printf "%s %.4f %.6f\n", tid, c, $2 / 1e9 }' \
+			"$t/stat" "$t/schedstat" 2>/dev/null
+	done
+}
+
+@test "GIL wait per thread against each thread's own /proc truth, and forced hand-offs every switch interval, on every interpreter" {
+	local py failed=() before after w0 w1 tid cpu rd cpu1 rd1 truth got win handoffs hsec n
+	mapfile -t PYS < <(interpreters)
+	for py in "${PYS[@]}"; do
+		start_workload "$py" gil_threads
+		before=$(task_times "$WL_PID")
+		w0=$(date +%s.%N)
+		run_pyprobe classify "$WL_PID" --seconds 2 --json
+		w1=$(date +%s.%N)
+		after=$(task_times "$WL_PID")
+		stop_workload
+		win=$(awk -v a="$w0" -v b="$w1" 'BEGIN { print b - a }')
+		n=0
+		# The four spinners: what is neither CPU nor run queue is waiting for the GIL.
+		# (Thread names are the process's before 3.14: pick the spinners by their utilization.)
+		for tid in $(json_get '.threads[] | select(.utilization > 0.5) | .tid'); do
+			read -r _ cpu rd <<<"$(grep "^$tid " <<<"$before")"
+			read -r _ cpu1 rd1 <<<"$(grep "^$tid " <<<"$after")"
+			truth=$(awk -v w="$win" -v c="$cpu" -v c1="$cpu1" -v r="$rd" -v r1="$rd1" \
+				'BEGIN { printf "%.3f", (w - (c1 - c) - (r1 - r)) / w }')
+			got=$(json_get "[.threads[] | select(.tid == $tid)][0].seconds.gil_wait / .window_seconds | . * 1000 | round / 1000")
+			echo "# $py thread $tid: GIL wait $got of the window, /proc truth $truth" >&3
+			awk -v a="$got" -v b="$truth" 'BEGIN { exit !(b > 0.2 && a >= b - 0.05 && a <= b + 0.05) }' ||
+				failed+=("$py: thread $tid waited $got of the window for the GIL, /proc says $truth")
+			n=$((n + 1))
+		done
+		[ "$n" = 4 ] || failed+=("$py: $n worker threads in the reply, not 4")
+		# Four spinners: a waiter forces a hand-off every switch interval (5 ms) or so.
+		handoffs=$(json_get '[.threads[].gil.handoff_waits] | add')
+		hsec=$(json_get '[.threads[].gil.handoff_seconds] | add')
+		echo "# $py: $handoffs forced hand-offs, $hsec s, in $(json_get .window_seconds) s" >&3
+		awk -v h="$handoffs" -v s="$hsec" -v w="$(json_get .window_seconds)" 'BEGIN { exit !(h >= 40 * w && h <= 1000 * w && s > 0) }' ||
+			failed+=("$py: $handoffs forced hand-offs ($hsec s)")
+	done
+	if [ "${#failed[@]}" -gt 0 ]; then
+		printf '%s\n' "${failed[@]}"
+		return 1
+	fi
+}
+
 @test "three threads of zlib on large buffers: cpu-bound-native on every interpreter" {
 	expect_label native_threads cpu-bound-native
 }

@@ -23,6 +23,11 @@ teardown() {
 	[ -x "$TEST_DIR/root/opt/pp/bin/pyprobe" ]
 	grep -q '^ExecStart=/opt/pp/sbin/pyprobed --foreground$' "$TEST_DIR/root/opt/pp/lib/systemd/system/pyprobed.service"
 	# Man pages render without warnings and document every command and option.
+	# man exits 0 whatever groff warns: the warnings (its stderr) must be empty.
+	for page in man8/pyprobe.8 man8/pyprobed.8 man5/pyprobed.conf.5; do
+		run -0 bash -c 'MANWIDTH=80 man --warnings -l "$1" 2>&1 >/dev/null' _ "$TEST_DIR/root/opt/pp/share/man/$page"
+		[ -z "$output" ] || { echo "$page: $output"; return 1; }
+	done
 	for page in pyprobe pyprobed; do
 		run env MANWIDTH=80 man --warnings -l "$TEST_DIR/root/opt/pp/share/man/man8/$page.8"
 		[ "$status" -eq 0 ]
@@ -39,7 +44,7 @@ teardown() {
 	run env MANWIDTH=200 man --warnings -l "$TEST_DIR/root/opt/pp/share/man/man5/pyprobed.conf.5"
 	[ "$status" -eq 0 ]
 	for k in sample-hz window gc-timing rescan metrics metrics-threads max-clients max-sessions max-threads \
-		gc-max-rate "watch = unit" "watch = exe" "watch = cmdline" OVERHEAD pyprobe_gil_wait_seconds_total; do
+		gc-max-rate "watch = unit" "watch = exe" "watch = cmdline" "watch = cgroup" OVERHEAD pyprobe_gil_wait_seconds_total; do
 		[[ $output == *"$k"* ]] || { echo "pyprobed.conf.5 misses $k"; return 1; }
 	done
 	# The default config is valid, and a second install keeps an edited one.

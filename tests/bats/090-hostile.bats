@@ -72,25 +72,27 @@ daemon_ok() {
 # round WHAT FAKEPY-ARGS...: classify, gc, top, attrs, churn and record against a fresh fake; sets
 # CLASSIFY_RC, TOP_JSON, FOLDED (the recording, when there is one).
 round() {
-	local what=$1 times=""
+	local what=$1 times="" attached=0
 	shift
 	start_fake "$@" || { FAILED+=("$what: fakepy did not start"); return; }
 	request "$what" classify "$FAKE_PID" --seconds "$WINDOW" --json
-	CLASSIFY_RC=$RC times+=" classify ${SECS}ms/$RC"
+	CLASSIFY_RC=$RC times+=" classify ${SECS}ms/$RC" attached=$((attached + (RC == 0)))
 	request "$what" gc "$FAKE_PID" --seconds "$WINDOW" --json
-	times+=" gc ${SECS}ms/$RC"
+	times+=" gc ${SECS}ms/$RC" attached=$((attached + (RC == 0)))
 	request "$what" top "$FAKE_PID" --seconds "$WINDOW" --json
-	TOP_JSON=$OUT times+=" top ${SECS}ms/$RC"
+	TOP_JSON=$OUT times+=" top ${SECS}ms/$RC" attached=$((attached + (RC == 0)))
 	# attrs and churn decode the bytecode and read the type objects of the target.
 	request "$what" attrs "$FAKE_PID" --seconds "$WINDOW" --json
-	times+=" attrs ${SECS}ms/$RC"
+	times+=" attrs ${SECS}ms/$RC" attached=$((attached + (RC == 0)))
 	request "$what" churn "$FAKE_PID" --seconds "$WINDOW" --json
-	times+=" churn ${SECS}ms/$RC"
+	times+=" churn ${SECS}ms/$RC" attached=$((attached + (RC == 0)))
 	FOLDED=$TEST_DIR/$what.folded
 	rm -f "$FOLDED"
 	request "$what" record "$FAKE_PID" --seconds "$WINDOW" -o "$FOLDED"
-	times+=" record ${SECS}ms/$RC"
+	times+=" record ${SECS}ms/$RC" attached=$((attached + (RC == 0)))
 	echo "# $what:$times" >&3
+	# A round whose every request was refused never reached the readers it is meant to shake.
+	[ "$attached" -gt 0 ] || FAILED+=("$what: no request attached:$times")
 	teardown
 	daemon_ok "$what"
 }

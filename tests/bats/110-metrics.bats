@@ -95,6 +95,40 @@ metric() {
 
 }
 
+# proc_cpu PID: the process's CPU seconds from /proc (all threads).
+proc_cpu() {
+	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f\n", ($14 + $15) / hz }' "/proc/$1/stat"
+}
+
+# sum_metric NAME LABEL-SUBSTRING: the sum of every sample of NAME whose labels contain it.
+sum_metric() {
+	awk -v n="$1" -v l="$2" '$1 ~ "^"n"[{]" && index($1, l) { s += $2 } END { printf "%.6f\n", s }' <<<"$output"
+}
+
+@test "between two scrapes, CPU and thread time move as /proc and the clock say (within 15%)" {
+	local c0 c1 p0 p1 t0 t1 w0 w1 n dc dp dt dw
+	run -0 scrape
+	p0=$(proc_cpu "$GIL_PID")
+	w0=$(date +%s.%N)
+	c0=$(metric pyprobe_thread_seconds_total "pid=\"$GIL_PID\",rule=\"cmdline:*$TOKEN*\",state=\"oncpu\"")
+	t0=$(sum_metric pyprobe_thread_seconds_total "pid=\"$GIL_PID\"")
+	sleep 3
+	run -0 scrape
+	p1=$(proc_cpu "$GIL_PID")
+	w1=$(date +%s.%N)
+	c1=$(metric pyprobe_thread_seconds_total "pid=\"$GIL_PID\",rule=\"cmdline:*$TOKEN*\",state=\"oncpu\"")
+	t1=$(sum_metric pyprobe_thread_seconds_total "pid=\"$GIL_PID\"")
+	n=$(ls "/proc/$GIL_PID/task" | wc -l)
+	dc=$(awk -v a="$c0" -v b="$c1" 'BEGIN { print b - a }')
+	dp=$(awk -v a="$p0" -v b="$p1" 'BEGIN { print b - a }')
+	dt=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+	dw=$(awk -v a="$w0" -v b="$w1" -v n="$n" 'BEGIN { print (b - a) * n }')
+	echo "# on CPU: pyprobe +$dc s, /proc +$dp s; thread time: pyprobe +$dt s, $n threads x wall +$dw s" >&3
+	awk -v a="$dc" -v b="$dp" 'BEGIN { exit !(b > 1 && a >= 0.85 * b && a <= 1.15 * b) }'
+	# Every live thread's states add up to the wall time between the scrapes.
+	awk -v a="$dt" -v b="$dw" 'BEGIN { exit !(b > 1 && a >= 0.85 * b && a <= 1.15 * b) }'
+}
+
 @test "HTTP: 404 elsewhere, 405 for POST, HEAD without a body, loopback only by default" {
 	run -0 curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/nothing"
 	[ "$output" = 404 ]
