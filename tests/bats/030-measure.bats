@@ -123,3 +123,24 @@ BUCKETS=(oncpu runqueue gil_wait lock_wait net_io file_io poll_wait sleep child_
 	[[ $output == *"TID NAME"*"oncpu"*"gil"* ]]
 	[[ $output == *"$WL_PID python3"* ]]
 }
+
+@test "each wall-time bucket on its own: a main thread that only waits one way spends >= 60% there (Debian's, the oldest, the newest)" {
+	local py failed=() kind bucket share pid
+	while read -r py; do
+		for kind in net:net_io file:file_io lock:lock_wait child:child_wait loop:poll_wait sleep:sleep; do
+			bucket=${kind#*:}
+			kind=${kind%%:*}
+			start_workload "$py" one_wait "$kind"
+			pid=$WL_PID
+			run_pyprobe classify "$pid" --seconds 1.5 --json
+			stop_workload
+			share=$(json_get "[.threads[] | select(.tid == $pid)][0] | .seconds.$bucket / ([.seconds[]] | add) | . * 100 | round")
+			echo "# $py $kind: $bucket $share% of the main thread's time ($(json_get "[.threads[] | select(.tid == $pid)][0].seconds | to_entries | map(select(.value > 0.01)) | map(\"\(.key) \(.value * 1000 | round) ms\") | join(\", \")"))" >&3
+			[ "${share:-0}" -ge 60 ] || failed+=("$py $kind: $bucket only ${share:-?}% of the main thread's time")
+		done
+	done < <(sweep_interpreters)
+	if [ "${#failed[@]}" -gt 0 ]; then
+		printf '%s\n' "${failed[@]}"
+		return 1
+	fi
+}

@@ -121,6 +121,32 @@ refused_everything() {
 	[ "$(json_get .error.code)" = permission-denied ]
 }
 
+@test "a process whose saved uid is still root is not the user's (the kernel's rule), for every command, attrs and churn too" {
+	local pid cmd
+	# Real and effective uid nobody, saved uid root, dumpable again: only the saved uid differs.
+	/usr/bin/python3 -c 'import ctypes, os, sys, time
+os.setresgid(65534, 65534, 65534)
+os.setresuid(65534, 65534, 0)
+ctypes.CDLL(None).prctl(4, 1, 0, 0, 0)
+sys.stdout.write("ready %d\n" % os.getpid()); sys.stdout.flush()
+time.sleep(120)' >"$TEST_DIR/suid.out" 2>&1 3>&- &
+	pid=$!
+	track "$pid"
+	for _ in $(seq 100); do grep -q '^ready' "$TEST_DIR/suid.out" && break; sleep 0.05; done
+	grep -q '^ready' "$TEST_DIR/suid.out" || { cat "$TEST_DIR/suid.out"; return 1; }
+	[ "$(awk '/^Uid:/ { print $2, $3, $4 }' "/proc/$pid/status")" = "65534 65534 0" ]
+	# The kernel agrees: nobody cannot read its memory.
+	run "${NOBODY[@]}" cat "/proc/$pid/environ"
+	[ "$status" -ne 0 ]
+	for cmd in classify gc top attrs churn; do
+		as_nobody -1 "$cmd" "$pid" --seconds 0.5 --json
+		echo "# $cmd: $(json_get .error.code): $(json_get .error.message)" >&3
+		[ "$(json_get .error.code)" = permission-denied ]
+	done
+	# Root may.
+	run_pyprobe -0 attrs "$pid" --seconds 0.5 --json
+}
+
 @test "status is answered for anyone, with the documented daemon-wide fields and no process in it" {
 	start_workload /usr/bin/python3 sleeping
 	"$BIN/pyprobe" --socket "$SOCK" classify "$WL_PID" --seconds 3 --json >/dev/null 3>&- &
