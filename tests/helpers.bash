@@ -80,6 +80,18 @@ stop_daemon() {
 	return "$rc"
 }
 
+# wait_ready FILE PID: until the process PID writing FILE says "ready" (10 s); a handshake,
+# not a guess at how long its start takes.
+wait_ready() {
+	for _ in $(seq 200); do
+		grep -q '^ready' "$1" && return 0
+		kill -0 "$2" 2>/dev/null || break
+		sleep 0.05
+	done
+	cat "$1" >&2
+	return 1
+}
+
 # start_workload PYTHON NAME [ARGS...]: run tests/workloads/NAME.py until it says
 # "ready"; sets WL_PID. Extra env: WL_PREFIX (e.g. "setpriv ...") runs it as another user.
 start_workload() {
@@ -93,16 +105,7 @@ start_workload() {
 	fi
 	${WL_PREFIX:-} "$py" "$dir/$name.py" "$@" >"$out" 2>&1 3>&- &
 	WL_PID=$!
-	for _ in $(seq 200); do
-		grep -q '^ready' "$out" && break
-		kill -0 "$WL_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	if ! grep -q '^ready' "$out"; then
-		echo "workload $name under $py did not start:" >&2
-		cat "$out" >&2
-		return 1
-	fi
+	wait_ready "$out" "$WL_PID" || { echo "workload $name under $py did not start (above)" >&2; return 1; }
 	# The ready line names the PID that runs Python (a prefix such as setpriv execs it).
 	WL_PID=$(awk '/^ready/ { print $2; exit }' "$out")
 	WL_OUT=$out
@@ -197,16 +200,7 @@ start_contained() {
 	fi
 	unshare --pid --mount --fork --kill-child --propagation private sh -c "$cmd" >"$out" 2>&1 3>&- &
 	WL_LAUNCHER=$!
-	for _ in $(seq 200); do
-		grep -q '^ready' "$out" && break
-		kill -0 "$WL_LAUNCHER" 2>/dev/null || break
-		sleep 0.05
-	done
-	if ! grep -q '^ready' "$out"; then
-		echo "workload $name under $py in $root did not start:" >&2
-		cat "$out" >&2
-		return 1
-	fi
+	wait_ready "$out" "$WL_LAUNCHER" || { echo "workload $name under $py in $root did not start (above)" >&2; return 1; }
 	WL_NSPID=$(awk '/^ready/ { print $2; exit }' "$out")
 	# The host PID: the descendant of the launcher running the interpreter.
 	WL_PID=
@@ -233,4 +227,27 @@ stop_contained() {
 	WL_LAUNCHER=
 	WL_PID=
 	true
+}
+
+# gc_window_burst PID TRUTH-FILE CMD...: open `pyprobe CMD PID --json` on a gc_timed.py
+# workload, fire its burst of collections (SIGUSR1) once the window is open, wait for the reply;
+# leaves the reply in $output and the workload's own "count total g0 g1 g2 stall gen2_total" in
+# $TRUTH. The window (--seconds in CMD) must hold the whole burst.
+gc_window_burst() {
+	local pid=$1 truth=$2 client
+	shift 2
+	"$BIN/pyprobe" --socket "$SOCK" "$@" "$pid" --json >"$truth.reply" 3>&- &
+	client=$!
+	for _ in $(seq 100); do
+		"$BIN/pyprobe" --socket "$SOCK" list --json 3>&- | grep -q "\"pid\": $pid" && break
+		sleep 0.05
+	done
+	kill -USR1 "$pid"
+	wait "$client"
+	output=$(cat "$truth.reply")
+	for _ in $(seq 100); do
+		[ -s "$truth" ] && break
+		sleep 0.05
+	done
+	TRUTH=$(cat "$truth")
 }

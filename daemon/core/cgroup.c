@@ -7,8 +7,12 @@
 #include <string.h>
 #include "cgroup.h"
 
-/* Each line's path: fn(path, its length, ctx) until fn returns true. */
-static bool each_path(const char *text, bool (*fn)(const char *p, size_t n, const void *ctx), const void *ctx)
+/*
+ * Each line's path: fn(path, its length, whether the line is cgroup v2's "0::",
+ * ctx) until fn returns true.
+ */
+static bool each_path(const char *text, bool (*fn)(const char *p, size_t n, bool v2, const void *ctx),
+		      const void *ctx)
 {
 	for (const char *line = text; *line;) {
 		const char *end = strchr(line, '\n'), *path;
@@ -18,53 +22,56 @@ static bool each_path(const char *text, bool (*fn)(const char *p, size_t n, cons
 		/* "ID:CONTROLLERS:PATH": the path follows the second colon. */
 		path = memchr(line, ':', end - line);
 		path = path ? memchr(path + 1, ':', end - path - 1) : NULL;
-		if (path && fn(path + 1, end - path - 1, ctx))
+		if (path && fn(path + 1, end - path - 1, end - line >= 3 && !strncmp(line, "0::", 3), ctx))
 			return true;
 		line = *end ? end + 1 : end;
 	}
 	return false;
 }
 
-void cgroup_path(const char *text, char *out, size_t len)
+struct found_path {
+	const char *first, *v2;
+	size_t nfirst, nv2;
+};
+
+static bool note_path(const char *p, size_t n, bool v2, const void *ctx)
 {
-	const char *first = NULL, *v2 = NULL;
-	size_t nfirst = 0, nv2 = 0;
+	struct found_path *f = (struct found_path *)ctx;
 
-	for (const char *line = text; *line;) {
-		const char *end = strchr(line, '\n'), *path;
-
-		if (!end)
-			end = line + strlen(line);
-		path = memchr(line, ':', end - line);
-		path = path ? memchr(path + 1, ':', end - path - 1) : NULL;
-		if (path && !first) {
-			first = path + 1;
-			nfirst = end - first;
-		}
-		if (path && !strncmp(line, "0::", 3)) {
-			v2 = path + 1;
-			nv2 = end - v2;
-		}
-		line = *end ? end + 1 : end;
+	if (!f->first) {
+		f->first = p;
+		f->nfirst = n;
 	}
-	if (!v2) {
-		v2 = first;
-		nv2 = nfirst;
+	if (v2 && !f->v2) {
+		f->v2 = p;
+		f->nv2 = n;
 	}
-	if (!len)
-		return;
-	if (!v2 || nv2 >= len)
-		nv2 = 0;
-	if (nv2)
-		memcpy(out, v2, nv2);
-	out[nv2] = 0;
+	return false;
 }
 
-static bool unit_on_path(const char *path, size_t n, const void *ctx)
+void cgroup_path(const char *text, char *out, size_t len)
+{
+	struct found_path f = {};
+	const char *p;
+	size_t n;
+
+	each_path(text, note_path, &f);
+	p = f.v2 ? f.v2 : f.first;
+	n = f.v2 ? f.nv2 : f.nfirst;
+	if (!len)
+		return;
+	if (!p || n >= len)
+		n = 0;
+	memcpy(out, p ? p : "", n);
+	out[n] = 0;
+}
+
+static bool unit_on_path(const char *path, size_t n, bool v2, const void *ctx)
 {
 	const char *unit = ctx, *end = path + n;
 	size_t ulen = strlen(unit);
 
+	(void)v2;	/* every hierarchy names the unit */
 	for (const char *p = path - 1; p && p < end;) {
 		const char *q;
 
@@ -87,12 +94,13 @@ bool cgroup_in_unit(const char *text, const char *unit)
 	return each_path(text, unit_on_path, unit);
 }
 
-static bool path_under(const char *path, size_t n, const void *ctx)
+static bool path_under(const char *path, size_t n, bool v2, const void *ctx)
 {
 	const char *want = ctx;
 	size_t wlen = strlen(want);
 	char buf[PATH_MAX];
 
+	(void)v2;	/* on any hierarchy */
 	if (strpbrk(want, "*?[")) {
 		if (n >= sizeof(buf))
 			return false;

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Small readers of /proc: ownership and identity of a process. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,25 +125,6 @@ int procfs_ns_tid(pid_t pid, pid_t tid, pid_t *ns_tid)
 	}
 	fclose(f);
 	return err;
-}
-
-int procfs_cgroup(pid_t pid, char *buf, size_t len)
-{
-	char fn[64];
-	ssize_t n, total = 0;
-	int fd;
-
-	if (!len)
-		return -EINVAL;
-	snprintf(fn, sizeof(fn), "/proc/%d/cgroup", pid);
-	fd = open(fn, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while ((size_t)total < len - 1 && (n = read(fd, buf + total, len - 1 - total)) > 0)
-		total += n;
-	close(fd);
-	buf[total] = 0;
-	return 0;
 }
 
 int procfs_own_root(pid_t pid)

@@ -20,8 +20,6 @@ uint64_t procfs_start_time(pid_t pid);
  * 0 or -errno.
  */
 int procfs_ns_tid(pid_t pid, pid_t tid, pid_t *ns_tid);
-/* /proc/PID/cgroup as it is, NUL-terminated (cgroup.h reads it): 0 or -errno. */
-int procfs_cgroup(pid_t pid, char *buf, size_t len);
 /* Is the process's root directory another than the daemon's (chroot, container)? 1, 0 or -errno. */
 int procfs_own_root(pid_t pid);
 

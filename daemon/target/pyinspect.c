@@ -16,6 +16,7 @@
 #include "cgroup.h"
 #include "elffile.h"
 #include "procfs.h"
+#include "rules.h"
 #include "pyoffsets.h"
 #include "procmaps.h"
 #include "pyoffsets_debug.h"
@@ -309,14 +310,15 @@ static enum pyinspect_err read_exe(struct inspect *in)
 static enum pyinspect_err read_placement(struct inspect *in)
 {
 	struct pyinfo *pi = in->pi;
-	char text[4096];
+	static struct procinfo proc;	/* 12 KiB: the daemon inspects one process at a time */
 
 	if (procfs_ns_tid(in->pid, in->pid, &pi->ns_pid))
 		pi->ns_pid = in->pid;
 	pi->own_root = procfs_own_root(in->pid) == 1;
-	if (procfs_cgroup(in->pid, text, sizeof(text)) == 0) {
-		cgroup_path(text, pi->cgroup, sizeof(pi->cgroup));
-		cgroup_container_id(text, pi->container, sizeof(pi->container));
+	/* The cgroup as the watch rules read it (no other kind of rule: nothing else read). */
+	if (rules__procinfo(in->pid, &proc, 0) == 0) {
+		cgroup_path(proc.cgroup, pi->cgroup, sizeof(pi->cgroup));
+		cgroup_container_id(proc.cgroup, pi->container, sizeof(pi->container));
 	}
 	return PYI_OK;
 }

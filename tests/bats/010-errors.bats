@@ -60,9 +60,9 @@ daemon_still_serves() {
 	local py2
 	py2=$(ls "$(pyenv root 2>/dev/null)"/versions/2.*/bin/python2.? 2>/dev/null | head -n1)
 	[ -n "$py2" ] || skip "no Python 2 interpreter on this machine"
-	"$py2" -c 'import time; time.sleep(60)' 3>&- &
+	"$py2" -c 'import sys, time; sys.stdout.write("ready\n"); sys.stdout.flush(); time.sleep(60)' >"$TEST_DIR/py2.out" 3>&- &
 	OTHER_PID=$!
-	sleep 0.3
+	wait_ready "$TEST_DIR/py2.out" "$OTHER_PID"
 	run_pyprobe -1 classify "$OTHER_PID" --json
 	[ "$(json_get .error.code)" = unsupported-version ]
 	[[ $(json_get .error.message) == *"CPython 2.7"* ]]
@@ -158,20 +158,22 @@ daemon_still_serves() {
 
 @test "target executes another program during a window: target-exited saying so; a recording keeps what it had" {
 	local prog='import os, sys, time
+sys.stdout.write("ready\n")
+sys.stdout.flush()
 end = time.time() + 1.5
 while time.time() < end:
     sum(range(1000))
 os.execv("/bin/sleep", ["sleep", "30"])'
-	/usr/bin/python3 -c "$prog" 3>&- &
+	/usr/bin/python3 -c "$prog" >"$TEST_DIR/exec1.out" 3>&- &
 	OTHER_PID=$!
-	sleep 0.3
+	wait_ready "$TEST_DIR/exec1.out" "$OTHER_PID"
 	run_pyprobe -1 classify "$OTHER_PID" --seconds 10 --json
 	[ "$(json_get .error.code)" = target-exited ]
 	[[ $(json_get .error.message) == *"executed a new program during the window"* ]]
 	kill "$OTHER_PID"
-	/usr/bin/python3 -c "$prog" 3>&- &
+	/usr/bin/python3 -c "$prog" >"$TEST_DIR/exec2.out" 3>&- &
 	OTHER_PID=$!
-	sleep 0.3
+	wait_ready "$TEST_DIR/exec2.out" "$OTHER_PID"
 	run_pyprobe -0 record "$OTHER_PID" --seconds 10 -o "$TEST_DIR/exec.folded"
 	[ -s "$TEST_DIR/exec.folded" ]
 	grep -q '<module>' "$TEST_DIR/exec.folded"
@@ -184,9 +186,10 @@ os.execv("/bin/sleep", ["sleep", "30"])'
 	cp /usr/bin/python3 "$dir/python3"
 	"$dir/python3" -c 'import ctypes, time
 ctypes.CDLL(None).prctl(15, b"t\xfe", 0, 0, 0)
-time.sleep(60)' 3>&- &
+print("ready", flush=True)
+time.sleep(60)' >"$TEST_DIR/utf8.out" 3>&- &
 	OTHER_PID=$!
-	sleep 0.3
+	wait_ready "$TEST_DIR/utf8.out" "$OTHER_PID"
 	run_pyprobe -0 classify "$OTHER_PID" --seconds 0.5 --json
 	[[ $(json_get .python.exe) == *"bad"$'\xef\xbf\xbd'"/python3" ]]
 	[ "$(json_get '.threads[0].name')" = t$'\xef\xbf\xbd' ]

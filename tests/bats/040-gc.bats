@@ -8,25 +8,24 @@ load ../daemon_suite
 # fire the burst inside it; leaves the reply in $output and the workload's own
 # "count total gen0 gen1 gen2 stall gen2_total" in $TRUTH.
 gc_burst() {
-	local py=$1 res client
+	local py=$1 res
 	shift
 	res=$TEST_DIR/gc-truth.$RANDOM
 	start_workload "$py" gc_timed "$res" "${BURST:-60}"
 	# The window must hold the whole burst: on a slow day 3.6 spends ~5 s in these collections.
-	"$BIN/pyprobe" --socket "$SOCK" "$@" "$WL_PID" --seconds 10 --json >"$res.reply" 3>&- &
-	client=$!
-	for _ in $(seq 100); do
-		"$BIN/pyprobe" --socket "$SOCK" list --json | grep -q "\"pid\": $WL_PID" && break
-		sleep 0.05
-	done
-	kill -USR1 "$WL_PID"
-	wait "$client"
-	output=$(cat "$res.reply")
-	for _ in $(seq 100); do
-		[ -s "$res" ] && break
-		sleep 0.05
-	done
-	TRUTH=$(cat "$res")
+	gc_window_burst "$WL_PID" "$res" "$@" --seconds 10
+}
+
+# extra_daemon DIR ARGS...: a second pyprobed on DIR/s with its log in DIR/log; sets EXTRA_PID.
+extra_daemon() {
+	local dir=$1
+	shift
+	mkdir -p "$dir"
+	: >"$dir/empty.conf"
+	"$BIN/pyprobed" --foreground --socket "$dir/s" --config "$dir/empty.conf" "$@" 2>"$dir/log" 3>&- &
+	EXTRA_PID=$!
+	for _ in $(seq 100); do [ -S "$dir/s" ] && break; sleep 0.05; done
+	[ -S "$dir/s" ]
 }
 
 # The kernel has uprobe_multi links (6.6+): the daemon's default attach.
@@ -82,11 +81,8 @@ exact_vs_truth() {
 
 @test "the perf-event uprobes still time every collection when forced (--gc-attach perf)" {
 	local main_sock=$SOCK dir=$TEST_DIR/perfattach pid st=0
-	mkdir -p "$dir"
-	: >"$dir/empty.conf"
-	"$BIN/pyprobed" --foreground --socket "$dir/s" --config "$dir/empty.conf" --gc-attach perf 2>"$dir/log" 3>&- &
-	pid=$!
-	for _ in $(seq 100); do [ -S "$dir/s" ] && break; sleep 0.05; done
+	extra_daemon "$dir" --gc-attach perf
+	pid=$EXTRA_PID
 	SOCK=$dir/s
 	WANT_ATTACH=perf_event exact_vs_truth /usr/bin/python3 "$(interpreters | sed -n 2p)" || st=1
 	SOCK=$main_sock
@@ -94,6 +90,34 @@ exact_vs_truth() {
 	wait "$pid" || st=1
 	run ! grep -qE "$SANITIZER_REPORT" "$dir/log"
 	[ "$st" = 0 ]
+}
+
+@test "the sampled estimate (gc-timing = sampled) against gc.callbacks: counts exact, pause time within 30% (Debian's, the oldest, the newest)" {
+	local main_sock=$SOCK dir=$TEST_DIR/sampled pid st=0 py failed=() n total est
+	extra_daemon "$dir" --gc-timing sampled
+	pid=$EXTRA_PID
+	SOCK=$dir/s
+	while read -r py; do
+		# A longer burst: the estimate counts CPU samples (99 Hz) taken inside the collector.
+		BURST=120 gc_burst "$py" classify
+		stop_workload
+		read -r n total _ <<<"$TRUTH"
+		est=$(json_get .gc.pause_seconds)
+		echo "# $py: truth $n collections, $total s; estimate $(json_get '[.gc.method, .gc.all.collections, .gc.pause_seconds, .gc.sampled_seconds] | @tsv')" >&3
+		[ "$(json_get .gc.method)" = sampled ] || failed+=("$py: method $(json_get .gc.method)")
+		[ "$(json_get .gc.all.collections)" = "$n" ] || failed+=("$py: count $(json_get .gc.all.collections) != $n")
+		awk -v a="$est" -v b="$total" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(b > 0.2 && d <= 0.3 * b + 0.02) }' ||
+			failed+=("$py: estimated $est s of pauses, gc.callbacks timed $total s")
+	done < <(sweep_interpreters)
+	SOCK=$main_sock
+	kill "$pid"
+	wait "$pid" || st=1
+	run ! grep -qE "$SANITIZER_REPORT" "$dir/log"
+	[ "$st" = 0 ]
+	if [ "${#failed[@]}" -gt 0 ]; then
+		printf '%s\n' "${failed[@]}"
+		return 1
+	fi
 }
 
 @test "classify times collections exactly where uprobe_multi makes it cheap (gc-timing = auto)" {

@@ -11,6 +11,7 @@ setup() {
 
 teardown() {
 	[ -n "${ACT_PID:-}" ] && kill "$ACT_PID" 2>/dev/null && wait "$ACT_PID" 2>/dev/null
+	[ -n "${COLLECTOR:-}" ] && kill "$COLLECTOR" 2>/dev/null
 	rm -rf "$TEST_DIR"
 	true
 }
@@ -76,6 +77,62 @@ teardown() {
 	run make -s -C "$TOP" O="$BIN" install DESTDIR="$TEST_DIR/root" PREFIX=/opt/pp
 	run make -s -C "$TOP" O="$BIN" uninstall DESTDIR="$TEST_DIR/root" PREFIX=/opt/pp
 	[ -z "$(find "$TEST_DIR/root" -type f -o -type l)" ]
+}
+
+# notify_collector SOCKET FILE: a notify socket like systemd's, each datagram a line of FILE.
+notify_collector() {
+	/usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(60)
+with open(sys.argv[2], "a") as out:
+    while True:
+        out.write(s.recv(4096).decode().replace("\n", " ") + "\n")
+        out.flush()
+' "$1" "$2" 3>&- &
+	COLLECTOR=$!
+	for _ in $(seq 50); do [ -S "$1" ] && break; sleep 0.05; done
+	[ -S "$1" ]
+}
+
+@test "notifications: READY=1, WATCHDOG=1 at half the interval, RELOADING=1 then READY=1 on SIGHUP, STOPPING=1" {
+	need_root
+	local notify=$TEST_DIR/wd.sock log=$TEST_DIR/wd.notified pid n
+	: >"$TEST_DIR/empty.conf"
+	notify_collector "$notify" "$log"
+	NOTIFY_SOCKET=$notify WATCHDOG_USEC=200000 "$BIN/pyprobed" --foreground --socket "$TEST_DIR/wd.pp.sock" \
+		--config "$TEST_DIR/empty.conf" 2>"$TEST_DIR/wd.log" 3>&- &
+	pid=$!
+	for _ in $(seq 100); do grep -q '^READY=1' "$log" 2>/dev/null && break; sleep 0.05; done
+	grep -q '^READY=1' "$log"
+	# A 200 ms watchdog: a ping every 100 ms or so.
+	sleep 1.2
+	n=$(grep -c '^WATCHDOG=1' "$log")
+	echo "# $n watchdog pings in 1.2 s" >&3
+	[ "$n" -ge 6 ] && [ "$n" -le 30 ]
+	kill -HUP "$pid"
+	for _ in $(seq 100); do grep -q '^RELOADING=1' "$log" && break; sleep 0.05; done
+	for _ in $(seq 100); do [ "$(grep -c '^READY=1' "$log")" -ge 2 ] && break; sleep 0.05; done
+	# The reload is announced before the daemon is ready again.
+	[ "$(grep -nE '^(RELOADING|READY)=1' "$log" | sed -n '2,3p' | cut -d= -f1 | cut -d: -f2 | tr '\n' ' ')" = "RELOADING READY " ]
+	kill "$pid"
+	wait "$pid"
+	grep -q '^STOPPING=1' "$log"
+	kill "$COLLECTOR" 2>/dev/null
+	run ! grep -qE "$SANITIZER_REPORT" "$TEST_DIR/wd.log"
+	# A watchdog meant for another process (WATCHDOG_PID) is not ours: no pings.
+	: >"$log"
+	notify_collector "$notify.2" "$log"
+	NOTIFY_SOCKET=$notify.2 WATCHDOG_USEC=200000 WATCHDOG_PID=1 "$BIN/pyprobed" --foreground \
+		--socket "$TEST_DIR/wd2.pp.sock" --config "$TEST_DIR/empty.conf" 2>"$TEST_DIR/wd2.log" 3>&- &
+	pid=$!
+	for _ in $(seq 100); do grep -q '^READY=1' "$log" 2>/dev/null && break; sleep 0.05; done
+	sleep 0.6
+	kill "$pid"
+	wait "$pid"
+	kill "$COLLECTOR" 2>/dev/null
+	[ "$(grep -c '^WATCHDOG=1' "$log")" = 0 ]
 }
 
 @test "socket activation: pyprobed serves a socket passed by LISTEN_FDS and notifies READY=1" {

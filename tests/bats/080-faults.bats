@@ -18,6 +18,15 @@ teardown() {
 	[ -n "${DAEMON_PID:-}" ] && kill -CONT "$DAEMON_PID" 2>/dev/null
 	stop_workload
 	kill_tracked
+	# The test's own daemons: ended by kill_tracked (SIGTERM); a sanitizer report in their log fails it.
+	[ -n "${OWN_PID:-}" ] && wait "$OWN_PID" 2>/dev/null
+	OWN_PID=
+	if [ -f "$TEST_DIR/own-daemon.log" ] && grep -qE "$SANITIZER_REPORT" "$TEST_DIR/own-daemon.log"; then
+		grep -E -A20 "$SANITIZER_REPORT" "$TEST_DIR/own-daemon.log" | head -60
+		: >"$TEST_DIR/own-daemon.log"
+		return 1
+	fi
+	true
 }
 
 # own_daemon SOCKET [ARGS]: another pyprobed, killed by teardown; sets OWN_PID.
@@ -62,17 +71,6 @@ wait_for_socket() {
 	done
 	echo "pyprobed $2 does not serve $1:" >&2
 	cat "$TEST_DIR/own-daemon.log" >&2
-	return 1
-}
-
-# wait_ready FILE PID: until the workload writing FILE says "ready" (10 s).
-wait_ready() {
-	for _ in $(seq 200); do
-		grep -q '^ready' "$1" && return 0
-		kill -0 "$2" 2>/dev/null || break
-		sleep 0.05
-	done
-	cat "$1" >&2
 	return 1
 }
 

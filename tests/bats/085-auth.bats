@@ -76,6 +76,10 @@ refused_everything() {
 	# ... and another user can use it.
 	run -0 timeout 30 "${NOBODY[@]}" "$BIN/pyprobe" --socket "$sock" status --json
 	[ "$(json_get .ok)" = true ]
+	# It ends clean on SIGTERM, with no sanitizer report.
+	kill "$pid"
+	wait "$pid"
+	run ! grep -qE "$SANITIZER_REPORT" "$TEST_DIR/second.log"
 }
 
 @test "a non-owner is refused every command on root's Python process, and nothing is attached" {
@@ -254,6 +258,7 @@ time.sleep(5)' "$dir/s" >"$dir/out" 3>&- &
 	[ "$status" -eq 0 ]
 	kill "$d"
 	wait "$d"
+	run ! grep -qE "$SANITIZER_REPORT" "$dir/log"
 	rm -rf "$dir"
 }
 

@@ -141,3 +141,51 @@ attrs_run() {
 	run_pyprobe -1 attrs 999999999
 	[[ $output == *"no such process: 999999999"* ]]
 }
+
+@test "churn against perf record on the same process: the same functions' share within 10 points (stripped build: at least perf's); alloc and free both seen; a floor" {
+	command -v perf >/dev/null || { echo "perf (linux-perf) is not installed: tools/deps.sh --test installs it"; return 1; }
+	local py failed=() ours theirs pid perf_pid
+	for py in /usr/bin/python3 $(interpreters | grep -E 'python3\.(6|12)$'); do
+		start_workload "$py" churn alloc
+		pid=$WL_PID
+		perf record -F 499 -p "$pid" -o "$TEST_DIR/churn.perf" -- sleep 3 >/dev/null 2>&1 3>&- &
+		perf_pid=$!
+		run_pyprobe churn "$pid" --seconds 3 --limit 1000 --json
+		wait "$perf_pid"
+		stop_workload
+		ours=$(json_get .churn.share)
+		if [ "$(json_get .python.symbols)" = true ]; then
+			# perf's share of the very functions pyprobe counted as churn: the same attribution,
+			# an independent sampler.
+			json_get '.churn.functions[].symbol' >"$TEST_DIR/churn.names"
+			theirs=$(perf report -i "$TEST_DIR/churn.perf" --stdio --sort sym 2>/dev/null | awk '
+				NR == FNR { want[$0] = 1; next }
+				/^ +[0-9.]+%/ { s = $1; sub("%", "", s); all += s; if ($NF in want) a += s }
+				END { printf "%.3f\n", (all > 0 ? a / all : 0) }' "$TEST_DIR/churn.names" -)
+			echo "# $py: pyprobe churn $ours, perf on the same functions $theirs; by role $(json_get -c .churn.by_role)" >&3
+			awk -v a="$ours" -v b="$theirs" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 0.10) }' ||
+				failed+=("$py: pyprobe churn $ours vs perf $theirs on the same functions")
+		else
+			# Stripped (Debian's): perf names only exported functions, pyprobe also finds the
+			# static allocators through the types' slots, so it sees more, never less.
+			theirs=$(perf report -i "$TEST_DIR/churn.perf" --stdio --sort sym 2>/dev/null | awk '
+				/^ +[0-9.]+%/ { s = $1; sub("%", "", s); all += s
+					if ($NF ~ /([Mm]alloc|[Ff]ree|[Aa]lloc|[Dd]ealloc|_GC_|GC_Track|GC_UnTrack)/) a += s }
+				END { printf "%.3f\n", (all > 0 ? a / all : 0) }')
+			echo "# $py: pyprobe churn $ours, perf allocator-named share $theirs; by role $(json_get -c .churn.by_role)" >&3
+			awk -v a="$ours" -v b="$theirs" 'BEGIN { exit !(a >= b) }' ||
+				failed+=("$py: pyprobe churn $ours under perf's $theirs on a stripped build")
+		fi
+		# Both ends of an object's life show: allocation and freeing.
+		[ "$(json_get '.churn.by_role.alloc.samples > 0')" = true ] ||
+			failed+=("$py: no allocation samples: $(json_get -c .churn.by_role)")
+		[ "$(json_get '.churn.by_role.free.samples > 0')" = true ] ||
+			failed+=("$py: no freeing samples: $(json_get -c .churn.by_role)")
+		# Lower bounds seen on each build (docs/classify.md): the LTO build inlines allocator fast paths.
+		awk -v a="$ours" 'BEGIN { exit !(a >= 0.20) }' || failed+=("$py: churn share $ours under 0.20")
+	done
+	if [ "${#failed[@]}" -gt 0 ]; then
+		printf '%s\n' "${failed[@]}"
+		return 1
+	fi
+}

@@ -40,23 +40,11 @@ root_for() {
 # contained_gc ROOT PY: gc_timed's burst in the container inside a gc window; leaves the reply in
 # $output and the workload's own "count total g0 g1 g2 stall gen2_total" in $TRUTH.
 contained_gc() {
-	local root=$1 py=$2 client
+	local root=$1 py=$2
 	rm -f "$root/tmp/gc-truth"
+	# The workload writes /tmp/gc-truth in its root: the host sees it under ROOT.
 	start_contained "$root" "$py" gc_timed /tmp/gc-truth 40
-	"$BIN/pyprobe" --socket "$SOCK" gc "$WL_PID" --seconds 6 --json >"$TEST_DIR/gc.reply" 3>&- &
-	client=$!
-	for _ in $(seq 100); do
-		"$BIN/pyprobe" --socket "$SOCK" list --json | grep -q "\"pid\": $WL_PID" && break
-		sleep 0.05
-	done
-	kill -USR1 "$WL_PID"
-	wait "$client"
-	output=$(cat "$TEST_DIR/gc.reply")
-	for _ in $(seq 100); do
-		[ -s "$root/tmp/gc-truth" ] && break
-		sleep 0.05
-	done
-	TRUTH=$(cat "$root/tmp/gc-truth")
+	gc_window_burst "$WL_PID" "$root/tmp/gc-truth" gc --seconds 6
 	stop_contained
 }
 
@@ -202,21 +190,12 @@ upgraded_copy() {
 		# GC probes attach to the mapped file, not to what now has its name.
 		rm -f "$UFILE"
 		upgraded_copy "$py" "$TEST_DIR/upg"
-		local res=$TEST_DIR/upg/truth client
+		local res=$TEST_DIR/upg/truth
 		WL_PREFIX=$UPREFIX start_workload "$UPY" gc_timed "$res" 40
 		rm "$UFILE"
 		printf 'replaced\n' >"$UFILE"
-		"$BIN/pyprobe" --socket "$SOCK" gc "$WL_PID" --seconds 8 --json >"$res.reply" 3>&- &
-		client=$!
-		for _ in $(seq 100); do
-			"$BIN/pyprobe" --socket "$SOCK" list --json | grep -q "\"pid\": $WL_PID" && break
-			sleep 0.05
-		done
-		kill -USR1 "$WL_PID"
-		wait "$client"
-		output=$(cat "$res.reply")
-		for _ in $(seq 100); do [ -s "$res" ] && break; sleep 0.05; done
-		n=$(cut -d' ' -f1 "$res")
+		gc_window_burst "$WL_PID" "$res" gc --seconds 8
+		n=$(cut -d' ' -f1 <<<"$TRUTH")
 		echo "# upgraded $py: gc truth $n, pyprobe $(json_get '[.gc.method, .gc.all.timed] | @tsv')" >&3
 		[ "$(json_get .gc.all.timed)" = "$n" ] || failed+=("$py: gc timed $(json_get .gc.all.timed) != $n")
 		stop_workload
