@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Plain arithmetic loops, the baseline of what ordinary code costs
 (argv[1]: lcg, float or objects). lcg and float must get no alloc-churn;
-objects builds a dict, a tuple and an instance per iteration and must."""
+objects builds a dict, a tuple, a list and an instance per iteration and must."""
 import sys
 
 import common
@@ -33,7 +33,8 @@ def objects():
         for i in range(10000):
             d = {"a": i, "b": i + 1}
             t = (i, d, "x")
-            p = Point(t, d)
+            l = [t, d]
+            p = Point(t, l)
             keep += len(p.y)
 
 
