@@ -101,6 +101,69 @@ task_times() {
 	fi
 }
 
+# The futex waits of a process's threads that slept (not EAGAIN), per thread: the time from
+# the call to the wakeup (the run-queue time after it is not waiting) and their count, from
+# the system-call and scheduler tracepoints, over the 2 s after "ready".
+FUTEX_BT='BEGIN { printf("ready\n"); }
+tracepoint:syscalls:sys_enter_futex /pid == $1 && ((args->op & 127) == 0 || (args->op & 127) == 9)/ { @t0[tid] = nsecs; }
+tracepoint:sched:sched_wakeup /@t0[args->pid] && !@wk[args->pid]/ { @wk[args->pid] = nsecs; }
+tracepoint:syscalls:sys_exit_futex /@t0[tid]/ {
+	if (args->ret != -11 && @wk[tid]) { @ns[tid] = sum(@wk[tid] - @t0[tid]); @n[tid] = count(); }
+	delete(@t0[tid]);
+	delete(@wk[tid]);
+}
+interval:s:2 { exit(); }
+END { clear(@t0); clear(@wk); }'
+
+@test "GIL wait against a bpftrace count of the same threads' futex waits, inside the window (Debian's, the oldest, the newest)" {
+	local py failed=() out rep cl tid f n g c k fsum gsum
+	command -v bpftrace >/dev/null || { echo "bpftrace is missing: tools/deps.sh --test installs it"; return 1; }
+	# bpftrace finds tracepoints through tracefs, which a fresh machine may not have mounted.
+	[ -d /sys/kernel/tracing/events ] || mount -t tracefs nodev /sys/kernel/tracing
+	while read -r py; do
+		start_workload "$py" gil_threads
+		out=$(mktemp "$TEST_DIR/bt.XXXXXX")
+		rep=$(mktemp "$TEST_DIR/rep.XXXXXX")
+		"$BIN/pyprobe" --socket "$SOCK" classify "$WL_PID" --seconds 4 --json >"$rep" &
+		cl=$!
+		# bpftrace's 2 s lie inside pyprobe's 4 (attached once the session is up): compare rates.
+		for _ in $(seq 100); do
+			[ "$("$BIN/pyprobe" --socket "$SOCK" status --json | jq '.sessions > 0 and .pending > 0')" = true ] && break
+			sleep 0.05
+		done
+		bpftrace -f json -e "$FUTEX_BT" "$WL_PID" >"$out" 2>"$out.err"
+		kill -0 "$cl" 2>/dev/null || failed+=("$py: the classify window ended before bpftrace did")
+		wait "$cl"
+		output=$(cat "$rep")
+		stop_workload
+		k=0 fsum=0 gsum=0
+		for tid in $(json_get '.threads[] | select(.utilization > 0.5) | .tid'); do
+			f=$(jq -rs --arg t "$tid" '[.[] | select(.type == "map") | .data["@ns"][$t] // empty] | (add // 0) / 2e9' "$out")
+			n=$(jq -rs --arg t "$tid" '[.[] | select(.type == "map") | .data["@n"][$t] // empty] | (add // 0) / 2' "$out")
+			g=$(json_get "[.threads[] | select(.tid == $tid)][0].seconds.gil_wait / .window_seconds")
+			c=$(json_get "[.threads[] | select(.tid == $tid)][0].gil | (.acquire_waits + .handoff_waits) / \$w" --argjson w "$(json_get .window_seconds)")
+			printf '# %s thread %s: GIL wait %.3f of the window, futex sleeps to wakeup %.3f; %.0f waits/s, futex %.0f/s\n' \
+				"$py" "$tid" "$g" "$f" "$c" "$n" >&3
+			# Threads share the GIL unevenly from one second to the next: per thread, loose.
+			awk -v g="$g" -v f="$f" -v c="$c" -v n="$n" \
+				'BEGIN { d = g - f; if (d < 0) d = -d; exit !(f > 0.2 && d <= 0.08 && c >= 0.85 * n && c <= 1.15 * n) }' ||
+				failed+=("$py thread $tid: GIL wait $g and $c waits/s, futex sleeps $f and $n/s")
+			fsum=$(awk -v a="$fsum" -v b="$f" 'BEGIN { print a + b }')
+			gsum=$(awk -v a="$gsum" -v b="$g" 'BEGIN { print a + b }')
+			k=$((k + 1))
+		done
+		[ "$k" = 4 ] || failed+=("$py: $k worker threads in the reply, not 4")
+		# Together (the run-queue time after each wakeup is some 0.05 of a thread's window).
+		echo "# $py: the four together wait $gsum thread-windows, futex sleeps $fsum" >&3
+		awk -v g="$gsum" -v f="$fsum" 'BEGIN { d = g - f; if (d < 0) d = -d; exit !(d <= 0.075) }' ||
+			failed+=("$py: GIL wait $gsum thread-windows in all, futex sleeps $fsum")
+	done < <(sweep_interpreters)
+	if [ "${#failed[@]}" -gt 0 ]; then
+		printf '%s\n' "${failed[@]}"
+		return 1
+	fi
+}
+
 @test "three threads of zlib on large buffers: cpu-bound-native on every interpreter" {
 	expect_label native_threads cpu-bound-native
 }

@@ -64,7 +64,11 @@ BUCKETS=(oncpu runqueue gil_wait lock_wait net_io file_io poll_wait sleep child_
 	run_pyprobe -0 classify "$WL_PID" --seconds 2 --json
 	[ "$(json_get '.gil.acquire_waits > 10')" = true ]
 	[ "$(json_get '.gil.acquire_seconds > 0.5')" = true ]
-	[ "$(json_get '.gil.handoff_waits >= 0')" = true ]
+	echo "# $(json_get -c .gil | cut -c1-200)" >&3
+	# Spinners force a hand-off about every switch interval (5 ms); the holder waits when the
+	# new one has not taken the GIL yet (020 checks the rate on every interpreter).
+	[ "$(json_get '.gil.handoff_waits > 10')" = true ]
+	[ "$(json_get '.gil.handoff_seconds > 0')" = true ]
 	# The buckets add up: thread wall time is never more than the window per thread.
 	[ "$(json_get '([.threads[] | [.seconds[]] | add] | max) <= (.window_seconds * 1.02)')" = true ]
 	[ "$(json_get '([.threads[] | [.seconds[]] | add] | max) >= (.window_seconds * 0.9)')" = true ]
@@ -124,10 +128,10 @@ BUCKETS=(oncpu runqueue gil_wait lock_wait net_io file_io poll_wait sleep child_
 	[[ $output == *"$WL_PID python3"* ]]
 }
 
-@test "each wall-time bucket on its own: a main thread that only waits one way spends >= 60% there (Debian's, the oldest, the newest)" {
+@test "each wall-time bucket on its own: a main thread that only waits one way (run queue: three native spinners pinned to one CPU) spends >= 60% there (Debian's, the oldest, the newest)" {
 	local py failed=() kind bucket share pid
 	while read -r py; do
-		for kind in net:net_io file:file_io lock:lock_wait child:child_wait loop:poll_wait sleep:sleep; do
+		for kind in net:net_io file:file_io lock:lock_wait child:child_wait loop:poll_wait sleep:sleep queue:runqueue; do
 			bucket=${kind#*:}
 			kind=${kind%%:*}
 			start_workload "$py" one_wait "$kind"

@@ -7,6 +7,8 @@
   child  fork a child that sleeps 0.2 s, waitpid for it, again
   loop   select() on a socket nobody writes to, 1 s at a time (an idle event loop)
   sleep  time.sleep(0.5), over and over
+  queue  three threads compressing a large buffer (zlib lets go of the GIL) with the
+         process pinned to one CPU: each runs a third of the time and queues the rest
 
 Helpers are other threads: the main thread (tid = pid) is the one to measure.
 """
@@ -17,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+import zlib
 
 import common
 
@@ -96,5 +99,20 @@ def sleep():
         time.sleep(0.5)
 
 
+def queue():
+    # Pinned before the helpers start: they inherit the mask.
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    block = os.urandom(1 << 20)
+
+    def spin():
+        while True:
+            zlib.compress(block, 6)
+    helper(spin)
+    helper(spin)
+    common.ready()
+    spin()
+
+
 common.start_watchdog()
-{"net": net, "file": file, "lock": lock, "child": child, "loop": loop, "sleep": sleep}[KIND]()
+{"net": net, "file": file, "lock": lock, "child": child, "loop": loop, "sleep": sleep,
+ "queue": queue}[KIND]()
