@@ -20,7 +20,7 @@ of the per-pair ratios, with their range to show the noise. Observed means:
 
 Each row gives the slowdown of the target's CPU time (getrusage, all threads)
 and of its wall time, as the median of the per-pair ratios with their range;
-the target is pinned to one CPU where its shape allows (switch, sock).
+the target is pinned to one CPU where its shape allows (switch, paced, sock).
 
 BPF statistics: the kernel's per-program statistics cost two clock reads per
 program run, so they are off during the pairs. After each row's pairs the
@@ -67,6 +67,7 @@ FLEET_TOKEN = "PYPROBE_BENCH_FLEET"
 TARGETS = [  # kind, work, description, modes skipped
     ("cpu", 15000000, "CPU-bound Python loop", ("gc", "watched-exact")),
     ("switch", 100000, "threads ping-ponging on one CPU", ()),
+    ("paced", 100000, "the same, paced by Python work to ~100k switches/s", ()),
     ("sock", 100000, "TCP loopback echo, 64 B, one CPU", ()),
     ("gc", 10000, "GC-heavy loop", ()),
 ]
@@ -374,7 +375,7 @@ def others():
 
 
 def rate(row, what):
-    if row["kind"] == "switch":
+    if row["kind"] in ("switch", "paced"):
         return "%s (%.0fk switches/s)" % (what, 2 * row["n"] / row["off"] / 1000)
     if row["kind"] == "sock":
         return "%s (%.0fk round trips/s)" % (what, row["n"] / row["off"] / 1000)

@@ -4,6 +4,8 @@ a fixed amount of work, prints the elapsed seconds, exits.
 
   cpu N          N iterations of a pure-Python loop
   switch N       N round trips between two threads on one CPU (two context switches each)
+  paced N        the same with some Python work at each hand-off, calibrated so that the
+                 threads switch ~100k times a second unobserved (the budget's rate)
   sock N PORT    N request/response round trips of 64 bytes over TCP loopback
                  to the echo server on PORT (both on one CPU)
   gc N           N rounds of cyclic garbage: automatic collections, ~500 per second
@@ -43,7 +45,14 @@ def cpu(n):
     return work
 
 
-def switch(n):
+def spin(k):
+    x = 0
+    for i in range(k):
+        x += i
+    return x
+
+
+def switch(n, k=0):
     # One CPU: every hand-off is a direct context switch, not a wakeup from
     # idle on the other core (whose latency would swamp what is measured).
     first_cpu()
@@ -53,6 +62,7 @@ def switch(n):
         for _ in range(n):
             a.wait()
             a.clear()
+            spin(k)
             b.set()
 
     def work():
@@ -62,8 +72,31 @@ def switch(n):
             a.set()
             b.wait()
             b.clear()
+            spin(k)
         t.join()
     return work
+
+
+PACED_SWITCHES_PER_S = 100000
+
+
+def paced(n):
+    """switch(n, k) with k chosen so the unobserved rate is ~100k switches/s."""
+    def rt_seconds(k, trips=4000):
+        w = switch(trips, k)
+        t0 = time.perf_counter()
+        w()
+        return (time.perf_counter() - t0) / trips
+
+    bare = min(rt_seconds(0) for _ in range(3))
+    per_iter = (min(rt_seconds(2000) for _ in range(3)) - bare) / 4000  # two spins per trip
+    want = 2.0 / PACED_SWITCHES_PER_S
+    if per_iter <= 0:
+        return switch(n)
+    k = max(0, int((want - bare) / 2 / per_iter))
+    for _ in range(3):  # the spins do not add linearly: correct on the measured rate
+        k = max(0, int(k + (want - min(rt_seconds(k) for _ in range(2))) / 2 / per_iter))
+    return switch(n, k)
 
 
 def sock(n, port):
@@ -156,7 +189,8 @@ elif kind == "worker":
     worker()
 else:
     n = int(sys.argv[2])
-    work = {"cpu": lambda: cpu(n), "switch": lambda: switch(n), "gc": lambda: gc_heavy(n),
+    work = {"cpu": lambda: cpu(n), "switch": lambda: switch(n), "paced": lambda: paced(n),
+            "gc": lambda: gc_heavy(n),
             "sock": lambda: sock(n, int(sys.argv[3]))}[kind]()
     print("ready", flush=True)
     sys.stdin.readline()
