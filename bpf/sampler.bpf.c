@@ -31,7 +31,6 @@ __u64 stat_stacks_lost = 0;
 
 #define MAX_INTERPS 4
 #define MAX_TSTATES 256
-#define OWNED_BY_CSTACK 3	/* 3.12/3.13 shim frames between C and Python */
 
 static __always_inline int uread(void *dst, __u32 size, __u64 addr)
 {
@@ -142,7 +141,7 @@ static long frame_step(__u32 i, void *data)
 	/* One read per frame: every field the walk needs sits in frame_read_len bytes. */
 	if (!f || !len || len > PP_FRAME_READ || uread(buf, len, f + pc->frame_read_off))
 		return 1;
-	code = field(buf, pc, pc->frame_code, 8);
+	code = pp_frame_code(pc->minor, field(buf, pc, pc->frame_code, 8));
 	next = field(buf, pc, pc->frame_back, 8);
 	if (!code)
 		return 1;
@@ -154,7 +153,7 @@ static long frame_step(__u32 i, void *data)
 		owner = 0;
 	}
 	w->f = next == f ? 0 : next;	/* a frame pointing at itself ends the walk */
-	if (pc->minor >= 12 && owner == OWNED_BY_CSTACK)
+	if (pp_frame_is_shim(pc->minor, owner))
 		return 0;
 	if (n >= PP_MAX_FRAMES) {
 		w->ev->truncated = 1;

@@ -27,6 +27,9 @@
 #   VERSION  a pyenv version name, e.g. 3.8.18 ($(pyenv root)/versions/VERSION)
 #   PREFIX   an installation prefix (contains include/python3.N[m]/); must
 #            contain a '/'
+#   PREFIX@3.N  the 3.N of a prefix that holds several (a Debian root's /usr:
+#            multiarch pyconfig.h under include/<triplet>/, libpython under
+#            lib/<triplet>/)
 # Without arguments every $(pyenv root)/versions/3.N.P with N >= 6 is used.
 # Environment: CC (default gcc), NM (default nm), GDB (default gdb; the
 # DWARF check is skipped if it is not installed), READELF (default readelf),
@@ -74,6 +77,11 @@ resolve()
 {
 	local arg=$1
 
+	pick=
+	if [[ $arg == */*@3.* ]]; then
+		pick=${arg##*@}
+		arg=${arg%@*}
+	fi
 	if [[ $arg == */* ]]; then
 		[ -d "$arg" ] || die "no such prefix: $arg"
 		prefix=$(cd "$arg" && pwd)
@@ -85,13 +93,15 @@ resolve()
 	fi
 }
 
-# The single include/python3.N[m] directory of a prefix (not 3.N[t|d]...).
+# The single include/python3.N[m] directory of a prefix (not 3.N[t|d]...),
+# or its python$2 one.
 incdir_of()
 {
-	local prefix=$1 d found=
+	local prefix=$1 pick=${2:-} d found=
 
 	for d in "$prefix"/include/python3.*; do
 		[[ $d =~ /python3\.[0-9]+m?$ ]] || continue
+		[ -z "$pick" ] || [ "${d##*/}" = "python$pick" ] || continue
 		[ -f "$d/Python.h" ] || continue
 		[ -z "$found" ] || die "several include directories in $prefix"
 		found=$d
@@ -107,6 +117,7 @@ nm_runtime_size()
 	local prefix=$1 minor=$2 f hex
 
 	for f in "$prefix"/lib/libpython3."$minor".so.1.0 \
+		 "$prefix"/lib/*-linux-gnu/libpython3."$minor".so.1.0 \
 		 "$prefix"/lib/libpython3."$minor"m.so.1.0 \
 		 "$prefix"/lib/libpython3."$minor".a \
 		 "$prefix"/lib/libpython3."$minor"m.a \
@@ -128,6 +139,7 @@ lib_of()
 	local prefix=$1 minor=$2 f
 
 	for f in "$prefix"/lib/libpython3."$minor".so.1.0 \
+		 "$prefix"/lib/*-linux-gnu/libpython3."$minor".so.1.0 \
 		 "$prefix"/lib/libpython3."$minor"m.so.1.0 \
 		 "$prefix"/bin/python3."$minor"; do
 		if [ -f "$f" ]; then
@@ -321,9 +333,9 @@ n=0
 bits_ref= bits_ver=
 for arg in "${args[@]}"; do
 	resolve "$arg"
-	[ -z "${seen[$prefix]:-}" ] || continue
-	seen[$prefix]=1
-	inc=$(incdir_of "$prefix")
+	[ -z "${seen[$prefix@$pick]:-}" ] || continue
+	seen[$prefix@$pick]=1
+	inc=$(incdir_of "$prefix" "$pick")
 	minor=$(sed -n 's/^#define PY_MINOR_VERSION[[:space:]]*\([0-9]*\).*/\1/p' \
 		"$inc/patchlevel.h")
 	[ -n "$minor" ] || die "cannot read PY_MINOR_VERSION from $inc"
@@ -336,6 +348,19 @@ for arg in "${args[@]}"; do
 	if compgen -G "$inc/internal/pycore_*.h" >/dev/null; then
 		cflags+=(-I"$inc/internal")
 	fi
+	# Debian's pyconfig.h includes <TRIPLET/python3.N/pyconfig.h>: searched
+	# after the system's own headers, so a foreign root's libc headers stay out.
+	compgen -G "$prefix/include/*-linux-gnu/${inc##*/}/pyconfig.h" >/dev/null &&
+		cflags+=(-idirafter "$prefix/include")
+	# Build options that are compiler flags, not pyconfig.h defines, and
+	# change layouts (the JIT adds fields in 3.15): from the build's own
+	# record of its core compiler flags.
+	for f in "$prefix"/lib/"${inc##*/}"/_sysconfigdata_*.py; do
+		[ -f "$f" ] || continue
+		mapfile -t -O "${#cflags[@]}" cflags < <(grep -o "'PY_CORE_CFLAGS': '[^']*'" "$f" |
+			grep -o -- '-D_Py_\(JIT\|TIER2\)\(=[0-9]*\)\{0,1\}' | sort -u)
+		break
+	done
 
 	n=$((n + 1))
 	bin=$tmp/probe-$n

@@ -164,6 +164,9 @@ static const char config[] = ""
 #if PY_VERSION_HEX >= 0x030C0000 && defined(PY_HAVE_PERF_TRAMPOLINE)
 	" PY_HAVE_PERF_TRAMPOLINE"
 #endif
+#ifdef _Py_JIT
+	" _Py_JIT"
+#endif
 	;
 
 static int gdb_mode, dbg_mode;
@@ -309,6 +312,16 @@ int main(int argc, char **argv)
 #elif PY_VERSION_HEX >= 0x03070000
 	rt_gc = OFF(_PyRuntimeState, gc);
 #endif
+	/*
+	 * 3.15 keeps the statistics behind a pointer (struct gc_stats *, ring
+	 * buffers of young and old collections), not as an inline array: no
+	 * gc_stats there, and readers fall back to what they do without it.
+	 */
+#if PY_VERSION_HEX >= 0x030F0000
+#define GC_STATS	NONE
+#else
+#define GC_STATS	GC_OFF(generation_stats)
+#endif
 	/* The element structs exist in 3.6 too (declared above). */
 	gc_generation_size = SIZE(struct gc_generation);
 	gc_gen_threshold = OFF(struct gc_generation, threshold);
@@ -328,6 +341,7 @@ int main(int argc, char **argv)
 	frame_size = SIZE(_PyInterpreterFrame);
 #if PY_VERSION_HEX >= 0x030D0000
 	tstate_current_frame = OFF(PyThreadState, current_frame);
+	/* 3.14+: a _PyStackRef, a pointer with tag bits (Py_TAG_BITS) below. */
 	frame_code = OFF(_PyInterpreterFrame, f_executable);
 	frame_instr = OFF(_PyInterpreterFrame, instr_ptr);
 #else
@@ -419,7 +433,7 @@ int main(int argc, char **argv)
 	field("gc_generation_size", gc_generation_size, "\n\t\t");
 	field("gc_gen_threshold", gc_gen_threshold, " ");
 	field("gc_gen_count", gc_gen_count, "\n\t\t");
-	field("gc_stats", GC_OFF(generation_stats), " ");
+	field("gc_stats", GC_STATS, " ");
 	field("gc_stats_size", gc_stats_size, "\n\t\t");
 	field("gc_collecting", GC_OFF(collecting), " ");
 	field("gc_enabled", GC_OFF(enabled), "\n\t\t");

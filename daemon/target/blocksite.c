@@ -19,7 +19,6 @@
 #define MAX_PYTHREADS 1024
 #define MAX_WALK 32
 #define MAX_POLL_FDS 64
-#define OWNED_BY_CSTACK 3	/* 3.12/3.13 shim frames between C and Python */
 
 struct blocksite {
 	pid_t pid;
@@ -277,6 +276,7 @@ static int walk(struct blocksite *b, struct pysym *sym, uint64_t ts, struct pyfr
 
 		if (tmem_read_u64(b->pid, f + o->frame_code, &code) || tmem_read_u64(b->pid, f + o->frame_back, &next))
 			break;
+		code = pp_frame_code(b->py->minor, code);
 		if (o->frame_instr >= 0) {
 			tmem_read_u64(b->pid, f + o->frame_instr, &instr);
 			if (o->frame_owner >= 0)
@@ -284,7 +284,7 @@ static int walk(struct blocksite *b, struct pysym *sym, uint64_t ts, struct pyfr
 		} else if (o->frame_lasti >= 0 && !tmem_read(b->pid, f + o->frame_lasti, &lasti, sizeof(lasti))) {
 			instr = (uint64_t)(int64_t)lasti;
 		}
-		if (!(b->py->minor >= 12 && owner == OWNED_BY_CSTACK) && pysym__resolve(sym, code, instr, &out[n]) == 0)
+		if (!pp_frame_is_shim(b->py->minor, owner) && pysym__resolve(sym, code, instr, &out[n]) == 0)
 			n++;
 		f = next == f ? 0 : next;
 	}

@@ -447,7 +447,7 @@ static enum pyinspect_err find_offsets(struct inspect *in)
 
 	if (pi->major != 3 || !(o = py_offsets__find(pi->major, pi->minor)))
 		return fail(in, PYI_UNSUPPORTED, "process %d runs CPython %s (%s), which pyprobe does not "
-			    "support (supported: 3.6 to 3.13)", in->pid, pi->version, in->mi.path);
+			    "support (supported: 3.6 to 3.15)", in->pid, pi->version, in->mi.path);
 	pi->off = o;
 	snprintf(pi->build, sizeof(pi->build), "%s%s, %s, %s%s",
 		 pi->shared ? "shared " : "static", pi->shared ? strrchr(in->mi.path, '/') + 1 : "",

@@ -87,6 +87,23 @@ struct pp_pystack_cfg {
 
 #define PP_FRAME_READ 128
 
+/*
+ * Frames that run no Python function of their own: the entry frames
+ * between C and Python, owner 3 from 3.12 on (FRAME_OWNED_BY_CSTACK in
+ * 3.12/3.13, FRAME_OWNED_BY_INTERPRETER in 3.14/3.15), and 3.14's
+ * FRAME_OWNED_BY_CSTACK (4).
+ */
+static inline int pp_frame_is_shim(unsigned int minor, unsigned int owner)
+{
+	return minor >= 12 && owner >= 3;
+}
+
+/* The code object of a frame: from 3.14 f_executable is a _PyStackRef, tag bits in its low two. */
+static inline __u64 pp_frame_code(unsigned int minor, __u64 executable)
+{
+	return minor >= 14 ? executable & ~3ULL : executable;
+}
+
 /* Sample counts of one thread (part of struct pp_thread). */
 struct pp_samples {
 	__u64 total;		/* CPU samples taken on this thread */
