@@ -36,7 +36,7 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TABLE_H = os.path.join(TOP, "daemon", "target", "bytecode_table.h")
 FIXTURES_H = os.path.join(TOP, "tests", "unit", "bytecode_fixtures.h")
 CORPUS_DIR = os.path.join(TOP, "tests", "fuzz", "corpus", "bytecode")
-MINORS = range(6, 14)
+MINORS = range(6, 16)
 
 # Run inside each interpreter (3.6+ syntax only). Reads a JSON request on stdin, prints JSON.
 DUMP = r'''
@@ -46,7 +46,7 @@ req = json.load(sys.stdin)
 out = {"version": list(sys.version_info[:3]), "executable": sys.executable}
 
 opmap = dict((k, v) for k, v in opcode.opmap.items() if v < 256)
-if hasattr(opcode, "_specialized_opmap"):            # 3.13
+if hasattr(opcode, "_specialized_opmap"):            # 3.13+
     spec = dict(opcode._specialized_opmap)
 elif hasattr(dis, "_all_opmap"):                     # 3.11, 3.12
     spec = dict((k, v) for k, v in dis._all_opmap.items() if k not in opcode.opmap and v < 256)
@@ -59,7 +59,7 @@ for base, names in getattr(opcode, "_specializations", {}).items():
 ice = getattr(opcode, "_inline_cache_entries", None)
 if ice is None:
     caches = {}
-elif isinstance(ice, dict):                          # 3.13: by name
+elif hasattr(ice, "items"):                          # 3.13+: by name (3.15: a frozendict)
     caches = dict((k, v) for k, v in ice.items() if v)
 else:                                                # 3.11, 3.12: by opcode
     caches = dict((opcode.opname[i], n) for i, n in enumerate(ice) if n)
@@ -158,14 +158,14 @@ KINDS = [
     ("DELETE_ATTR", "DELETE_ATTR"),
     ("LOAD_GLOBAL", "LOAD_GLOBAL (3.11+: oparg bit 0 = push NULL)"),
     ("LOAD_SUPER_ATTR", "LOAD_SUPER_ATTR (3.12+)"),
-    ("LOAD_FAST", "LOAD_FAST, LOAD_FAST_CHECK: push a local"),
+    ("LOAD_FAST", "LOAD_FAST, LOAD_FAST_CHECK, LOAD_FAST_BORROW (3.14+): push a local"),
     ("LOAD_FAST_AND_CLEAR", "LOAD_FAST_AND_CLEAR: push a local and unbind it"),
     ("LOAD_DEREF", "LOAD_DEREF, LOAD_CLASSDEREF, LOAD_FROM_DICT_OR_DEREF: push a cell's value"),
     ("LOAD_NAME", "LOAD_NAME, LOAD_FROM_DICT_OR_GLOBALS: push a co_names variable"),
     ("STORE_FAST", "STORE_FAST, DELETE_FAST: rebind a local"),
     ("STORE_DEREF", "STORE_DEREF, DELETE_DEREF: rebind a cell"),
     ("STORE_NAME", "STORE_NAME, DELETE_NAME, STORE_GLOBAL, DELETE_GLOBAL: rebind a co_names name"),
-    ("LOAD_FAST_LOAD_FAST", "LOAD_FAST_LOAD_FAST (3.13): push locals oparg >> 4, then oparg & 15"),
+    ("LOAD_FAST_LOAD_FAST", "LOAD_FAST_LOAD_FAST (3.13+), LOAD_FAST_BORROW_LOAD_FAST_BORROW (3.14+): push locals oparg >> 4, then oparg & 15"),
     ("STORE_FAST_STORE_FAST", "STORE_FAST_STORE_FAST (3.13): rebind locals oparg >> 4, oparg & 15"),
     ("STORE_FAST_LOAD_FAST", "STORE_FAST_LOAD_FAST (3.13): rebind oparg >> 4, push oparg & 15"),
     ("JUMP_ABS", "absolute jump (<= 3.10)"),
@@ -185,6 +185,8 @@ KIND_OF = {
     "LOAD_SUPER_ATTR": "LOAD_SUPER_ATTR",
     "LOAD_FAST": "LOAD_FAST",
     "LOAD_FAST_CHECK": "LOAD_FAST",
+    "LOAD_FAST_BORROW": "LOAD_FAST",
+    "LOAD_FAST_BORROW_LOAD_FAST_BORROW": "LOAD_FAST_LOAD_FAST",
     "LOAD_FAST_AND_CLEAR": "LOAD_FAST_AND_CLEAR",
     "LOAD_DEREF": "LOAD_DEREF",
     "LOAD_CLASSDEREF": "LOAD_DEREF",
