@@ -166,6 +166,7 @@ CHECK_SAN := O=$(O)/asan SANITIZE=1 VMLINUX_H=$(VMLINUX_H)
 # pkg-config sees the new packages); check runs both halves even if one fails.
 check:
 	$(Q)tools/deps.sh --test
+	$(Q)tools/debian-root.sh
 	$(Q)tools/check-layers.sh
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)rc=0; $(MAKE) --no-print-directory $(CHECK_SAN) unit || rc=1; \

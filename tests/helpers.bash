@@ -6,6 +6,8 @@ bats_require_minimum_version 1.5.0
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BIN=${PYPROBE_BIN:-$TOP/.output}
 WORKLOADS=$TOP/tests/workloads
+# tools/debian-root.sh's cache: bin/python3.N wrappers, sid.unavailable when it could not build.
+ROOTS_DIR=${PYPROBE_ROOTS:-/var/cache/pyprobe/test-roots}
 # make check runs the suite against an ASan/UBSan build: a report fails the test that caused it.
 SANITIZER_REPORT='ERROR: (Address|Leak)Sanitizer|runtime error:|SUMMARY: UndefinedBehaviorSanitizer'
 # sanitized: the binaries are that build (memory figures then include ASan's allocator and shadow).
@@ -26,17 +28,29 @@ run_pyprobe() {
 	fi
 }
 
-# Every CPython on the machine: Debian's python3 and each pyenv 3.x.
+# Every CPython on the machine: Debian's python3, each pyenv 3.x and the cached Debian root's
+# (PYPROBE_INTERPRETERS: an extended regex to run a subset, for development).
 interpreters() {
 	local root v
-	[ -x /usr/bin/python3 ] && echo /usr/bin/python3
-	root=$(pyenv root 2>/dev/null || echo "${PYENV_ROOT:-$HOME/.pyenv}")
-	for v in "$root"/versions/3.*; do
-		[ -d "$v" ] || continue
-		v=${v##*/}
-		# bin/python3.X, not the python3.Xm alias of 3.6/3.7
-		ls "$root/versions/$v/bin/python${v%.*}" 2>/dev/null
-	done
+	{
+		[ -x /usr/bin/python3 ] && echo /usr/bin/python3
+		root=$(pyenv root 2>/dev/null || echo "${PYENV_ROOT:-$HOME/.pyenv}")
+		for v in "$root"/versions/3.*; do
+			[ -d "$v" ] || continue
+			v=${v##*/}
+			# bin/python3.X, not the python3.Xm alias of 3.6/3.7
+			ls "$root/versions/$v/bin/python${v%.*}" 2>/dev/null
+		done
+		# The newest, in the Debian root tools/debian-root.sh caches (chrooted by the wrapper).
+		for v in "$ROOTS_DIR"/bin/python3.*; do
+			[ -x "$v" ] && echo "$v"
+		done
+	} | grep -E -- "${PYPROBE_INTERPRETERS:-.}"
+}
+
+# Interpreters a test can copy into a root of its own (not those already in one).
+host_interpreters() {
+	interpreters | grep -v -- "^$ROOTS_DIR/"
 }
 
 need_root() {
@@ -124,17 +138,19 @@ json_get() {
 }
 
 # Interpreters for the long sweeps (10-window stability): Debian's, the oldest and the newest
-# (every one with PYPROBE_FULL=1, as make check-full sets).
+# (every one with PYPROBE_FULL=1, as make check-full sets) of interpreters, or of the list
+# function given (host_interpreters).
 sweep_interpreters() {
 	local all
-	mapfile -t all < <(interpreters)
+	mapfile -t all < <("${1:-interpreters}")
 	if [ "${PYPROBE_FULL:-0}" = 1 ] || [ "${#all[@]}" -le 3 ]; then
 		printf '%s\n' "${all[@]}"
 		return
 	fi
 	{
 		echo "${all[0]}"
-		printf '%s\n' "${all[@]:1}" | sort -V | sed -n '1p;$p'
+		# oldest and newest by the interpreter's name (python3.6 ... python3.15), wherever it lives
+		printf '%s\n' "${all[@]:1}" | awk -F/ '{ print $NF "\t" $0 }' | sort -V | cut -f2 | sed -n '1p;$p'
 	} | awk '!seen[$0]++'
 }
 

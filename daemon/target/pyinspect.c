@@ -519,6 +519,11 @@ static enum pyinspect_err read_debug_offsets(struct inspect *in)
 	memcpy(&version, buf + o->dbg_version, sizeof(version));
 	if (((version >> 24) & 0xff) != pi->major || ((version >> 16) & 0xff) != pi->minor)
 		return PYI_OK;
+	/* free_threaded, the uint64 after the version: the table describes GIL builds only. */
+	memcpy(&v, buf + o->dbg_version + 8, sizeof(v));
+	if (v)
+		return fail(in, PYI_UNSUPPORTED, "process %d runs a free-threaded CPython %s (%s), which pyprobe "
+			    "does not support (its objects, frames and GIL differ)", in->pid, pi->version, in->mi.path);
 	n = *o;
 #define X(f)                                                                    \
 	if (o->dbg_##f >= 0) {                                                  \
