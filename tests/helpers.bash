@@ -157,7 +157,7 @@ sweep_interpreters() {
 # newest_interpreter: the newest pyenv CPython (by version), else Debian's.
 newest_interpreter() {
 	local all
-	mapfile -t all < <(interpreters)
+	mapfile -t all < <(host_interpreters)
 	if [ "${#all[@]}" -gt 1 ]; then
 		printf '%s\n' "${all[@]:1}" | sort -V | tail -1
 	else

@@ -317,10 +317,22 @@ int main(int argc, char **argv)
 	 * buffers of young and old collections), not as an inline array: no
 	 * gc_stats there, and readers fall back to what they do without it.
 	 */
+	struct val gc_stats_ring[3] = { NONE, NONE, NONE }, gc_ring_len[2] = { NONE, NONE };
+	struct val gc_ring_index[2] = { NONE, NONE }, gc_stats_collections = CONST(0);
 #if PY_VERSION_HEX >= 0x030F0000
-#define GC_STATS	NONE
-#else
-#define GC_STATS	GC_OFF(generation_stats)
+	/*
+	 * Each generation's buffer holds the last few collections' entries
+	 * (young, old[0], old[1]); the one at the buffer's index carries the
+	 * running totals, the figures gc.get_stats() reports.
+	 */
+	gc_stats_ring[0] = OFF(struct gc_stats, young);
+	gc_stats_ring[1] = OFF(struct gc_stats, old[0]);
+	gc_stats_ring[2] = OFF(struct gc_stats, old[1]);
+	gc_ring_len[0] = CONST(GC_YOUNG_STATS_SIZE);
+	gc_ring_len[1] = CONST(GC_OLD_STATS_SIZE);
+	gc_ring_index[0] = OFF(struct gc_young_stats_buffer, index);
+	gc_ring_index[1] = OFF(struct gc_old_stats_buffer, index);
+	gc_stats_collections = OFF(struct gc_generation_stats, collections);
 #endif
 	/* The element structs exist in 3.6 too (declared above). */
 	gc_generation_size = SIZE(struct gc_generation);
@@ -433,8 +445,16 @@ int main(int argc, char **argv)
 	field("gc_generation_size", gc_generation_size, "\n\t\t");
 	field("gc_gen_threshold", gc_gen_threshold, " ");
 	field("gc_gen_count", gc_gen_count, "\n\t\t");
-	field("gc_stats", GC_STATS, " ");
+	field("gc_stats", GC_OFF(generation_stats), " ");
 	field("gc_stats_size", gc_stats_size, "\n\t\t");
+	field("gc_stats_ring0", gc_stats_ring[0], " ");
+	field("gc_stats_ring1", gc_stats_ring[1], " ");
+	field("gc_stats_ring2", gc_stats_ring[2], "\n\t\t");
+	field("gc_ring_young_len", gc_ring_len[0], " ");
+	field("gc_ring_old_len", gc_ring_len[1], "\n\t\t");
+	field("gc_ring_young_index", gc_ring_index[0], " ");
+	field("gc_ring_old_index", gc_ring_index[1], "\n\t\t");
+	field("gc_stats_collections", gc_stats_collections, "\n\t\t");
 	field("gc_collecting", GC_OFF(collecting), " ");
 	field("gc_enabled", GC_OFF(enabled), "\n\t\t");
 	field("tstate_frame", tstate_frame, " ");

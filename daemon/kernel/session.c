@@ -142,18 +142,42 @@ static void gc_attach(struct session *s, struct loader *ld)
 	}
 }
 
+/*
+ * Where generation g's totals (collections, collected, uncollectable) are:
+ * inline before 3.15; from 3.15 the entry at the index of g's buffer in the
+ * struct the state points to. 0 if unreadable or implausible.
+ */
+static uint64_t gc_totals_addr(const struct session *s, uint64_t stats, int g)
+{
+	const struct py_offsets *o = s->py.off;
+	int ring = g == 0 ? o->gc_stats_ring0 : g == 1 ? o->gc_stats_ring1 : o->gc_stats_ring2;
+	int len = g == 0 ? o->gc_ring_young_len : o->gc_ring_old_len;
+	int idx_off = g == 0 ? o->gc_ring_young_index : o->gc_ring_old_index;
+	int8_t idx = -1;
+
+	if (o->gc_stats_ring0 < 0)
+		return s->py.gc_stats_addr + g * s->py.gc_stats_size;
+	if (!stats || ring < 0 || len <= 0 || idx_off < 0 ||
+	    tmem_read(s->pid, stats + ring + idx_off, &idx, sizeof(idx)) || idx < 0 || idx >= len)
+		return 0;
+	return stats + ring + (uint64_t)idx * s->py.gc_stats_size + o->gc_stats_collections;
+}
+
 static void read_gc_counts(const struct session *s, struct gc_counts *c)
 {
 	const struct pyinfo *py = &s->py;
+	uint64_t stats = 0, at;
 
 	memset(c, 0, sizeof(*c));
 	if (!py->gc_stats_addr)
 		return;
+	if (py->off->gc_stats_ring0 >= 0 && tmem_read_u64(s->pid, py->gc_stats_addr, &stats))
+		return;
 	for (int g = 0; g < GC_GENS; g++) {
 		int64_t v[3];
 
-		if (tmem_read(s->pid, py->gc_stats_addr + g * py->gc_stats_size, v, sizeof(v)) || v[0] < 0 ||
-		    v[1] < 0 || v[2] < 0)
+		at = gc_totals_addr(s, stats, g);
+		if (!at || tmem_read(s->pid, at, v, sizeof(v)) || v[0] < 0 || v[1] < 0 || v[2] < 0)
 			return;
 		c->collections[g] = v[0];
 		c->collected[g] = v[1];

@@ -614,7 +614,8 @@ static enum pyinspect_err find_gc_state(struct inspect *in)
 		collecting_addr = 0;
 	}
 	pi->bpf.gc_collecting_addr = collecting_addr;
-	pi->bpf.gc_stats_addr = pi->gc_stats_addr;
+	/* 3.15's statistics sit behind a pointer: the daemon follows it, the BPF side does without. */
+	pi->bpf.gc_stats_addr = o->gc_stats_ring0 >= 0 ? 0 : pi->gc_stats_addr;
 	pi->bpf.gc_stats_stride = pi->gc_stats_size;
 	return PYI_OK;
 }

@@ -34,7 +34,7 @@ struct pyinfo {
 	uint64_t gil_addr;		/* GIL struct (3.7+) */
 	uint64_t interp_head_addr;	/* PyInterpreterState *head of the interpreter list, 0 if unknown */
 	/* Garbage collector. */
-	uint64_t gc_stats_addr;		/* generation_stats[0] in the target, 0 if unknown */
+	uint64_t gc_stats_addr;		/* generation_stats[0] in the target (3.15: the pointer to them), 0 if unknown */
 	uint64_t gc_stats_size;		/* bytes per generation_stats entry */
 	struct pyinfo_gcfunc {
 		char name[48];		/* collect, collect.constprop.1, gc_collect_main */

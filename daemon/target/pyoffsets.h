@@ -45,6 +45,18 @@ struct py_offsets {
 	int gc_gen_count;          /* count (int) in struct gc_generation */
 	int gc_stats;              /* generation_stats[] in the gc state */
 	int gc_stats_size;         /* sizeof(struct gc_generation_stats): collections, collected, uncollectable (Py_ssize_t each) */
+	/*
+	 * 3.15: generation_stats is a pointer to a struct gc_stats of one
+	 * buffer per generation (gc_stats_ring0..2 in it), each an array of
+	 * gc_ring_young_len / gc_ring_old_len entries of gc_stats_size bytes
+	 * followed by an int8 index (at gc_ring_young_index / _old_index in the
+	 * buffer); the entry at the index holds the running totals. -1 before
+	 * 3.15, where generation_stats[] is inline. gc_stats_collections: where
+	 * collections, collected, uncollectable start in an entry (0 before).
+	 */
+	int gc_stats_ring0, gc_stats_ring1, gc_stats_ring2;
+	int gc_ring_young_len, gc_ring_old_len, gc_ring_young_index, gc_ring_old_index;
+	int gc_stats_collections;
 	int gc_collecting;         /* collecting (int) in the gc state */
 	int gc_enabled;            /* enabled (int) in the gc state */
 	/*

@@ -62,7 +62,7 @@ load ../daemon_suite
 	stop_workload
 	# And the interpreter's own functions where it has a symbol table (pyenv builds).
 	local py
-	for py in $(interpreters | grep -v '^/usr/bin/'); do
+	for py in $(host_interpreters | grep -v '^/usr/bin/'); do
 		start_workload "$py" hot_function
 		run_pyprobe -0 top "$WL_PID" --seconds 0.5 --json
 		stop_workload
