@@ -17,6 +17,14 @@ of the per-pair ratios, with their range to show the noise. Observed means:
   none           not observed either: an A/A pair, the noise floor, in every run
   perf           anchor: `perf record -F 99 -g -p PID` (task-bound perf events)
   bpftrace       anchor: a bpftrace `profile:hz:99` one-liner filtered on the PID
+  peer           Python 3.15's own sampling profiler (`python3.15 -m profiling.sampling
+                 attach -r 99 -a`), entered into the target's mount namespace and root
+
+Peer phase: when the Debian root of tools/debian-root.sh holds python3.15
+(PEER_PYTHON, default $PYPROBE_ROOTS/bin/python3.15), the CPU loop and the
+four-thread GIL loop run under that interpreter with none, top (pyprobe's
+stack sampler, 99 Hz) and peer (the same rate): both tools' cost on the same
+target, side by side. PEER=0 leaves it out.
 
 Each row gives the slowdown of the target's CPU time (getrusage, all threads)
 and of its wall time, as the median of the per-pair ratios with their range;
@@ -59,6 +67,8 @@ PY = os.environ.get("PYTHON", "/usr/bin/python3")
 ROUNDS = int(os.environ.get("ROUNDS", "9"))
 WATCH_SECONDS = float(os.environ.get("WATCH_SECONDS", "30"))
 HERE = os.path.dirname(os.path.abspath(__file__))
+PEER_PY = os.environ.get("PEER_PYTHON", os.path.join(
+    os.environ.get("PYPROBE_ROOTS", "/var/cache/pyprobe/test-roots"), "bin", "python3.15"))
 
 # Tokens in a target's argv that the bench daemons' watch rules match.
 TOKEN = {"watched": "PYPROBE_BENCH_WATCHED", "watched-exact": "PYPROBE_BENCH_EXACT"}
@@ -71,6 +81,7 @@ TARGETS = [  # kind, work, description, modes skipped
     ("sock", 100000, "TCP loopback echo, 64 B, one CPU", ()),
     ("gc", 10000, "GC-heavy loop", ()),
 ]
+TARGETS_ALL = dict((t[0], t[1]) for t in TARGETS)
 # GC probes cost per collection and per context switch of the target: the CPU
 # loop has neither, so gc and watched-exact are not measured on it.
 # attrs stands for churn too: both sample stacks and decode the leaf the same way.
@@ -132,6 +143,7 @@ class Bench:
         self.daemons = {}
         self.echo = None
         self.echo_port = None
+        self.py = PY
 
     def start(self):
         # One daemon serves the request modes and "watched"; "watched-exact"
@@ -165,7 +177,7 @@ class Bench:
             mode = None
         for d in self.daemons.values():
             d.idle()
-        argv = [PY, os.path.join(HERE, "target.py"), kind, str(n)]
+        argv = [self.py, os.path.join(HERE, "target.py"), kind, str(n)]
         if kind == "sock":
             argv.append(str(self.echo_port))
         if mode in TOKEN:
@@ -183,6 +195,15 @@ class Bench:
             anchor = subprocess.Popen(["bpftrace", "-e", "profile:hz:99 /pid == %d/ { @[ustack] = count(); }"
                                        % p.pid], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(3.0)  # bpftrace compiles and attaches
+        elif mode == "peer":
+            # The wrapper chroots the target into its own mount namespace: the peer reads the
+            # target's maps from there, as it would inside the container.
+            anchor = subprocess.Popen(["nsenter", "-t", str(p.pid), "-m", "-r", "-w",
+                                       "/usr/bin/" + os.path.basename(self.py), "-m", "profiling.sampling",
+                                       "attach", "-r", "99", "-a", "--mode", "cpu", "--collapsed", "-o",
+                                       "/dev/null", str(p.pid)],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(1.0)  # attached before the work begins
         elif mode in TOKEN:
             sock = self.daemon_for(mode).sock
             wait_for(lambda: any(s["pid"] == p.pid and s.get("watch") for s in sessions(sock)),
@@ -246,7 +267,7 @@ class Bench:
                 "progs": progs}
 
 
-ANCHORS = ("perf", "bpftrace")
+ANCHORS = ("perf", "bpftrace", "peer")
 
 
 def prog_stats(sock):
@@ -425,6 +446,17 @@ def main():
                 rows.append((TARGETS[0][2], fast_row))
             finally:
                 fast.stop()
+
+        if os.environ.get("PEER", "1") != "0" and os.access(PEER_PY, os.X_OK):
+            bench.py = PEER_PY
+            for kind, n, what in (("cpu", TARGETS_ALL["cpu"], "CPU-bound Python loop, Python 3.15 (Debian root)"),
+                                  ("gilspin", TARGETS_ALL["cpu"], "four threads sharing the same loop, Python 3.15 (Debian root)")):
+                for mode in ("none", "top", "peer"):
+                    log("%s under %s, %s (%d pairs)" % (kind, mode, PEER_PY, ROUNDS))
+                    rows.append((what, bench.slowdown(kind, n, mode)))
+            bench.py = PY
+        elif os.environ.get("PEER", "1") != "0":
+            log("no %s (tools/debian-root.sh builds it): the peer rows are left out" % PEER_PY)
 
         # Attach latency and classify latency beyond the window, on a fresh target each time.
         log("attach and classify latency (%d runs)" % ROUNDS)

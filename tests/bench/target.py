@@ -4,6 +4,7 @@ a fixed amount of work, prints the elapsed seconds, exits.
 
   cpu N          N iterations of a pure-Python loop
   switch N       N round trips between two threads on one CPU (two context switches each)
+  gilspin N      four threads sharing N iterations of a pure-Python loop (GIL-bound)
   paced N        the same with some Python work at each hand-off, calibrated so that the
                  threads switch ~100k times a second unobserved (the budget's rate)
   sock N PORT    N request/response round trips of 64 bytes over TCP loopback
@@ -99,6 +100,16 @@ def paced(n):
     return switch(n, k)
 
 
+def gilspin(n):
+    def work():
+        threads = [threading.Thread(target=cpu(n // 4)) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    return work
+
+
 def sock(n, port):
     # Same CPU as the echo server, for the same reason as switch.
     first_cpu()
@@ -190,7 +201,7 @@ elif kind == "worker":
 else:
     n = int(sys.argv[2])
     work = {"cpu": lambda: cpu(n), "switch": lambda: switch(n), "paced": lambda: paced(n),
-            "gc": lambda: gc_heavy(n),
+            "gc": lambda: gc_heavy(n), "gilspin": lambda: gilspin(n),
             "sock": lambda: sock(n, int(sys.argv[3]))}[kind]()
     print("ready", flush=True)
     sys.stdin.readline()
