@@ -137,7 +137,7 @@ unit: $(UNIT_TESTS)
 
 # The fake interpreter of tests/bats/090-hostile.bats: fakepy and a libpython3.N.so.1.0
 # per version, never sanitized (it is the target, not the code under test).
-HOSTILE_MINORS := 6 7 8 9 10 11 12 13
+HOSTILE_MINORS := 6 7 8 9 10 11 12 13 14 15
 HOSTILE := $(O)/tests/hostile/fakepy $(patsubst %,$(O)/tests/hostile/libpython3.%.so.1.0,$(HOSTILE_MINORS))
 HOSTILE_CFLAGS := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE
 

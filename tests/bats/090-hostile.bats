@@ -109,9 +109,9 @@ report_failures() {
 	fi
 }
 
-@test "garbage: wild pointers, absurd lengths, kinds and line tables on every layout (3.6-3.13)" {
+@test "garbage: wild pointers, absurd lengths, kinds and line tables on every layout (3.6-3.15)" {
 	FAILED=()
-	for minor in 6 7 8 9 10 11 12 13; do
+	for minor in 6 7 8 9 10 11 12 13 14 15; do
 		round "garbage-3.$minor" -m "$minor" garbage
 		# The skeleton is sound: inspection must succeed, so the readers behind it ran.
 		[ "$CLASSIFY_RC" = 0 ] || FAILED+=("garbage-3.$minor: classify did not attach")
@@ -121,9 +121,9 @@ report_failures() {
 	report_failures
 }
 
-@test "cyclic: looping interpreter, thread and frame lists stop at their bounds (3.6, 3.10-3.13)" {
+@test "cyclic: looping interpreter, thread and frame lists stop at their bounds (3.6, 3.10-3.15)" {
 	FAILED=()
-	for minor in 6 10 11 12 13; do
+	for minor in 6 10 11 12 13 14 15; do
 		round "cyclic-3.$minor" -m "$minor" cyclic
 		[ "$CLASSIFY_RC" = 0 ] || FAILED+=("cyclic-3.$minor: classify did not attach")
 		# The loop f1 -> f2 -> f3 -> f1 fills the 64 frames the sampler keeps, no more.
