@@ -4,21 +4,9 @@
 # Run it and pyprobe on the same 3.15 process (tools/debian-root.sh's root): the same hot
 # lines, and under --mode gil the same threads holding the GIL.
 
-load ../helpers
+load ../daemon_suite
 
 PEER_PY=$ROOTS_DIR/bin/python3.15
-
-setup_file() {
-	start_daemon
-}
-
-teardown_file() {
-	stop_daemon
-}
-
-teardown() {
-	stop_workload
-}
 
 need_peer() {
 	if [ ! -x "$PEER_PY" ] && [ -f "$ROOTS_DIR/sid.unavailable" ]; then
