@@ -152,6 +152,22 @@ report_failures() {
 	report_failures
 }
 
+@test "a build whose _Py_DebugOffsets say free-threaded is refused, saying so (3.13-3.15)" {
+	local minor
+	FAILED=()
+	for minor in 13 14 15; do
+		start_fake -m "$minor" -F garbage
+		run_pyprobe -1 classify "$FAKE_PID" --seconds 0.5 --json
+		kill "$FAKE_PID"
+		wait "$FAKE_PID" 2>/dev/null || true
+		echo "# 3.$minor: $(json_get -c .error)" >&3
+		[ "$(json_get .error.code)" = unsupported-version ]
+		[[ $(json_get .error.message) == *"free-threaded"* ]]
+	done
+	daemon_ok "after the free-threaded builds"
+	report_failures
+}
+
 @test "the daemon answers others while a window is open on a hostile target" {
 	FAILED=()
 	start_fake -m 12 garbage

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target: bytecode_analyse() on code units that may be garbage. Byte 0
- * chooses the minor version (6 + (b & 0x3f) % 10: 3.14 and 3.15 test -ENOTSUP),
+ * chooses the minor version (6 + (b & 0x3f) % 12: 3.16 and 3.17 test -ENOTSUP),
  * with bit 6 no name callback and bit 7 a negative `at`; bytes 1-2 are `at`
  * (little endian); the rest is the code. The callback returns short, empty,
  * long, non-ASCII and missing names. A result that breaks the interface's
@@ -46,7 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 3)
 		return 0;
-	minor = 6 + (data[0] & 0x3f) % 10;
+	minor = 6 + (data[0] & 0x3f) % 12;
 	at = data[1] | data[2] << 8;
 	if (data[0] & 0x80)
 		at = -1 - at;
@@ -60,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			       NULL, &s);
 	if (err != 0 && err != -ENOENT && err != -EINVAL && err != -ENOTSUP)
 		abort();
-	if ((minor > 13) != (err == -ENOTSUP))
+	if ((minor > 15) != (err == -ENOTSUP))
 		abort();
 	if (err == 0 || err == -ENOENT) {
 		if (at < 0 || (uint64_t)at >= n || s.start > at || s.start > s.index ||

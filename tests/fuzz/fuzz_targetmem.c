@@ -5,7 +5,7 @@
  * process with process_vm_readv; here that process is this one and the
  * memory is an arena filled from the input, so every field is hostile.
  *
- * Input: byte 0 picks the interpreter version (3.6 .. 3.13), byte 1 how
+ * Input: byte 0 picks the interpreter version (3.6 .. 3.15), byte 1 how
  * pointers are treated, bytes 2..9 the instruction argument, the rest the
  * arena. Pointer fields of the code object and of the thread lists are
  * rewritten to land inside the arena (at an offset the input chose) unless
@@ -47,7 +47,7 @@ static void aim_field(size_t base, int field)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const unsigned minors[] = { 6, 7, 8, 9, 10, 11, 12, 13 };
+	static const unsigned minors[] = { 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
 	struct pythread threads[64];
 	struct pyinfo py = { .major = 3 };
 	const struct py_offsets *o;
@@ -59,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 10)
 		return 0;
-	py.minor = minors[data[0] % 8];
+	py.minor = minors[data[0] % (sizeof(minors) / sizeof(minors[0]))];
 	wild = data[1] & 1;
 	memcpy(&instr, data + 2, 8);
 	o = py_offsets__find(3, py.minor);

@@ -31,6 +31,8 @@
  *               all zero, the real ones, a wrong version; the structures are
  *               planted at the wild offsets over a soup of random words.
  *
+ * -F: 3.13+ publish free_threaded = 1 in their _Py_DebugOffsets (pyprobe must refuse).
+ *
  * Prints "ready PID" when the structures are in place; exits after SECONDS
  * (default 600) in case the test that started it does not stop it.
  */
@@ -66,6 +68,7 @@ enum mode { M_GARBAGE, M_CYCLIC, M_RANDOM, M_V313 };
 
 static enum mode mode;
 static unsigned minor = 12;
+static int free_threaded;	/* -F: 3.13+ say they are a free-threaded build */
 static const struct py_offsets *o;
 static uint8_t *rt;		/* _PyRuntime (3.7+) */
 static uint8_t *arena, *guard, *guard2;	/* PROT_NONE pages: after the arena, 8 KiB before its end */
@@ -312,6 +315,7 @@ static void write_debug_offsets(const struct py_offsets *v, uint64_t version)
 		return;
 	memcpy(rt + o->dbg_cookie, "xdebugpy", 8);
 	w64(rt, o->dbg_version, version);
+	w64(rt, o->dbg_version + 8, free_threaded);	/* _Py_DebugOffsets.free_threaded */
 #define X(f) w64(rt, o->dbg_##f, (uint64_t)(int64_t)v->f);
 	PY_DEBUG_OFFSETS(X)
 #undef X
@@ -829,7 +833,7 @@ static void load_lib(const char *argv0)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: fakepy [-m MINOR] [-t SECONDS] garbage|cyclic|random|version313 [SEED]\n"
+	fprintf(stderr, "usage: fakepy [-m MINOR] [-t SECONDS] [-F] garbage|cyclic|random|version313 [SEED]\n"
 			"       fakepy runtime-size MINOR\n");
 	exit(2);
 }
@@ -849,9 +853,11 @@ int main(int argc, char **argv)
 		printf("%d\n", o->runtime_size > 0 ? o->runtime_size : 0);
 		return 0;
 	}
-	while ((c = getopt(argc, argv, "m:t:")) != -1) {
+	while ((c = getopt(argc, argv, "m:t:F")) != -1) {
 		if (c == 'm')
 			minor = (unsigned)atoi(optarg);
+		else if (c == 'F')
+			free_threaded = 1;
 		else if (c == 't')
 			lifetime = (unsigned)atoi(optarg);
 		else
