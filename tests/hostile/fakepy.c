@@ -308,7 +308,7 @@ static int *gc_collecting(void)
 	return minor == 6 ? collecting_36 : (int *)(gc_state + o->gc_collecting);
 }
 
-/* 3.13: a valid _Py_DebugOffsets (the table's own values) unless a mode says otherwise. */
+/* 3.13+: a valid _Py_DebugOffsets (the table's own values) unless a mode says otherwise. */
 static void write_debug_offsets(const struct py_offsets *v, uint64_t version)
 {
 	if (o->dbg_cookie < 0)
@@ -349,8 +349,8 @@ static void build_base(void)
 	*gil_locked() = 0;
 	for (int i = 0; i <= NBURN; i++)
 		mktstate(&thr[i], interp0);
-	if (minor == 13)
-		write_debug_offsets(o, 0x030d00f0);
+	if (minor >= 13)
+		write_debug_offsets(o, 0x030000f0 | (uint64_t)minor << 16);
 }
 
 /* A value from the soup: mostly pointers into the arena, then small numbers, identities, garbage. */
@@ -542,8 +542,8 @@ static void heal(void)
 
 	pthread_mutex_lock(&heal_lock);
 	set_interp_head(interp0);
-	if (minor == 13)
-		write_debug_offsets(o, 0x030d00f0);
+	if (minor >= 13)
+		write_debug_offsets(o, 0x030000f0 | (uint64_t)minor << 16);
 	w64(interp0, o->interp_tstate_head, P(thr[0].ts));
 	for (int i = 0; i <= NBURN; i++) {
 		w64(thr[i].ts, o->tstate_thread_id, (uint64_t)thr[i].self);
