@@ -185,7 +185,7 @@ END { clear(@t0); clear(@wk); }'
 }
 
 @test "every interpreter docs/support.md says is tested here is covered (a broken pyenv fails here, not silently)" {
-	local covered want missing=() root v minor bin
+	local covered want missing=() root v minor bin got
 	covered=$(interpreters)
 	root=$(pyenv root 2>/dev/null || echo "${PYENV_ROOT:-$HOME/.pyenv}")
 	# "tested here" cells: "pyenv 3.6.15", "Debian 3.11.2 (USDT)", "pyenv 3.7.16, 3.8.18, ..."
@@ -208,8 +208,11 @@ END { clear(@t0); clear(@wk); }'
 				echo "# $v not covered: $(cat "$ROOTS_DIR/sid.unavailable")" >&3
 				continue
 			fi
-			[[ $covered == *"$bin"* ]] && [ "$("$bin" -c 'import platform; print(platform.python_version())' 2>/dev/null)" = "$v" ] ||
-				missing+=("$bin ($v)")
+			# The archive moves on: the same minor version, a patch release the table may not know
+			# (then the label tests fail with unsupported-version, saying which).
+			got=$("$bin" -c 'import platform; print(platform.python_version())' 2>/dev/null)
+			[ "$got" = "$v" ] || echo "# $bin is $got, docs/support.md names $v" >&3
+			[[ $covered == *"$bin"* ]] && [ "${got%.*}" = "$minor" ] || missing+=("$bin ($v)")
 			continue
 		fi
 		bin=$root/versions/$v/bin/python$minor
