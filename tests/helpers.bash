@@ -6,7 +6,7 @@ bats_require_minimum_version 1.5.0
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BIN=${PYPROBE_BIN:-$TOP/.output}
 WORKLOADS=$TOP/tests/workloads
-# tools/debian-root.sh's cache: bin/python3.N wrappers, sid.unavailable when it could not build.
+# tools/debian-root.sh's cache: bin/python3.N wrappers (sid: 3.14, 3.15; trixie: 3.13), SUITE.unavailable when one could not build.
 ROOTS_DIR=${PYPROBE_ROOTS:-/var/cache/pyprobe/test-roots}
 # make check runs the suite against an ASan/UBSan build: a report fails the test that caused it.
 SANITIZER_REPORT='ERROR: (Address|Leak)Sanitizer|runtime error:|SUMMARY: UndefinedBehaviorSanitizer'

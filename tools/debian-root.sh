@@ -1,8 +1,12 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# debian-root.sh - build once, and cache, a Debian unstable root holding the
-# newest interpreters (python3.14, python3.15), which run on this machine only
-# inside one. The tests run them through wrappers, as a container would:
+# debian-root.sh - build once, and cache, the Debian roots holding
+# interpreters this machine runs only inside one:
+#
+#   sid      python3.14, python3.15 (the newest)
+#   trixie   python3.13 (Debian's own 3.13 build, a layout of its own)
+#
+# The tests run them through wrappers, as a container would:
 #
 #   $PYPROBE_ROOTS/bin/python3.N ARGS...   chroot into the root and run
 #       /usr/bin/python3.N ARGS there, in the caller's PID (unshare --mount
@@ -10,72 +14,80 @@
 #       directory of every *.py argument bind-mounted at the same paths, so a
 #       host script path works unchanged.
 #
-# A root that is there is reused (the first build takes about a minute).
-# Without network the root cannot be built: this says so, records why in
-# $PYPROBE_ROOTS/sid.unavailable (the tests read it) and exits 0.
+# A root that is there is reused (a first build takes about half a minute
+# each). Without network a root cannot be built: this says so, records why
+# in $PYPROBE_ROOTS/SUITE.unavailable (the tests read it) and goes on; it
+# exits 0 either way.
 #
-# Usage: tools/debian-root.sh [--dev]   (--dev: also the -dev packages, the
-# headers tools/gen-pyoffsets.sh reads)
+# Usage: tools/debian-root.sh [--dev] [SUITE...]   (--dev: also the -dev
+# packages, the headers tools/gen-pyoffsets.sh reads; SUITE: sid, trixie;
+# default both)
 # Environment: PYPROBE_ROOTS (default /var/cache/pyprobe/test-roots),
 # DEBIAN_MIRROR (default http://deb.debian.org/debian).
 set -eu
 
 DIR=${PYPROBE_ROOTS:-/var/cache/pyprobe/test-roots}
-ROOT=$DIR/sid
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-VERSIONS="3.14 3.15"
-PKGS=""
-for v in $VERSIONS; do
-	PKGS="$PKGS python$v"
-	[ "${1:-}" = --dev ] && PKGS="$PKGS python$v-dev"
-done
-# The archive's Release file can read as expired: the root is a test fixture.
+DEV=
+if [ "${1:-}" = --dev ]; then
+	DEV=1
+	shift
+fi
+[ $# -gt 0 ] || set -- sid trixie
+# The archive's Release file can read as expired: the roots are test fixtures.
 APT="apt-get -qq -o Acquire::Check-Valid-Until=false"
 
-unavailable() {
-	mkdir -p "$DIR"
-	echo "$*" >"$DIR/sid.unavailable"
-	echo "debian-root: $* (3.14 and 3.15 are not covered by this run)" >&2
-	rm -rf "$ROOT.new"
-	exit 0
+versions_of() {
+	case $1 in
+	sid) echo "3.14 3.15" ;;
+	trixie) echo "3.13" ;;
+	*) echo "debian-root: unknown suite $1 (sid, trixie)" >&2; exit 2 ;;
+	esac
 }
 
-mkdir -p "$DIR/bin"
-missing=
-for v in $VERSIONS; do
-	[ -x "$ROOT/usr/bin/python$v" ] || missing=1
-done
-if [ "${1:-}" = --dev ]; then
-	for v in $VERSIONS; do
-		[ -f "$ROOT/usr/include/python$v/Python.h" ] || missing=1
+# unavailable SUITE MESSAGE: record why SUITE's root cannot be had.
+unavailable() {
+	echo "$2" >"$DIR/$1.unavailable"
+	echo "debian-root: $2 (python $(versions_of "$1") of $1 not covered by this run)" >&2
+	rm -rf "$DIR/$1.new"
+}
+
+# build SUITE: make sure DIR/SUITE holds the suite's interpreters; 1 if it cannot.
+build() {
+	suite=$1 root=$DIR/$1 pkgs= missing=
+	for v in $(versions_of "$suite"); do
+		pkgs="$pkgs python$v"
+		[ -n "$DEV" ] && pkgs="$pkgs python$v-dev"
+		[ -x "$root/usr/bin/python$v" ] || missing=1
+		[ -z "$DEV" ] || [ -f "$root/usr/include/python$v/Python.h" ] || missing=1
 	done
-fi
-if [ -n "$missing" ] || [ ! -f "$ROOT/.pyprobe-ready" ]; then
+	[ -z "$missing" ] && [ -f "$root/.pyprobe-ready" ] && return 0
 	if [ "$(id -u)" != 0 ]; then
-		echo "debian-root: needs root to build $ROOT" >&2
+		echo "debian-root: needs root to build $root" >&2
 		exit 1
 	fi
-	if [ ! -f "$ROOT/.pyprobe-ready" ]; then
+	if [ ! -f "$root/.pyprobe-ready" ]; then
 		command -v debootstrap >/dev/null ||
 			{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null; } ||
-			unavailable "cannot install debootstrap"
-		rm -rf "$ROOT.new"
-		echo "debian-root: building $ROOT (debootstrap sid from $MIRROR)" >&2
-		debootstrap --variant=minbase sid "$ROOT.new" "$MIRROR" >"$DIR/debootstrap.log" 2>&1 ||
-			unavailable "debootstrap sid failed (no network?), see $DIR/debootstrap.log"
-		rm -rf "$ROOT"
-		mv "$ROOT.new" "$ROOT"
+			{ unavailable "$suite" "cannot install debootstrap"; return 1; }
+		rm -rf "$root.new"
+		echo "debian-root: building $root (debootstrap $suite from $MIRROR)" >&2
+		debootstrap --variant=minbase "$suite" "$root.new" "$MIRROR" >"$DIR/$suite.debootstrap.log" 2>&1 ||
+			{ unavailable "$suite" "debootstrap $suite failed (no network?), see $DIR/$suite.debootstrap.log"; return 1; }
+		rm -rf "$root"
+		mv "$root.new" "$root"
 	fi
-	chroot "$ROOT" sh -c "$APT update && DEBIAN_FRONTEND=noninteractive $APT install -y --no-install-recommends $PKGS" \
-		>"$DIR/apt.log" 2>&1 || unavailable "apt-get install$PKGS in $ROOT failed, see $DIR/apt.log"
-	touch "$ROOT/.pyprobe-ready"
-fi
-rm -f "$DIR/sid.unavailable"
+	chroot "$root" sh -c "$APT update && DEBIAN_FRONTEND=noninteractive $APT install -y --no-install-recommends $pkgs" \
+		>"$DIR/$suite.apt.log" 2>&1 ||
+		{ unavailable "$suite" "apt-get install$pkgs in $root failed, see $DIR/$suite.apt.log"; return 1; }
+	touch "$root/.pyprobe-ready"
+}
 
-for v in $VERSIONS; do
-	cat >"$DIR/bin/python$v.new" <<-EOF
+# wrap SUITE V: DIR/bin/pythonV runs the root's /usr/bin/pythonV, chrooted.
+wrap() {
+	cat >"$DIR/bin/python$2.new" <<-WRAPPER
 	#!/bin/sh
-	# Generated by tools/debian-root.sh: python$v of $ROOT, chrooted (see there).
+	# Generated by tools/debian-root.sh: python$2 of $DIR/$1, chrooted (see there).
 	exec unshare --mount --propagation private -- /bin/sh -c '
 	r=\$1
 	shift
@@ -85,8 +97,21 @@ for v in $VERSIONS; do
 		/*.py) d=\${a%/*}; [ -d "\$d" ] && mkdir -p "\$r\$d" && mount --bind "\$d" "\$r\$d" ;;
 		esac
 	done
-	exec chroot "\$r" /usr/bin/python$v "\$@"' sh "$ROOT" "\$@"
-	EOF
-	chmod 755 "$DIR/bin/python$v.new"
-	mv "$DIR/bin/python$v.new" "$DIR/bin/python$v"
+	exec chroot "\$r" /usr/bin/python$2 "\$@"' sh "$DIR/$1" "\$@"
+	WRAPPER
+	chmod 755 "$DIR/bin/python$2.new"
+	mv "$DIR/bin/python$2.new" "$DIR/bin/python$2"
+}
+
+for suite; do
+	versions_of "$suite" >/dev/null
+done
+mkdir -p "$DIR/bin"
+for suite in "$@"; do
+	if build "$suite"; then
+		rm -f "$DIR/$suite.unavailable"
+		for v in $(versions_of "$suite"); do
+			wrap "$suite" "$v"
+		done
+	fi
 done

@@ -439,13 +439,22 @@ static enum pyinspect_err read_version(struct inspect *in)
 	return PYI_OK;
 }
 
-/* The compiled struct offsets of that version, and the build summary. */
+/*
+ * The compiled struct offsets of that version and build, and the build
+ * summary. Builds of one minor version with different layouts are told apart
+ * by the size of _PyRuntime; with no row of that size, the version's first
+ * row stays and find_runtime refuses the build, saying so.
+ */
 static enum pyinspect_err find_offsets(struct inspect *in)
 {
+	const struct interp_syms *s = &in->syms;
 	struct pyinfo *pi = in->pi;
-	const struct py_offsets *o;
+	long long size = s->found[S_RUNTIME] ? (long long)s->sym[S_RUNTIME].st_size : -1;
+	const struct py_offsets *o = py_offsets__find_build(pi->major, pi->minor, size);
 
-	if (pi->major != 3 || !(o = py_offsets__find(pi->major, pi->minor)))
+	if (!o)
+		o = py_offsets__find(pi->major, pi->minor);
+	if (pi->major != 3 || !o)
 		return fail(in, PYI_UNSUPPORTED, "process %d runs CPython %s (%s), which pyprobe does not "
 			    "support (supported: 3.6 to 3.15)", in->pid, pi->version, in->mi.path);
 	pi->off = o;
@@ -487,11 +496,18 @@ static enum pyinspect_err find_runtime(struct inspect *in)
 
 	if (pi->off->runtime_size < 0)
 		return PYI_OK;
-	if (!s->found[S_RUNTIME] || s->sym[S_RUNTIME].st_size != (uint64_t)pi->off->runtime_size)
+	if (!s->found[S_RUNTIME] || s->sym[S_RUNTIME].st_size != (uint64_t)pi->off->runtime_size) {
+		char known[64];
+
+		py_offsets__sizes(pi->major, pi->minor, known, sizeof(known));
+		if (!s->found[S_RUNTIME])
+			return fail(in, PYI_UNSUPPORTED, "process %d runs CPython %s but %s has no _PyRuntime "
+				    "symbol: unsupported build", in->pid, pi->version, in->mi.path);
 		return fail(in, PYI_UNSUPPORTED, "process %d runs CPython %s but %s's _PyRuntime "
-			    "is %llu bytes, not the %d pyprobe knows: unsupported build", in->pid, pi->version,
-			    in->mi.path, s->found[S_RUNTIME] ? (unsigned long long)s->sym[S_RUNTIME].st_size : 0ULL,
-			    pi->off->runtime_size);
+			    "is %llu bytes, not a size pyprobe knows for %u.%u (%s): unsupported build",
+			    in->pid, pi->version, in->mi.path, (unsigned long long)s->sym[S_RUNTIME].st_size,
+			    pi->major, pi->minor, known);
+	}
 	pi->runtime_addr = pi->load_bias + s->sym[S_RUNTIME].st_value;
 	pi->runtime_size = s->sym[S_RUNTIME].st_size;
 	return PYI_OK;

@@ -2,10 +2,14 @@
 #ifndef PYPROBE_PYOFFSETS_H
 #define PYPROBE_PYOFFSETS_H
 
+#include <stddef.h>
+
 /*
  * CPython struct offsets per minor version.  The values live in the
- * generated daemon/pyoffsets_table.h (tools/gen-pyoffsets.sh), which holds
- * one initializer for this struct per minor version.
+ * generated daemon/target/pyoffsets_table.h (tools/gen-pyoffsets.sh), which
+ * holds one initializer for this struct per layout of a minor version: most
+ * minor versions have one, builds that differ (Debian trixie's 3.13 and
+ * python.org's) have one each, told apart by sizeof(_PyRuntimeState).
  */
 
 /* All offsets in bytes; -1 where the field does not exist in that version. */
@@ -154,6 +158,16 @@ struct py_offsets {
 	int dbg_gc_collecting;     /* gc.collecting */
 };
 
+/* The first row of CPython major.minor; NULL if there is none. */
 const struct py_offsets *py_offsets__find(unsigned major, unsigned minor);
+
+/*
+ * The row of major.minor whose runtime_size is runtime_size (the size of the
+ * target's _PyRuntime symbol, -1 when it has none); NULL if no row has it.
+ */
+const struct py_offsets *py_offsets__find_build(unsigned major, unsigned minor, long long runtime_size);
+
+/* The runtime sizes pyprobe knows for major.minor, as "283320, 283376", into buf. */
+void py_offsets__sizes(unsigned major, unsigned minor, char *buf, size_t len);
 
 #endif /* PYPROBE_PYOFFSETS_H */

@@ -185,12 +185,13 @@ END { clear(@t0); clear(@wk); }'
 }
 
 @test "every interpreter docs/support.md says is tested here is covered (a broken pyenv fails here, not silently)" {
-	local covered want missing=() root v minor bin got
+	local covered want missing=() root v minor bin got suite
 	covered=$(interpreters)
 	root=$(pyenv root 2>/dev/null || echo "${PYENV_ROOT:-$HOME/.pyenv}")
-	# "tested here" cells: "pyenv 3.6.15", "Debian 3.11.2 (USDT)", "pyenv 3.7.16, 3.8.18, ..."
+	# "tested here" cells: "pyenv 3.6.15", "Debian 3.11.2 (USDT)", "pyenv 3.7.16, 3.8.18, ...",
+	# "trixie 3.13.5 (...)" (Debian trixie's build, in tools/debian-root.sh's trixie root)
 	mapfile -t want < <(awk -F'|' '/^\| 3\./ { print $(NF-1) }' "$TOP/docs/support.md" |
-		grep -oE '(pyenv|Debian)?[ ]*[0-9]+\.[0-9]+\.[0-9]+' | sed 's/^ *//')
+		grep -oE '(pyenv|Debian|trixie)?[ ]*[0-9]+\.[0-9]+\.[0-9]+' | sed 's/^ *//')
 	[ "${#want[@]}" -ge 2 ]
 	for v in "${want[@]}"; do
 		v=${v#pyenv }
@@ -200,12 +201,18 @@ END { clear(@t0); clear(@wk); }'
 				missing+=("Debian's python3 is not ${v#Debian }")
 			continue
 		fi
+		suite=sid
+		if [[ $v == trixie* ]]; then
+			suite=trixie
+			v=${v#trixie }
+		fi
 		minor=${v%.*}
-		if [ "${minor#3.}" -ge 14 ]; then
-			# The newest run in tools/debian-root.sh's root; a machine without network cannot build it.
+		if [ "$suite" = trixie ] || [ "${minor#3.}" -ge 14 ]; then
+			# The newest, and trixie's 3.13, run in tools/debian-root.sh's roots; a machine
+			# without network cannot build them.
 			bin=$ROOTS_DIR/bin/python$minor
-			if [ -f "$ROOTS_DIR/sid.unavailable" ] && [ ! -x "$bin" ]; then
-				echo "# $v not covered: $(cat "$ROOTS_DIR/sid.unavailable")" >&3
+			if [ -f "$ROOTS_DIR/$suite.unavailable" ] && [ ! -x "$bin" ]; then
+				echo "# $v not covered: $(cat "$ROOTS_DIR/$suite.unavailable")" >&3
 				continue
 			fi
 			# The archive moves on: the same minor version, a patch release the table may not know

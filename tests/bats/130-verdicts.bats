@@ -143,7 +143,8 @@ held() {
 }
 
 @test "a GIL holder blocked reading a pipe is named with its system call" {
-	PYPROBE_HOLD=read start_workload /usr/bin/python3 gil_holder_sleep
+	# 50 ms between writes: the holder sits in read() most of each cycle, well past the trait's thresholds in any window.
+	PYPROBE_HOLD=read PYPROBE_HOLD_MS=50 start_workload /usr/bin/python3 gil_holder_sleep
 	run_pyprobe -0 classify "$WL_PID" --seconds 2 --json
 	echo "# $(json_get -c '[.verdict.traits, .gil.holders, .verdict.reasons]')" >&3
 	[ "$(json_get '.verdict.traits | index("gil-held-blocking") != null')" = true ]
