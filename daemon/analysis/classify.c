@@ -134,9 +134,17 @@ static double clamp01(double x)
 }
 
 /* The time-weighted median busy period: half the busy time is in periods at least this long. */
+/*
+ * Time-weighted median busy period: the length of the period in which half of
+ * the busy time was reached. The period still open at the window's end counts
+ * when it alone holds half the busy time (a thread that never stopped).
+ */
 static double busy_median(const struct busy_window *b)
 {
-	double half = b->total / 2, acc = 0;
+	double half = (b->total + b->open) / 2, acc = 0;
+
+	if (b->open > 0 && b->open >= half)
+		return b->open;
 
 	for (int i = 0; i < PP_HIST; i++) {
 		acc += b->sec[i];
@@ -783,9 +791,13 @@ static void pattern(const struct window *w, struct verdict *v, const struct thre
 		}
 	} else {
 		v->pattern = "steady";
-		reason(v, "thread %u (%s) was busy (on CPU, in the run queue or waiting for the GIL) %.0f%% of the "
-			  "window, steadily: half its busy time in periods up to %.1f ms", tid, name, 100 * r->util,
-		       1e3 * r->busy_p50);
+		if (r->busy_p50 >= 0.9 * w->seconds)
+			reason(v, "thread %u (%s) was busy (on CPU, in the run queue or waiting for the GIL) %.0f%% "
+				  "of the window, steadily: without a break", tid, name, 100 * r->util);
+		else
+			reason(v, "thread %u (%s) was busy (on CPU, in the run queue or waiting for the GIL) %.0f%% "
+				  "of the window, steadily: half its busy time in periods up to %.1f ms", tid, name,
+			       100 * r->util, 1e3 * r->busy_p50);
 	}
 }
 

@@ -97,6 +97,21 @@ static void single_thread_python_loop(void)
 	CHECK_INT(v.deciding_tid, 1);
 	CHECK(v.utilization > 0.95, "utilization %g", v.utilization);
 	CHECK_STR(v.pattern, "steady");
+	CHECK(has_reason(&v, "steadily: without a break"), "%s", v.nreasons ? v.reasons[0] : "");
+
+	/* A loop that never stopped: its only busy period is still open at the window's end. */
+	t[0].busy = (struct busy_window){ .open = 2.0 };
+	CHECK_STR(label_of(t, 1, &v), "cpu-bound-python");
+	CHECK(has_reason(&v, "steadily: without a break"), "%s", v.nreasons ? v.reasons[0] : "");
+	CHECK(!has_reason(&v, "periods up to 0.0 ms"), "no median of nothing");
+
+	/* Busy in 5 ms periods between short waits: the median period is named. */
+	t[0].busy = (struct busy_window){ 0 };
+	busy_period(&t[0].busy, 0.005, 390);
+	t[0].busy.open = 0.002;
+	CHECK_STR(label_of(t, 1, &v), "cpu-bound-python");
+	CHECK(has_reason(&v, "half its busy time in periods up to"), "%s", v.nreasons ? v.reasons[0] : "");
+	CHECK(!has_reason(&v, "up to 0.0 ms"), "a median of the periods");
 }
 
 static void roles_of_threads(void)
