@@ -61,20 +61,23 @@ int cli_parse_seconds(const char *cmd, const char *s, double *out)
 	return 0;
 }
 
-int cli_window_cmd(const struct cli *cli, int argc, char **argv, const char *help, bool with_limit,
+int cli_window_cmd(const struct cli *cli, int argc, char **argv, const char *help, unsigned int flags,
 		   void (*human)(json_t *reply))
 {
+	enum { OPT_TREE = 0x100, OPT_MAX_TREE };
 	static const struct option longopts[] = {
 		{ "seconds", required_argument, NULL, 'n' },
 		{ "limit", required_argument, NULL, 'l' },
+		{ "tree", no_argument, NULL, OPT_TREE },
+		{ "max-tree", required_argument, NULL, OPT_MAX_TREE },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	const char *cmd = argv[0];
 	double seconds = PP_CTL_DEFAULT_SECONDS;
-	bool json = false;
-	long limit = 20;
+	bool json = false, with_limit = flags & WIN_LIMIT, tree = false;
+	long limit = 20, max_tree = 0;
 	json_t *req, *r;
 	char *end;
 	pid_t pid;
@@ -91,6 +94,22 @@ int cli_window_cmd(const struct cli *cli, int argc, char **argv, const char *hel
 			if (!with_limit || *end || end == optarg || limit < 1 || limit > 1000) {
 				fprintf(stderr, "pyprobe %s: --limit must be an integer from 1 to 1000, not '%s'\n", cmd,
 					optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_TREE:
+		case OPT_MAX_TREE:
+			if (!(flags & WIN_TREE)) {
+				fprintf(stderr, "pyprobe %s: --tree is for classify only\n", cmd);
+				return EXIT_USAGE;
+			}
+			tree = true;
+			if (c == OPT_TREE)
+				break;
+			max_tree = strtol(optarg, &end, 10);
+			if (*end || end == optarg || max_tree < 1 || max_tree > 1024) {
+				fprintf(stderr, "pyprobe %s: --max-tree must be an integer from 1 to 1024, not '%s'\n",
+					cmd, optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -115,6 +134,10 @@ int cli_window_cmd(const struct cli *cli, int argc, char **argv, const char *hel
 	req = json_pack("{s:i, s:s, s:i, s:f}", "v", PP_CTL_VERSION, "cmd", cmd, "pid", (int)pid, "seconds", seconds);
 	if (with_limit)
 		json_object_set_new(req, "limit", json_integer(limit));
+	if (tree)
+		json_object_set_new(req, "tree", json_true());
+	if (max_tree)
+		json_object_set_new(req, "max_tree", json_integer(max_tree));
 	r = cli_call(cli, req, (int)(seconds * 1000) + 30000, json, &rc);
 	if (!r)
 		return rc;

@@ -35,12 +35,15 @@ json_t *cli_call(const struct cli *cli, json_t *req, int timeout_ms, bool json, 
 json_t *cli_call_progress(const struct cli *cli, json_t *req, int timeout_ms, bool json, int *rc, double seconds);
 /* Parse a PID argument; prints the problem and returns -1 when it is not one. */
 pid_t cli_parse_pid(const char *cmd, const char *s);
+/* What a windowed command takes besides --seconds and --json. */
+enum { WIN_LIMIT = 1, WIN_TREE = 2 };
 /*
  * A windowed command (argv[0]: classify, gc, top): parse "PID [--seconds N]
- * [--limit N] [--json]", ask the daemon, print the reply as JSON or with human.
- * Returns the exit code.
+ * [--limit N] [--tree [--max-tree N]] [--json]" (flags: which of these it
+ * takes), ask the daemon, print the reply as JSON or with human. Returns the
+ * exit code.
  */
-int cli_window_cmd(const struct cli *cli, int argc, char **argv, const char *help, bool with_limit,
+int cli_window_cmd(const struct cli *cli, int argc, char **argv, const char *help, unsigned int flags,
 		   void (*human)(json_t *reply));
 /* Parse a --seconds value; prints the problem and returns -1 when out of range. */
 int cli_parse_seconds(const char *cmd, const char *s, double *out);

@@ -43,5 +43,5 @@ static void print_human(json_t *r)
 
 int cmd_churn(const struct cli *cli, int argc, char **argv)
 {
-	return cli_window_cmd(cli, argc, argv, help, true, print_human);
+	return cli_window_cmd(cli, argc, argv, help, WIN_LIMIT, print_human);
 }

@@ -11,13 +11,19 @@
 #include "cli.h"
 
 static const char help[] =
-	"Usage: pyprobe classify PID [--seconds N] [--json]\n"
+	"Usage: pyprobe classify PID [--seconds N] [--tree [--max-tree N]] [--json]\n"
 	"Observe process PID for N seconds and say why it is slow: io-bound,\n"
 	"cpu-bound-python, cpu-bound-native, gil-contended, bursty, idle or mixed,\n"
 	"with how busy it was, each thread's role (cpu-python, cpu-native, io,\n"
 	"gil-starved, lock-wait, waiting-on-process, idle), who held the GIL while\n"
 	"others waited, and advice. The process is not restarted or modified.\n\n"
 	"  -n, --seconds N   length of the observation window (default 2, 0.1-3600)\n"
+	"      --tree        PID and all of its descendants in one window (a server's\n"
+	"                    master and workers, a pool and its children; processes\n"
+	"                    that start during the window join it): a row per process\n"
+	"                    and a verdict for the whole; non-Python ones are listed\n"
+	"      --max-tree N  observe at most N processes of the tree (1-1024; default:\n"
+	"                    the daemon's max-tree, 64)\n"
 	"  -j, --json        print the daemon's reply as JSON (docs/protocol.md)\n"
 	"  -h, --help        this help\n";
 
@@ -219,7 +225,55 @@ out:
 	free(rows);
 }
 
+/* classify --tree: the service verdict, then a row per process. */
+static void print_tree(json_t *r)
+{
+	json_t *svc = json_object_get(r, "service"), *procs = json_object_get(r, "processes"), *p;
+	size_t i, observed = 0;
+
+	json_array_foreach(procs, i, p)
+		observed += json_is_true(json_object_get(p, "observed"));
+	printf("process tree of %lld, %.1f s window: %zu process%s, %zu observed\n",
+	       json_integer_value(json_object_get(r, "pid")), cli_num(r, "requested_seconds"), json_array_size(procs),
+	       json_array_size(procs) == 1 ? "" : "es", observed);
+	if (json_is_true(json_object_get(r, "truncated")))
+		printf("the tree has more than %lld processes: the first %lld (breadth first) are shown; see --max-tree\n",
+		       json_integer_value(json_object_get(r, "max_tree")), json_integer_value(json_object_get(r, "max_tree")));
+	printf("service: %s (%s)\n", cli_str(svc, "label"), cli_str(svc, "summary"));
+	print_lines("why:", json_object_get(svc, "reasons"));
+	print_lines("advice:", json_object_get(svc, "advice"));
+	printf("%8s %8s %-15s %-18s %5s %5s  %s\n", "PID", "PPID", "COMMAND", "LABEL", "CONF", "CPU%", "TOP REASON");
+	json_array_foreach(procs, i, p) {
+		double win = cli_num(p, "window_seconds");
+		long long ppid = json_integer_value(json_object_get(p, "ppid"));
+		char pp[24];
+
+		snprintf(pp, sizeof(pp), ppid ? "%lld" : "-", ppid);
+		printf("%8lld %8s %-15.15s ", json_integer_value(json_object_get(p, "pid")), pp, cli_str(p, "comm"));
+		if (!json_is_true(json_object_get(p, "observed"))) {
+			json_t *e = json_object_get(p, "error");
+
+			printf("not observed: %s (%s)\n", cli_str(e, "code"), cli_str(e, "message"));
+			continue;
+		}
+		printf("%-18s %5.2f %4.0f%%  %s", cli_str(p, "label"), cli_num(p, "confidence"),
+		       win > 0 ? 100 * cli_num(p, "cpu_seconds") / win : 0.0,
+		       json_is_string(json_object_get(p, "reason")) ? cli_str(p, "reason") : "");
+		if (cli_num(p, "joined_seconds") >= 0.05)
+			printf(" (joined at %.1f s)", cli_num(p, "joined_seconds"));
+		printf("\n");
+	}
+}
+
+static void print_reply(json_t *r)
+{
+	if (json_object_get(r, "processes"))
+		print_tree(r);
+	else
+		print_human(r);
+}
+
 int cmd_classify(const struct cli *cli, int argc, char **argv)
 {
-	return cli_window_cmd(cli, argc, argv, help, false, print_human);
+	return cli_window_cmd(cli, argc, argv, help, WIN_TREE, print_reply);
 }

@@ -86,5 +86,5 @@ static void print_human(json_t *r)
 
 int cmd_gc(const struct cli *cli, int argc, char **argv)
 {
-	return cli_window_cmd(cli, argc, argv, help, false, print_human);
+	return cli_window_cmd(cli, argc, argv, help, 0, print_human);
 }

@@ -137,6 +137,27 @@ json_get() {
 	jq -r "$@" <<<"$output"
 }
 
+# each_interpreter FN: FN PY for every interpreter; failures are collected, all are run.
+each_interpreter() {
+	local fn=$1 py failed=()
+	mapfile -t PYS < <(interpreters)
+	[ "${#PYS[@]}" -gt 0 ]
+	for py in "${PYS[@]}"; do
+		"$fn" "$py" || failed+=("$py")
+		stop_workload
+	done
+	echo "# ${#PYS[@]} interpreters" >&3
+	if [ "${#failed[@]}" -gt 0 ]; then
+		echo "failed on: ${failed[*]}"
+		return 1
+	fi
+}
+
+# wl_line KEY: the first value the workload printed as "KEY value".
+wl_line() {
+	awk -v k="$1" '$1 == k { print $2; exit }' "$WL_OUT"
+}
+
 # Interpreters for the long sweeps (10-window stability): Debian's, the oldest and the newest
 # (every one with PYPROBE_FULL=1, as make check-full sets) of interpreters, or of the list
 # function given (host_interpreters).

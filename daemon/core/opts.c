@@ -28,6 +28,8 @@ static const char usage[] =
 	"      --max-threads N     threads tracked across all targets (default 16384)\n"
 	"      --gc-max-rate N     above N collections/s per process, stop timing each\n"
 	"                          collection and estimate from samples (default 5000)\n"
+	"      --max-tree N        processes one classify --tree observes at most\n"
+	"                          (1-1024, default 64)\n"
 	"      --window N          seconds per rolling window of watched processes\n"
 	"                          (1-3600, default 10)\n"
 	"      --gc-timing MODE    GC pauses of watched processes and classify windows:\n"
@@ -57,6 +59,7 @@ static const char *const key_names[OPT_NKEYS] = {
 	[OPT_METRICS_THREADS] = "metrics-threads",
 	[OPT_RESCAN] = "rescan",
 	[OPT_GC_ATTACH] = "gc-attach",
+	[OPT_MAX_TREE] = "max-tree",
 };
 
 int opts__key(const char *name)
@@ -158,6 +161,8 @@ int opts__set(struct opts *o, enum opt_key key, const char *v, char *err, size_t
 		return parse_uint(v, 1, 1000000, &o->gc_max_rate, err, len, name);
 	case OPT_WINDOW:
 		return parse_uint(v, 1, 3600, &o->window, err, len, name);
+	case OPT_MAX_TREE:
+		return parse_uint(v, 1, 1024, &o->max_tree, err, len, name);
 	case OPT_RESCAN:
 		return parse_uint(v, 0, 86400, &o->rescan, err, len, name);
 	case OPT_GC_TIMING:
@@ -199,6 +204,7 @@ static void defaults(struct opts *o)
 	o->max_sessions = 64;
 	o->max_threads = 16384;
 	o->gc_max_rate = 5000;
+	o->max_tree = 64;
 	o->window = 10;
 	o->rescan = 30;
 	o->metrics_threads = true;
@@ -225,6 +231,7 @@ int opts__parse(struct opts *o, int argc, char **argv)
 		{ "metrics-threads", required_argument, NULL, LONG_BASE + OPT_METRICS_THREADS },
 		{ "rescan", required_argument, NULL, LONG_BASE + OPT_RESCAN },
 		{ "gc-attach", required_argument, NULL, LONG_BASE + OPT_GC_ATTACH },
+		{ "max-tree", required_argument, NULL, LONG_BASE + OPT_MAX_TREE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{}

@@ -20,6 +20,7 @@ enum opt_key {
 	OPT_METRICS_THREADS,
 	OPT_RESCAN,
 	OPT_GC_ATTACH,
+	OPT_MAX_TREE,
 	OPT_NKEYS
 };
 
@@ -49,6 +50,7 @@ struct opts {
 	unsigned int max_sessions;
 	unsigned int max_threads;	/* BPF thread map size */
 	unsigned int gc_max_rate;	/* exact GC tracing stops above this many collections/s */
+	unsigned int max_tree;		/* processes of one classify --tree at most */
 	/* Watched processes (config file rules). */
 	unsigned int window;		/* seconds per rolling window */
 	enum gc_timing {

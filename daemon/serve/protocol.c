@@ -84,6 +84,20 @@ int protocol_parse(const char *buf, size_t len, struct request *r, const char **
 			BAD(PP_ERR_BAD_REQUEST, "\"limit\" must be an integer from 1 to 1000");
 		r->limit = (int)json_integer_value(v);
 	}
+	if ((v = json_object_get(root, "tree"))) {
+		if (!json_is_boolean(v))
+			BAD(PP_ERR_BAD_REQUEST, "\"tree\" must be true or false");
+		if (json_is_true(v) && r->cmd != REQ_CLASSIFY)
+			BAD(PP_ERR_BAD_REQUEST, "\"tree\" is for classify only");
+		r->tree = json_is_true(v);
+	}
+	if ((v = json_object_get(root, "max_tree"))) {
+		if (!r->tree)
+			BAD(PP_ERR_BAD_REQUEST, "\"max_tree\" needs \"tree\": true");
+		if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 1024)
+			BAD(PP_ERR_BAD_REQUEST, "\"max_tree\" must be an integer from 1 to 1024");
+		r->max_tree = (int)json_integer_value(v);
+	}
 	if (secs && r->cmd != REQ_STATUS && r->cmd != REQ_LIST && r->cmd != REQ_DETACH) {
 		double s = json_number_value(secs);
 

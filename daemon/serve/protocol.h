@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #ifndef PYPROBED_PROTOCOL_H
 #define PYPROBED_PROTOCOL_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include <jansson.h>
@@ -12,6 +13,8 @@ struct request {
 	pid_t pid;		/* classify, detach */
 	double seconds;		/* classify, gc, top, record, attrs, churn */
 	int limit;		/* top, attrs, churn: rows per table */
+	bool tree;		/* classify: the process and its descendants */
+	int max_tree;		/* ... at most this many (0: the daemon's max-tree) */
 };
 
 /*

@@ -32,6 +32,7 @@
 #include "session.h"
 #include "registry.h"
 #include "requests.h"
+#include "tree.h"
 
 struct pending {
 	enum req_cmd cmd;
@@ -47,6 +48,9 @@ struct pending {
 	uint64_t deadline;
 	uint64_t recheck;	/* next authorisation check (callers other than root) */
 	double seconds;
+	struct tree *tree;	/* a member's window of classify --tree: results go there, not to c */
+	struct snapshot end;	/* taken ahead of finishing (tree members all end at once) */
+	bool ended;
 	struct pending *next;
 };
 
@@ -69,6 +73,7 @@ struct requests {
 	struct watch timer;
 	struct registry_listener listener;
 	struct pending *pending;
+	struct tree *trees;	/* classify --tree windows open */
 	uint64_t started;
 	unsigned long requests;
 };
@@ -101,6 +106,9 @@ static void arm_timer(struct requests *svc)
 		if ((p->prof || p->hot) && poll < next)
 			next = poll;
 	}
+	for (struct tree *t = svc->trees; t; t = t->next)
+		if (t->next_scan < t->deadline && t->next_scan < next)
+			next = t->next_scan;
 	evloop__timer_set(&svc->timer, next == UINT64_MAX ? 0 : next, 0);
 }
 
@@ -125,14 +133,25 @@ static void remove_pending(struct requests *svc, struct pending *p)
 	if (p->gc_exact)
 		session__gc_exact(p->s, svc->ld, false);
 	snapshot__clear(&p->start);
+	snapshot__clear(&p->end);
 	free(p);
 }
+
+static void tree_check(struct requests *svc, struct tree *t);
+static void tree_scan(struct requests *svc, struct tree *t, uint64_t now);
 
 /* Finish p with an error (the session stays the caller's business). */
 static void fail_pending(struct requests *svc, struct pending *p, const char *code, const char *msg)
 {
-	ctl_server__reply(p->c, protocol_error(code, msg));
+	struct tree *t = p->tree;
+
+	if (t)
+		tree__refused(t, p->s->pid, code, msg);
+	else
+		ctl_server__reply(p->c, protocol_error(code, msg));
 	remove_pending(svc, p);
+	if (t)
+		tree_check(svc, t);
 }
 
 /* A recording ends with whatever it has, also when the process exits early. */
@@ -174,7 +193,15 @@ static void finish_pending(struct requests *svc, struct pending *p)
 		finish_record(svc, p, false);
 		return;
 	}
-	if (session__snapshot(p->s, svc->ld, &end) || window__diff(&w, &p->start, &end)) {
+	if (p->ended) {
+		end = p->end;
+		memset(&p->end, 0, sizeof(p->end));
+	} else if (session__snapshot(p->s, svc->ld, &end)) {
+		snapshot__clear(&end);
+		fail_pending(svc, p, PP_ERR_INTERNAL, "out of memory building the window");
+		return;
+	}
+	if (window__diff(&w, &p->start, &end)) {
 		snapshot__clear(&end);
 		fail_pending(svc, p, PP_ERR_INTERNAL, "out of memory building the window");
 		return;
@@ -226,6 +253,25 @@ static void finish_pending(struct requests *svc, struct pending *p)
 	}
 	if (body && !json_object_get(body, "placement"))
 		json_object_set_new(body, "placement", report_placement(p->s->pid, &p->s->py));
+	if (p->tree && body) {
+		double cpu = 0;
+		struct tree *t = p->tree;
+
+		for (size_t i = 0; i < w.n; i++)
+			cpu += w.t[i].sec[PP_B_ONCPU];
+		tree__observed(t, p->s->pid, body, v.label, v.confidence, cpu, w.seconds);
+		window__free(&w);
+		snapshot__clear(&end);
+		remove_pending(svc, p);
+		tree_check(svc, t);
+		return;
+	}
+	if (p->tree) {
+		window__free(&w);
+		snapshot__clear(&end);
+		fail_pending(svc, p, PP_ERR_INTERNAL, "out of memory building the reply");
+		return;
+	}
 	ctl_server__reply(p->c, protocol_ok(body));
 	window__free(&w);
 	snapshot__clear(&end);
@@ -269,6 +315,13 @@ static void timer_event(struct watch *w, uint32_t events)
 	evloop__timer_ack(w);
 	/* Events already in the ring buffer belong to the windows ending now. */
 	registry__pump(svc->reg);
+	/* A tree's windows end together: their end snapshots first, then the slower finishing. */
+	for (p = svc->pending; p; p = p->next)
+		if (p->tree && p->deadline <= now && !p->ended) {
+			p->ended = !session__snapshot(p->s, svc->ld, &p->end);
+			if (!p->ended)
+				snapshot__clear(&p->end);
+		}
 	for (p = svc->pending; p; p = next) {
 		struct session *s = p->s;
 
@@ -287,6 +340,11 @@ static void timer_event(struct watch *w, uint32_t events)
 		}
 		finish_pending(svc, p);
 		unref_session(svc, s);
+	}
+	for (struct tree *t = svc->trees, *tn; t; t = tn) {
+		tn = t->next;
+		if (t->next_scan <= now && now < t->deadline)
+			tree_scan(svc, t, now);
 	}
 	arm_timer(svc);
 }
@@ -352,21 +410,22 @@ static int authorise(struct requests *svc, struct client *c, pid_t pid)
 	return 0;
 }
 
-static void do_classify(struct requests *svc, struct client *c, const struct request *r)
+/*
+ * Open a window of r's command on pid for client c (authorised by the
+ * caller): the session, its probes, the start snapshot. NULL with a code and
+ * a message when it cannot.
+ */
+static struct pending *open_window(struct requests *svc, struct client *c, const struct request *r, pid_t pid,
+				   double seconds, const char **code, char *msg, size_t msglen)
 {
-	const char *code = PP_ERR_INTERNAL;
 	struct pending *p;
 	struct session *s;
 	int err = -ENOMEM;
-	char msg[512];
 
-	if (authorise(svc, c, r->pid))
-		return;
-	s = registry__acquire(svc->reg, r->pid, &code, msg, sizeof(msg));
-	if (!s) {
-		ctl_server__reply(c, protocol_error(code, msg));
-		return;
-	}
+	*code = PP_ERR_INTERNAL;
+	s = registry__acquire(svc->reg, pid, code, msg, msglen);
+	if (!s)
+		return NULL;
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		goto fail;
@@ -415,13 +474,13 @@ static void do_classify(struct requests *svc, struct client *c, const struct req
 		p->next_tick = p->start.ts;
 	}
 	p->c = c;
-	p->seconds = r->seconds;
-	p->deadline = p->start.ts + (uint64_t)(r->seconds * 1e9);
+	p->seconds = seconds;
+	p->deadline = p->start.ts + (uint64_t)(seconds * 1e9);
 	p->recheck = p->start.ts + RECHECK_NS;
 	p->next = svc->pending;
 	svc->pending = p;
 	arm_timer(svc);
-	return;
+	return p;
 fail_probes:
 	if (p->gc_exact)
 		session__gc_exact(s, svc->ld, false);
@@ -429,10 +488,117 @@ fail_probes:
 	free(p);
 fail:
 	registry__release(svc->reg, s);
-	if (err == -ENOTSUP)
-		reply_error(c, PP_ERR_UNSUPPORTED, "cannot sample the Python stacks of process %d", r->pid);
-	else
-		reply_error(c, PP_ERR_INTERNAL, "cannot start the window on process %d: %s", r->pid, strerror(-err));
+	if (err == -ENOTSUP) {
+		*code = PP_ERR_UNSUPPORTED;
+		snprintf(msg, msglen, "cannot sample the Python stacks of process %d", pid);
+	} else {
+		*code = PP_ERR_INTERNAL;
+		snprintf(msg, msglen, "cannot start the window on process %d: %s", pid, strerror(-err));
+	}
+	return NULL;
+}
+
+/* A member of tree t: observed in a window that ends with the tree's, or listed with why not. */
+static void tree_join(struct requests *svc, struct tree *t, const struct request *r, pid_t pid, uint64_t now)
+{
+	struct tree_member *m = tree__add(t, pid, now);
+	double left = t->deadline > now ? (t->deadline - now) / 1e9 : 0;
+	const char *code;
+	struct pending *p;
+	char msg[512];
+	int rc;
+
+	if (!m)
+		return;
+	rc = access__check(svc->acc, &t->c->who, pid, msg, sizeof(msg));
+	if (rc) {
+		tree__refused(t, pid, rc == -ESRCH ? PP_ERR_NO_PROCESS : PP_ERR_PERMISSION,
+			      rc == -ESRCH ? "the process exited" : msg);
+		return;
+	}
+	if (left < PP_CTL_MIN_SECONDS) {
+		tree__refused(t, pid, PP_ERR_EXITED, "joined too late in the window to be observed");
+		return;
+	}
+	p = open_window(svc, t->c, r, pid, left, &code, msg, sizeof(msg));
+	if (!p) {
+		tree__refused(t, pid, code, msg);
+		return;
+	}
+	/* Every member's window ends with the tree's, however long its attach took. */
+	p->tree = t;
+	p->deadline = t->deadline > p->start.ts ? t->deadline : p->start.ts;
+	p->seconds = (p->deadline - p->start.ts) / 1e9;
+}
+
+/* Processes that appeared below the root since the last look join the window. */
+#define TREE_SCAN_NS (250ULL * 1000 * 1000)
+
+static void tree_scan(struct requests *svc, struct tree *t, uint64_t now)
+{
+	struct request r = { .cmd = REQ_CLASSIFY, .limit = 20 };
+	size_t want = (size_t)t->max + 1, n;
+	pid_t *pids = malloc(want * sizeof(*pids));
+
+	t->next_scan = now + TREE_SCAN_NS;
+	if (!pids)
+		return;
+	n = procfs_descendants(t->root, pids, want);
+	for (size_t i = 0; i < n; i++)
+		if (!tree__find(t, pids[i]))
+			tree_join(svc, t, &r, pids[i], now);
+	free(pids);
+}
+
+static void tree_unlink(struct requests *svc, struct tree *t)
+{
+	struct tree **pp = &svc->trees;
+
+	while (*pp && *pp != t)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = t->next;
+}
+
+/* Reply once every member's window has ended. */
+static void tree_check(struct requests *svc, struct tree *t)
+{
+	if (!tree__complete(t))
+		return;
+	tree_unlink(svc, t);
+	ctl_server__reply(t->c, protocol_ok(tree__reply(t, (int)sysconf(_SC_NPROCESSORS_ONLN))));
+	tree__free(t);
+}
+
+static void do_tree(struct requests *svc, struct client *c, const struct request *r)
+{
+	int max = r->max_tree ? r->max_tree : (int)svc->o->max_tree;
+	struct tree *t = tree__new(r->pid, c, r->seconds, max, now_ns());
+
+	if (!t) {
+		reply_error(c, PP_ERR_INTERNAL, "out of memory");
+		return;
+	}
+	t->next = svc->trees;
+	svc->trees = t;
+	tree_scan(svc, t, t->start);
+	arm_timer(svc);
+	tree_check(svc, t);
+}
+
+static void do_classify(struct requests *svc, struct client *c, const struct request *r)
+{
+	const char *code;
+	char msg[512];
+
+	if (authorise(svc, c, r->pid))
+		return;
+	if (r->tree) {
+		do_tree(svc, c, r);
+		return;
+	}
+	if (!open_window(svc, c, r, r->pid, r->seconds, &code, msg, sizeof(msg)))
+		ctl_server__reply(c, protocol_error(code, msg));
 }
 
 static void do_detach(struct requests *svc, struct client *c, const struct request *r)
@@ -598,6 +764,13 @@ void requests__client_closed(void *ctx, struct client *c)
 		remove_pending(svc, p);
 		unref_session(svc, s);
 	}
+	for (struct tree *t = svc->trees, *tn; t; t = tn) {
+		tn = t->next;
+		if (t->c == c) {
+			tree_unlink(svc, t);
+			tree__free(t);
+		}
+	}
 	arm_timer(svc);
 }
 
@@ -696,6 +869,12 @@ void requests__free(struct requests *svc)
 
 		remove_pending(svc, svc->pending);
 		registry__release(svc->reg, s);
+	}
+	while (svc->trees) {
+		struct tree *t = svc->trees;
+
+		svc->trees = t->next;
+		tree__free(t);
 	}
 	evloop__timer_del(svc->ev, &svc->timer);
 	access__free(svc->acc);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "peers.h"
+#include "procfs.h"
 
 #define MAX_DESCENDANTS 512
 /* Descriptors read in the scan of every process, at most (a busy host has many). */
@@ -86,65 +87,6 @@ static size_t scan(pid_t pid, pid_t target, struct peer_query *q, size_t n, size
 	return read_fds;
 }
 
-/* pid's children, from every thread's children list; returns how many were added to out. */
-static size_t children(pid_t pid, pid_t *out, size_t max)
-{
-	char dir[64], fn[512], buf[4096];
-	struct dirent *de;
-	size_t n = 0;
-	DIR *d;
-
-	snprintf(dir, sizeof(dir), "/proc/%d/task", pid);
-	d = opendir(dir);
-	if (!d)
-		return 0;
-	while ((de = readdir(d)) && n < max) {
-		ssize_t k;
-		char *p;
-		int fd;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(fn, sizeof(fn), "%s/%s/children", dir, de->d_name);
-		fd = open(fn, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		k = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (k <= 0)
-			continue;
-		buf[k] = 0;
-		for (p = buf; *p && n < max;) {
-			char *end;
-			long c = strtol(p, &end, 10);
-
-			if (end == p)
-				break;
-			out[n++] = (pid_t)c;
-			p = end;
-		}
-	}
-	closedir(d);
-	return n;
-}
-
-static pid_t parent_of(pid_t pid)
-{
-	char fn[64], buf[512], *p;
-	int ppid = 0;
-	FILE *f;
-
-	snprintf(fn, sizeof(fn), "/proc/%d/stat", pid);
-	f = fopen(fn, "re");
-	if (!f)
-		return 0;
-	p = fgets(buf, sizeof(buf), f);
-	fclose(f);
-	if (p && (p = strrchr(buf, ')')) && sscanf(p + 1, " %*c %d", &ppid) != 1)
-		ppid = 0;
-	return ppid;
-}
-
 int peers_resolve(pid_t pid, struct peer_query *q, size_t n)
 {
 	pid_t *desc = malloc(MAX_DESCENDANTS * sizeof(*desc));
@@ -160,12 +102,12 @@ int peers_resolve(pid_t pid, struct peer_query *q, size_t n)
 	if (!desc)
 		return -ENOMEM;
 	/* Descendants, breadth first. */
-	nd = children(pid, desc, MAX_DESCENDANTS);
+	nd = procfs_children(pid, desc, MAX_DESCENDANTS);
 	for (size_t i = 0; i < nd && open; i++) {
 		budget += scan(desc[i], pid, q, n, &open);
-		nd += children(desc[i], desc + nd, MAX_DESCENDANTS - nd);
+		nd += procfs_children(desc[i], desc + nd, MAX_DESCENDANTS - nd);
 	}
-	ppid = parent_of(pid);
+	ppid = procfs_parent(pid);
 	if (open && ppid > 1)
 		budget += scan(ppid, pid, q, n, &open);
 	free(desc);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* Small readers of /proc: ownership and identity of a process. */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,4 +140,86 @@ int procfs_own_root(pid_t pid)
 	if (stat("/", &b))
 		return -errno;
 	return a.st_dev != b.st_dev || a.st_ino != b.st_ino;
+}
+
+size_t procfs_children(pid_t pid, pid_t *out, size_t max)
+{
+	char dir[64], fn[512], buf[4096];
+	struct dirent *de;
+	size_t n = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/task", pid);
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while ((de = readdir(d)) && n < max) {
+		ssize_t k;
+		char *p;
+		int fd;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(fn, sizeof(fn), "%s/%s/children", dir, de->d_name);
+		fd = open(fn, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		k = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (k <= 0)
+			continue;
+		buf[k] = 0;
+		for (p = buf; *p && n < max;) {
+			char *end;
+			long c = strtol(p, &end, 10);
+
+			if (end == p)
+				break;
+			if (c > 0)
+				out[n++] = (pid_t)c;
+			p = end;
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+size_t procfs_descendants(pid_t root, pid_t *out, size_t max)
+{
+	size_t n = 0;
+
+	if (max == 0)
+		return 0;
+	out[n++] = root;
+	for (size_t i = 0; i < n && n < max; i++)
+		n += procfs_children(out[i], out + n, max - n);
+	return n;
+}
+
+pid_t procfs_parent(pid_t pid)
+{
+	char buf[1024], *p = stat_fields(pid, buf, sizeof(buf));
+	int ppid = 0;
+
+	if (!p || sscanf(p, "%*c %d", &ppid) != 1)
+		return 0;
+	return ppid;
+}
+
+int procfs_comm(pid_t pid, char *comm, size_t len)
+{
+	char fn[64], buf[1024], *a, *b;
+	FILE *f;
+
+	snprintf(fn, sizeof(fn), "/proc/%d/stat", pid);
+	f = fopen(fn, "re");
+	if (!f)
+		return -errno;
+	a = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	if (!a || !(a = strchr(buf, '(')) || !(b = strrchr(buf, ')')) || b < a)
+		return -EINVAL;
+	*b = 0;
+	snprintf(comm, len, "%s", a + 1);
+	return 0;
 }

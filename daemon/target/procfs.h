@@ -23,4 +23,16 @@ int procfs_ns_tid(pid_t pid, pid_t tid, pid_t *ns_tid);
 /* Is the process's root directory another than the daemon's (chroot, container)? 1, 0 or -errno. */
 int procfs_own_root(pid_t pid);
 
+/*
+ * Process trees (a thread's children list, CONFIG_PROC_CHILDREN): pid's
+ * children, from every one of its threads; how many were put in out.
+ */
+size_t procfs_children(pid_t pid, pid_t *out, size_t max);
+/* root then its descendants, breadth first, at most max; how many were put in out (max: maybe more exist). */
+size_t procfs_descendants(pid_t root, pid_t *out, size_t max);
+/* The parent's PID, 0 on error. */
+pid_t procfs_parent(pid_t pid);
+/* The command name (stat's second field, any bytes), 0 or -errno. */
+int procfs_comm(pid_t pid, char *comm, size_t len);
+
 #endif

@@ -119,6 +119,19 @@ daemon_still_serves() {
 	daemon_still_serves
 }
 
+@test "tree requests: classify only, max_tree only with it, both checked" {
+	run raw_request $'{"v":1,"cmd":"top","pid":1,"tree":true}\n'
+	[ "$(json_get .error.code)" = bad-request ]
+	[[ $(json_get .error.message) == *'"tree" is for classify only'* ]]
+	run raw_request $'{"v":1,"cmd":"classify","pid":1,"max_tree":4}\n'
+	[[ $(json_get .error.message) == *'needs "tree": true'* ]]
+	run raw_request $'{"v":1,"cmd":"classify","pid":1,"tree":1}\n'
+	[[ $(json_get .error.message) == *'"tree" must be true or false'* ]]
+	run raw_request $'{"v":1,"cmd":"classify","pid":1,"tree":true,"max_tree":0}\n'
+	[[ $(json_get .error.message) == *'"max_tree" must be an integer from 1 to 1024'* ]]
+	daemon_still_serves
+}
+
 @test "an oversized request is refused and the connection closed" {
 	run raw_request "$(head -c 100000 /dev/zero | tr '\0' 'x')"
 	[ "$(json_get .error.code)" = request-too-large ]

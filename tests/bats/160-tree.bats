@@ -1,0 +1,189 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# Process trees (issue 15, docs/classify.md "Process trees"): classify --tree on a
+# pre-fork server, a multiprocessing.Pool, gunicorn under ab; processes that join
+# during the window, non-Python members, the max-tree limit, and bad requests.
+
+load ../helpers
+
+setup_file() {
+	start_daemon
+}
+
+teardown_file() {
+	stop_daemon
+}
+
+teardown() {
+	stop_workload
+}
+
+# row PID FIELD: a field of the tree reply's row for PID.
+row() {
+	json_get --argjson p "$1" ".processes[] | select(.pid == \$p) | $2"
+}
+
+# A master, one hot worker, three in accept(): every worker found and labelled, the service imbalanced.
+prefork() {
+	local py=$1 w hot
+	start_workload "$py" prefork || return 1
+	hot=$(wl_line hot)
+	run_pyprobe -0 classify "$WL_PID" --tree --seconds 2 --json || return 1
+	echo "# $py: $(json_get -c '[.service.label, .service.summary, [.processes[] | [.pid, .label]]]')" >&3
+	[ "$(json_get '.processes | length')" = 5 ] || return 1
+	[ "$(row "$WL_PID" .label)" = idle ] || return 1
+	[ "$(row "$hot" .label)" = cpu-bound-python ] || return 1
+	for w in $(awk '$1 == "workers" { $1 = ""; print }' "$WL_OUT"); do
+		[ "$(row "$w" .observed)" = true ] && [ "$(row "$w" .ppid)" = "$WL_PID" ] || return 1
+		[ "$w" = "$hot" ] || [ "$(row "$w" .label)" = idle ] || return 1
+	done
+	[ "$(json_get .service.label)" = imbalanced ] || return 1
+	[ "$(json_get .service.hot_pid)" = "$hot" ] || return 1
+	[ "$(json_get .service.summary)" = "master idle; 4 workers: 3 idle, 1 cpu-bound-python" ] || return 1
+	[[ $(json_get '.service.advice | join(" ")') == *"load-balancing or sticky-request"* ]] || return 1
+	# Every member's window ends with the tree's: within 0.3 s of the request's length.
+	[ "$(json_get '[.processes[].window_seconds] | (min > 1.7 and max < 2.3)')" = true ]
+}
+
+@test "a pre-fork server: --tree finds every worker, names the hot one and calls the service imbalanced, on every interpreter" {
+	each_interpreter prefork
+}
+
+@test "a worker forked during the window joins it; a tree's human output has a row per process and the service verdict" {
+	PYPROBE_LATE_S=0.8 start_workload /usr/bin/python3 prefork
+	run_pyprobe -0 classify "$WL_PID" --tree --seconds 2.5 --json
+	late=$(wl_line late)
+	[ -n "$late" ]
+	echo "# $(json_get -c '[.processes[] | [.pid, .joined_seconds, .window_seconds, .label]]')" >&3
+	[ "$(row "$late" .observed)" = true ]
+	[ "$(row "$late" .label)" = idle ]
+	[ "$(row "$late" '.joined_seconds > 0.3 and .joined_seconds < 1.6')" = true ]
+	[ "$(row "$late" '.window_seconds < 2.3')" = true ]
+	[ "$(json_get .service.workers)" = 5 ]
+	run_pyprobe -0 classify "$WL_PID" --tree --seconds 1
+	echo "$output" | head -12 >&3
+	[[ $output == *"service: imbalanced (master idle; 5 workers: 4 idle, 1 cpu-bound-python)"* ]]
+	[[ $output == *"PID     PPID COMMAND"* ]]
+	[ "$(grep -cE '^ +[0-9]+ +[0-9-]+ +python3 +(idle|cpu-bound-python) ' <<<"$output")" = 6 ]
+}
+
+pool() {
+	local py=$1 w
+	PYPROBE_POOL_WORKERS=2 start_workload "$py" pool_parent || return 1
+	run_pyprobe -0 classify "$WL_PID" --tree --seconds 2 --json || return 1
+	echo "# $py: $(json_get -c '[.service.label, .service.summary, .service.advice[0]]')" >&3
+	[ "$(json_get '.processes | length')" = 3 ] || return 1
+	for w in $(awk '$1 == "workers" { $1 = ""; print }' "$WL_OUT"); do
+		[ "$(row "$w" .label)" = cpu-bound-python ] || return 1
+	done
+	[ "$(json_get .service.label)" = cpu-bound-python ] || return 1
+	[[ $(json_get '.service.advice | join(" ")') == *"Every worker is CPU-bound"* ]]
+}
+
+@test "a multiprocessing.Pool computing: every worker cpu-bound-python, advice at the service's level (Debian's, the oldest, the newest)" {
+	local py failed=()
+	mapfile -t PYS < <(sweep_interpreters)
+	for py in "${PYS[@]}"; do
+		pool "$py" || failed+=("$py")
+		stop_workload
+	done
+	[ "${#failed[@]}" = 0 ] || { echo "failed on: ${failed[*]}"; return 1; }
+}
+
+@test "a non-Python parent is listed, not observed; its Python children are" {
+	local sh kids
+	sh -c "/usr/bin/python3 $WORKLOADS/sleeping.py & /usr/bin/python3 $WORKLOADS/cpu_python.py & wait" >/dev/null 2>&1 3>&- &
+	sh=$!
+	for _ in $(seq 50); do
+		kids=$(pgrep -P "$sh" | wc -l)
+		[ "$kids" = 2 ] && break
+		sleep 0.1
+	done
+	sleep 0.5
+	run_pyprobe -0 classify "$sh" --tree --seconds 1 --json
+	kill $(pgrep -P "$sh") "$sh" 2>/dev/null || true
+	echo "# $(json_get -c '[.service.summary, [.processes[] | [.pid, .observed, .label, .error.code]]]')" >&3
+	[ "$(row "$sh" .observed)" = false ]
+	[ "$(row "$sh" .error.code)" = not-python ]
+	[ "$(json_get '[.processes[] | select(.observed)] | length')" = 2 ]
+	[ "$(json_get '[.processes[] | select(.observed) | .label] | sort | join(",")')" = "cpu-bound-python,idle" ]
+	[[ $(json_get .service.summary) == "master not observed; 2 workers: "* ]]
+}
+
+@test "max-tree bounds the tree and says so" {
+	start_workload /usr/bin/python3 prefork
+	run_pyprobe -0 classify "$WL_PID" --tree --max-tree 3 --seconds 0.5 --json
+	[ "$(json_get '.processes | length')" = 3 ]
+	[ "$(json_get .truncated)" = true ]
+	[ "$(json_get .max_tree)" = 3 ]
+	[[ $(json_get '.service.reasons | join(" ")') == *"more than 3 processes"*"raise max-tree"* ]]
+	run_pyprobe -0 classify "$WL_PID" --tree --max-tree 3 --seconds 0.5
+	[[ $output == *"the tree has more than 3 processes"* ]]
+	run_pyprobe -0 classify "$WL_PID" --tree --seconds 0.5 --json
+	[ "$(json_get .truncated)" = false ]
+	[ "$(json_get .max_tree)" = 64 ]
+}
+
+@test "--tree errors: other commands, bad limits, no such process" {
+	start_workload /usr/bin/python3 sleeping
+	run_pyprobe -2 gc "$WL_PID" --tree
+	[[ $output == *"--tree is for classify only"* ]]
+	run_pyprobe -2 classify "$WL_PID" --tree --max-tree 0
+	[[ $output == *"--max-tree must be an integer from 1 to 1024"* ]]
+	run_pyprobe -2 classify "$WL_PID" --max-tree 2000
+	[[ $output == *"--max-tree must be an integer from 1 to 1024"* ]]
+	run_pyprobe -0 classify --help
+	[[ $output == *"--tree"*"descendants"* ]]
+	run_pyprobe -1 classify 999999 --tree
+	[[ $output == *"no such process"* ]]
+}
+
+# gunicorn: sync workers in a sleeping handler, then threaded workers in a computing one.
+gunicorn_tree() {
+	local dir=$1 class=$2 path=$3 port master ab_pid
+	port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	(cd "$dir" && exec gunicorn --workers 2 $class --bind "127.0.0.1:$port" app:app >"$dir/log" 2>&1 3>&-) &
+	master=$!
+	for _ in $(seq 100); do curl -s "http://127.0.0.1:$port/io" >/dev/null 2>&1 && break; sleep 0.1; done
+	ab -q -c 8 -t 20 "http://127.0.0.1:$port/$path" >"$dir/ab.log" 2>&1 3>&- &
+	ab_pid=$!
+	sleep 1
+	run_pyprobe -0 classify "$master" --tree --seconds 2 --json
+	kill "$ab_pid" "$master" 2>/dev/null
+	wait "$master" 2>/dev/null || true
+	echo "# $class /$path: $(json_get -c '[.service.label, .service.summary, [.processes[] | [.pid, .label]]]')" >&3
+	[ "$(json_get '.processes | length')" = 3 ]
+	[ "$(row "$master" .label)" = idle ]
+}
+
+@test "gunicorn under ab: --tree on the master finds every worker and labels each by what its endpoint does" {
+	command -v gunicorn >/dev/null || skip "gunicorn (Debian package gunicorn) not installed"
+	command -v ab >/dev/null || skip "ab (apache2-utils) not installed"
+	/usr/bin/python3 -c 'import flask' 2>/dev/null || skip "python3-flask not installed"
+	local dir=$TEST_DIR/gunicorn-tree
+	mkdir -p "$dir"
+	cat >"$dir/app.py" <<-'PY'
+	import time
+	from flask import Flask
+	app = Flask(__name__)
+
+	@app.route("/io")
+	def io():
+	    time.sleep(0.05)  # a slow downstream call
+	    return "ok\n"
+
+	@app.route("/cpu")
+	def cpu():
+	    x = 0
+	    for i in range(200000):
+	        x = (x + i * i) % 1000003
+	    return "%d\n" % x
+	PY
+	gunicorn_tree "$dir" "" io
+	[ "$(json_get '[.processes[] | select(.ppid != 0) | .label] | unique | join(",")')" = io-bound ]
+	[ "$(json_get .service.label)" = io-bound ]
+	[[ $(json_get '.service.advice | join(" ")') == *"Most workers wait on I/O"* ]]
+	gunicorn_tree "$dir" "--threads 4" cpu
+	[ "$(json_get '[.processes[] | select(.ppid != 0) | .label | test("cpu-bound-python|gil-contended")] | all')" = true ]
+	[[ $(json_get '.service.advice | join(" ")') == *"Every worker is CPU-bound"* ]]
+}
