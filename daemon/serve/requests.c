@@ -74,6 +74,11 @@ struct requests {
 	struct registry_listener listener;
 	struct pending *pending;
 	struct tree *trees;	/* classify --tree windows open */
+	struct watch reaper;	/* ends what the timer's windows put off */
+	bool deferring;
+	struct pending *done;
+	struct session **unrefs;
+	size_t nunrefs, cap_unrefs;
 	uint64_t started;
 	unsigned long requests;
 };
@@ -112,19 +117,27 @@ static void arm_timer(struct requests *svc)
 	evloop__timer_set(&svc->timer, next == UINT64_MAX ? 0 : next, 0);
 }
 
+/*
+ * Ending a window detaches probes the session no longer needs, and the
+ * session itself when no window is left; closing a uprobe link waits for
+ * the kernel's RCU grace periods (tens of ms here). Windows that end on the
+ * timer put that off (svc->deferring) until their replies have gone out:
+ * the reaper runs a moment later, or at once before a session ends or the
+ * next request is handled.
+ */
+#define REAP_DELAY_NS (2ULL * 1000 * 1000)
+
 static void unref_session(struct requests *svc, struct session *s)
 {
+	if (svc->deferring && !ARRAY_GROW(&svc->unrefs, &svc->cap_unrefs, svc->nunrefs, 16, SIZE_MAX / 2)) {
+		svc->unrefs[svc->nunrefs++] = s;
+		return;
+	}
 	registry__release(svc->reg, s);
 }
 
-static void remove_pending(struct requests *svc, struct pending *p)
+static void release_pending(struct requests *svc, struct pending *p)
 {
-	struct pending **pp = &svc->pending;
-
-	while (*pp && *pp != p)
-		pp = &(*pp)->next;
-	if (*pp)
-		*pp = p->next;
 	if (p->prof || p->hot)
 		session__stacks(p->s, svc->ld, false);
 	profile__free(p->prof);
@@ -135,6 +148,44 @@ static void remove_pending(struct requests *svc, struct pending *p)
 	snapshot__clear(&p->start);
 	snapshot__clear(&p->end);
 	free(p);
+}
+
+static void remove_pending(struct requests *svc, struct pending *p)
+{
+	struct pending **pp = &svc->pending;
+
+	while (*pp && *pp != p)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = p->next;
+	if (svc->deferring) {
+		p->next = svc->done;
+		svc->done = p;
+		return;
+	}
+	release_pending(svc, p);
+}
+
+/* What the timer's windows put off: their probes and sessions. */
+static void reap(struct requests *svc)
+{
+	while (svc->done) {
+		struct pending *p = svc->done;
+
+		svc->done = p->next;
+		release_pending(svc, p);
+	}
+	for (size_t i = 0; i < svc->nunrefs; i++)
+		registry__release(svc->reg, svc->unrefs[i]);
+	svc->nunrefs = 0;
+}
+
+static void reaper_event(struct watch *w, uint32_t events)
+{
+	struct requests *svc = container_of(w, struct requests, reaper);
+
+	evloop__timer_ack(w);
+	reap(svc);
 }
 
 static void tree_check(struct requests *svc, struct tree *t);
@@ -322,6 +373,7 @@ static void timer_event(struct watch *w, uint32_t events)
 			if (!p->ended)
 				snapshot__clear(&p->end);
 		}
+	svc->deferring = true;
 	for (p = svc->pending; p; p = next) {
 		struct session *s = p->s;
 
@@ -341,6 +393,9 @@ static void timer_event(struct watch *w, uint32_t events)
 		finish_pending(svc, p);
 		unref_session(svc, s);
 	}
+	svc->deferring = false;
+	if (svc->done || svc->nunrefs)
+		evloop__timer_set(&svc->reaper, now_ns() + REAP_DELAY_NS, 0);
 	for (struct tree *t = svc->trees, *tn; t; t = tn) {
 		tn = t->next;
 		if (t->next_scan <= now && now < t->deadline)
@@ -360,6 +415,7 @@ static void session_ending(void *ctx, struct session *s, const char *why, bool e
 	uint64_t now = now_ns();
 	char msg[256];
 
+	reap(svc);	/* what was put off may hold s */
 	for (struct pending *p = svc->pending, *next; p; p = next) {
 		next = p->next;
 		if (p->s != s)
@@ -726,6 +782,7 @@ void requests__request(void *ctx, struct client *c, const char *line, size_t len
 	char msg[256];
 
 	svc->requests++;
+	reap(svc);	/* a request sees the sessions as the windows that ended left them */
 	if (protocol_parse(line, len, &r, &code, msg, sizeof(msg))) {
 		ctl_server__reply(c, protocol_error(code, msg));
 		return;
@@ -832,7 +889,10 @@ struct requests *requests__new(struct evloop *ev, const struct opts *o, struct r
 		return NULL;
 	}
 	access__set_dumpable_fn(svc->acc, task_dumpable, svc->ld);
+	svc->reaper.fn = reaper_event;
 	err = evloop__timer_add(ev, &svc->timer);
+	if (!err && (err = evloop__timer_add(ev, &svc->reaper)))
+		evloop__timer_del(ev, &svc->timer);
 	if (err) {
 		access__free(svc->acc);
 		free(svc);
@@ -876,7 +936,10 @@ void requests__free(struct requests *svc)
 		svc->trees = t->next;
 		tree__free(t);
 	}
+	reap(svc);
+	free(svc->unrefs);
 	evloop__timer_del(svc->ev, &svc->timer);
+	evloop__timer_del(svc->ev, &svc->reaper);
 	access__free(svc->acc);
 	free(svc);
 }
