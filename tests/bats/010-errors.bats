@@ -19,7 +19,10 @@ import socket, sys
 s = socket.socket(socket.AF_UNIX)
 s.settimeout(10)
 s.connect(sys.argv[1])
-s.sendall(sys.argv[2].encode("latin-1").decode("unicode_escape").encode("latin-1"))
+try:
+    s.sendall(sys.argv[2].encode("latin-1").decode("unicode_escape").encode("latin-1"))
+except (BrokenPipeError, ConnectionResetError):
+    pass  # refused before all of it was sent (an oversized request): its reply is still there to read
 buf = b""
 while buf.count(b"\n") < int(sys.argv[3]):
     try:
