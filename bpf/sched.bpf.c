@@ -512,6 +512,14 @@ static __always_inline void switch_in(struct pp_thread *th, __u64 now)
 {
 	__u8 st = th->state;
 
+	/* Inside an event loop's busy period: its longest blocked interval, and in which call. */
+	if (th->loop.start && st > PP_B_GIL_WAIT && st < PP_NBUCKETS && now > th->state_ts &&
+	    now - th->state_ts > th->it_max_off) {
+		th->it_max_off = now - th->state_ts;
+		th->it_max_nr = th->blk_nr;
+		th->it_max_state = st;
+	}
+
 	if (st == PP_B_GIL_WAIT && th->gil_kind == PP_GIL_ACQUIRE && th->holder_tid)
 		split_holder(th, now);
 	/* It held the GIL through this blocked interval while others waited. */
@@ -532,6 +540,46 @@ static __always_inline void switch_in(struct pp_thread *th, __u64 now)
 		th->loop.start = now;
 	th->blk_nr = PP_NR_NONE;
 	transition(th, now, PP_B_ONCPU, 0);
+	if (st == PP_B_POLL_WAIT) {
+		/* Where the busy period's time goes is told against this, the wait just closed included. */
+		for (int i = 0; i < PP_NBUCKETS; i++)
+			th->it_ns0[i] = th->ns[i];
+		th->it_max_off = 0;
+		th->it_max_nr = PP_NR_NONE;
+		th->it_max_state = PP_B_NONE;
+	}
+}
+
+/*
+ * An event loop's busy period of PP_LOOP_RECORD_NS or more ends (the thread
+ * blocks in poll/epoll/select again): record it, with where its time went.
+ * The thread is on CPU until now, in the interval that began at state_ts.
+ */
+static __always_inline void loop_record(struct pp_thread *th, __u64 now)
+{
+	struct pp_loop_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+
+	if (!ev) {
+		__sync_fetch_and_add(&stat_events_lost, 1);
+		return;
+	}
+	ev->type = PP_EV_LOOP;
+	ev->tgid = th->tgid;
+	ev->tid = th->tid;
+	ev->max_nr = th->it_max_nr;
+	ev->max_state = th->it_max_state;
+	ev->pad = 0;
+	/* In CLOCK_MONOTONIC, as stack samples are. */
+	ev->start_ns = th->loop.start + clock_off;
+	ev->end_ns = now + clock_off;
+	ev->max_off_ns = th->it_max_off;
+	for (int i = 0; i < PP_NBUCKETS; i++)
+		ev->ns[i] = th->ns[i] > th->it_ns0[i] ? th->ns[i] - th->it_ns0[i] : 0;
+	if (th->state == PP_B_ONCPU && now > th->state_ts)
+		ev->ns[PP_B_ONCPU] += now - th->state_ts;
+	/* No wakeup: the daemon reads the buffer before it closes a window (see gc.bpf.c). */
+	bpf_ringbuf_submit(ev, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > PP_STACK_WAKE_BYTES ?
+				       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
 
 static __always_inline void switch_out(struct task_struct *prev, struct pp_thread *th, bool preempt, __u64 now)
@@ -557,8 +605,11 @@ static __always_inline void switch_out(struct task_struct *prev, struct pp_threa
 		th->busy_cut = 0;
 		hist_close(&th->busy, now);
 	}
-	if (bucket == PP_B_POLL_WAIT)
+	if (bucket == PP_B_POLL_WAIT) {
+		if (th->loop.start && now > th->loop.start && now - th->loop.start >= PP_LOOP_RECORD_NS)
+			loop_record(th, now);
 		hist_close(&th->loop, now);
+	}
 	transition(th, now, bucket, kind);
 }
 

@@ -64,12 +64,13 @@ int cli_parse_seconds(const char *cmd, const char *s, double *out)
 int cli_window_cmd(const struct cli *cli, int argc, char **argv, const char *help, unsigned int flags,
 		   void (*human)(json_t *reply))
 {
-	enum { OPT_TREE = 0x100, OPT_MAX_TREE };
+	enum { OPT_TREE = 0x100, OPT_MAX_TREE, OPT_THRESHOLD };
 	static const struct option longopts[] = {
 		{ "seconds", required_argument, NULL, 'n' },
 		{ "limit", required_argument, NULL, 'l' },
 		{ "tree", no_argument, NULL, OPT_TREE },
 		{ "max-tree", required_argument, NULL, OPT_MAX_TREE },
+		{ "threshold", required_argument, NULL, OPT_THRESHOLD },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -77,7 +78,7 @@ int cli_window_cmd(const struct cli *cli, int argc, char **argv, const char *hel
 	const char *cmd = argv[0];
 	double seconds = PP_CTL_DEFAULT_SECONDS;
 	bool json = false, with_limit = flags & WIN_LIMIT, tree = false;
-	long limit = 20, max_tree = 0;
+	long limit = 20, max_tree = 0, threshold = 0;
 	json_t *req, *r;
 	char *end;
 	pid_t pid;
@@ -113,6 +114,18 @@ int cli_window_cmd(const struct cli *cli, int argc, char **argv, const char *hel
 				return EXIT_USAGE;
 			}
 			break;
+		case OPT_THRESHOLD:
+			threshold = strtol(optarg, &end, 10);
+			if (!(flags & WIN_THRESHOLD)) {
+				fprintf(stderr, "pyprobe %s: --threshold is for loop only\n", cmd);
+				return EXIT_USAGE;
+			}
+			if (*end || end == optarg || threshold < 1 || threshold > 60000) {
+				fprintf(stderr, "pyprobe %s: --threshold must be an integer from 1 to 60000 (ms), not '%s'\n",
+					cmd, optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'j':
 			json = true;
 			break;
@@ -138,6 +151,8 @@ int cli_window_cmd(const struct cli *cli, int argc, char **argv, const char *hel
 		json_object_set_new(req, "tree", json_true());
 	if (max_tree)
 		json_object_set_new(req, "max_tree", json_integer(max_tree));
+	if (threshold)
+		json_object_set_new(req, "threshold_ms", json_integer(threshold));
 	r = cli_call(cli, req, (int)(seconds * 1000) + 30000, json, &rc);
 	if (!r)
 		return rc;

@@ -20,6 +20,7 @@ int cmd_gc(const struct cli *cli, int argc, char **argv);
 int cmd_top(const struct cli *cli, int argc, char **argv);
 int cmd_attrs(const struct cli *cli, int argc, char **argv);
 int cmd_churn(const struct cli *cli, int argc, char **argv);
+int cmd_loop(const struct cli *cli, int argc, char **argv);
 int cmd_record(const struct cli *cli, int argc, char **argv);
 int cmd_status(const struct cli *cli, int argc, char **argv);
 int cmd_list(const struct cli *cli, int argc, char **argv);
@@ -36,10 +37,10 @@ json_t *cli_call_progress(const struct cli *cli, json_t *req, int timeout_ms, bo
 /* Parse a PID argument; prints the problem and returns -1 when it is not one. */
 pid_t cli_parse_pid(const char *cmd, const char *s);
 /* What a windowed command takes besides --seconds and --json. */
-enum { WIN_LIMIT = 1, WIN_TREE = 2 };
+enum { WIN_LIMIT = 1, WIN_TREE = 2, WIN_THRESHOLD = 4 };
 /*
  * A windowed command (argv[0]: classify, gc, top): parse "PID [--seconds N]
- * [--limit N] [--tree [--max-tree N]] [--json]" (flags: which of these it
+ * [--limit N] [--tree [--max-tree N]] [--threshold MS] [--json]" (flags: which of these it
  * takes), ask the daemon, print the reply as JSON or with human. Returns the
  * exit code.
  */

@@ -20,6 +20,7 @@ static const struct {
 	{ "top", cmd_top, "hottest Python functions and lines, from CPU samples" },
 	{ "attrs", cmd_attrs, "hot attribute and global lookups, and whether caching them pays" },
 	{ "churn", cmd_churn, "CPU time spent allocating and freeing objects, and where" },
+	{ "loop", cmd_loop, "event-loop iterations and stalls: how long, what the loop was doing" },
 	{ "record", cmd_record, "write a CPU profile: folded stacks, pprof or speedscope" },
 	{ "status", cmd_status, "show the daemon's state" },
 	{ "list", cmd_list, "list the processes being observed" },

@@ -42,7 +42,7 @@ static int check_config(const struct opts *o, const struct rules *rules)
 	printf("config %s: ok\n", o->config_path);
 	printf("sample-hz = %u\nmax-clients = %u\nmax-sessions = %u\nmax-threads = %u\ngc-max-rate = %u\n",
 	       o->sample_hz, o->max_clients, o->max_sessions, o->max_threads, o->gc_max_rate);
-	printf("max-tree = %u\n", o->max_tree);
+	printf("max-tree = %u\nloop-threshold = %u\n", o->max_tree, o->loop_threshold);
 	printf("window = %u\ngc-timing = %s\ngc-attach = %s\nrescan = %u\n", o->window,
 	       o->gc_timing == GC_TIMING_EXACT ? "exact" : o->gc_timing == GC_TIMING_SAMPLED ? "sampled" : "auto",
 	       o->gc_attach == GC_ATTACH_PERF ? "perf" : o->gc_attach == GC_ATTACH_MULTI ? "uprobe-multi" : "auto",
@@ -97,6 +97,7 @@ static void reload(struct sigwatch *sw)
 		log_warn("reload: sample-hz, max-*, gc-max-rate, gc-attach and metrics take effect at the next restart");
 	o->window = n.window;
 	o->max_tree = n.max_tree;
+	o->loop_threshold = n.loop_threshold;
 	o->gc_timing = n.gc_timing;
 	o->rescan = n.rescan;
 	o->metrics_threads = n.metrics_threads;

@@ -271,3 +271,76 @@ json_t *report_classify(const struct report_ctx *rc, const struct window *w, con
 	json_object_set_new(root, "python_threads", json_integer(rc->npythreads > 0 ? rc->npythreads : 0));
 	return root;
 }
+
+/* Where a blocking stall waited: its bucket, system call and how long. */
+static json_t *blocked_in(uint8_t state, uint16_t nr, double seconds)
+{
+	const char *call = nr != PP_NR_NONE ? syscall_name(nr) : NULL;
+
+	return json_pack("{s:s, s:o, s:f}", "bucket", state < PP_NBUCKETS ? pp_bucket_names[state] : "?", "syscall",
+			 call ? json_string(call) : json_null(), "seconds", seconds);
+}
+
+static json_t *opt_string(const char *s)
+{
+	return s ? utf8_json_string(s) : json_null();
+}
+
+json_t *report_loop(const struct loop_report *r, double window_seconds)
+{
+	json_t *threads = json_array(), *stalls = json_array(), *sites = json_array();
+
+	for (int i = 0; threads && i < r->nthreads; i++) {
+		const struct loop_thread *t = &r->threads[i];
+		json_t *hist = json_array();
+
+		for (int b = 0; hist && t->hist && b < PP_HIST; b++)
+			if (t->hist->cnt[b])
+				json_array_append_new(hist, json_pack("{s:f, s:I, s:f}", "ge_ms",
+								      b ? (double)(1ULL << (PP_HIST_SHIFT + b - 1)) / 1e6 : 0.0,
+								      "count", (json_int_t)t->hist->cnt[b], "seconds",
+								      t->hist->sec[b]));
+		json_array_append_new(threads, json_pack("{s:i, s:o, s:s, s:I, s:f, s:f, s:f, s:f, s:f, s:i, s:f, s:f, s:o}",
+							 "tid", (int)t->tid, "name", utf8_json_string(t->name),
+							 "state", t->state, "iterations", (json_int_t)t->iterations,
+							 "iterations_per_second",
+							 window_seconds > 0 ? t->iterations / window_seconds : 0.0,
+							 "busy_share", window_seconds > 0 ? t->busy_seconds / window_seconds : 0.0,
+							 "p50_ms", 1e3 * t->p50, "p99_ms", 1e3 * t->p99, "max_ms", 1e3 * t->max,
+							 "stalls", (int)t->nstalls, "stall_seconds", t->stall_seconds,
+							 "saturated_seconds", t->saturated_seconds,
+							 "histogram", hist ? hist : json_array()));
+	}
+	for (int i = 0; stalls && i < r->nstalls; i++) {
+		const struct loop_stall *st = &r->stalls[i];
+		json_t *o = json_pack("{s:i, s:f, s:f, s:s, s:f, s:o, s:o, s:i}", "tid", (int)st->tid, "start_seconds",
+				      st->start, "duration_ms", 1e3 * st->seconds, "cause", loop_cause_name(st->cause),
+				      "oncpu_share", st->oncpu_share, "site", opt_string(st->site), "task",
+				      opt_string(st->task), "samples", (int)st->samples);
+
+		if (o && st->cause == LOOP_CAUSE_BLOCKING)
+			json_object_set_new(o, "blocked_in", blocked_in(st->blocked_state, st->blocked_nr,
+									 st->blocked_seconds));
+		if (o)
+			json_object_set_new(o, "ongoing", json_boolean(st->ongoing));
+		json_array_append_new(stalls, o);
+	}
+	for (int i = 0; sites && i < r->nsites; i++) {
+		const struct loop_site *s = &r->sites[i];
+		json_t *o = json_pack("{s:o, s:s, s:i, s:f, s:f}", "site", opt_string(s->site), "cause",
+				      loop_cause_name(s->cause), "count", (int)s->count, "total_ms", 1e3 * s->seconds,
+				      "max_ms", 1e3 * s->max);
+
+		if (o && s->cause == LOOP_CAUSE_BLOCKING)
+			json_object_set_new(o, "blocked_in", blocked_in(s->blocked_state, s->blocked_nr, 0));
+		json_array_append_new(sites, o);
+	}
+	return json_pack("{s:i, s:i, s:f, s:o, s:o, s:o, s:s}", "threshold_ms", (int)(1e3 * r->threshold + 0.5),
+			 "stalls_total", (int)r->stalls_total, "worst_ms", 1e3 * r->worst, "threads",
+			 threads ? threads : json_array(), "stalls", stalls ? stalls : json_array(), "sites",
+			 sites ? sites : json_array(), "method",
+			 "busy periods of threads that wait in poll/epoll/select, from waking to blocking in the next "
+			 "wait (sched_switch, exact); periods of 10 ms or more recorded with where their time went; "
+			 "what ran in them from perf cpu-clock stack samples, where they blocked from wall samples of "
+			 "blocked threads' Python stacks every 20 ms (sampled)");
+}

@@ -3,6 +3,7 @@
 #define PYPROBED_REPORT_H
 #include <jansson.h>
 #include "classify.h"
+#include "loopstats.h"
 #include "pyinspect.h"
 #include "pythreads.h"
 
@@ -26,6 +27,8 @@ json_t *report_python(const struct pyinfo *py);
  * its own, its cgroup and container, and how its interpreter file was opened.
  */
 json_t *report_placement(pid_t pid, const struct pyinfo *py);
+/* The loop section of the loop command's reply (docs/protocol.md, "loop"). */
+json_t *report_loop(const struct loop_report *r, double window_seconds);
 /* The gc section: also the whole body of the gc command's reply (with pid, python). */
 json_t *report_gc(const struct report_ctx *rc, const struct window *w);
 

@@ -30,6 +30,8 @@ static const char usage[] =
 	"                          collection and estimate from samples (default 5000)\n"
 	"      --max-tree N        processes one classify --tree observes at most\n"
 	"                          (1-1024, default 64)\n"
+	"      --loop-threshold MS an event-loop iteration this long is a stall\n"
+	"                          (10-60000, default 100)\n"
 	"      --window N          seconds per rolling window of watched processes\n"
 	"                          (1-3600, default 10)\n"
 	"      --gc-timing MODE    GC pauses of watched processes and classify windows:\n"
@@ -60,6 +62,7 @@ static const char *const key_names[OPT_NKEYS] = {
 	[OPT_RESCAN] = "rescan",
 	[OPT_GC_ATTACH] = "gc-attach",
 	[OPT_MAX_TREE] = "max-tree",
+	[OPT_LOOP_THRESHOLD] = "loop-threshold",
 };
 
 int opts__key(const char *name)
@@ -163,6 +166,8 @@ int opts__set(struct opts *o, enum opt_key key, const char *v, char *err, size_t
 		return parse_uint(v, 1, 3600, &o->window, err, len, name);
 	case OPT_MAX_TREE:
 		return parse_uint(v, 1, 1024, &o->max_tree, err, len, name);
+	case OPT_LOOP_THRESHOLD:
+		return parse_uint(v, 10, 60000, &o->loop_threshold, err, len, name);
 	case OPT_RESCAN:
 		return parse_uint(v, 0, 86400, &o->rescan, err, len, name);
 	case OPT_GC_TIMING:
@@ -205,6 +210,7 @@ static void defaults(struct opts *o)
 	o->max_threads = 16384;
 	o->gc_max_rate = 5000;
 	o->max_tree = 64;
+	o->loop_threshold = 100;
 	o->window = 10;
 	o->rescan = 30;
 	o->metrics_threads = true;
@@ -232,6 +238,7 @@ int opts__parse(struct opts *o, int argc, char **argv)
 		{ "rescan", required_argument, NULL, LONG_BASE + OPT_RESCAN },
 		{ "gc-attach", required_argument, NULL, LONG_BASE + OPT_GC_ATTACH },
 		{ "max-tree", required_argument, NULL, LONG_BASE + OPT_MAX_TREE },
+		{ "loop-threshold", required_argument, NULL, LONG_BASE + OPT_LOOP_THRESHOLD },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{}

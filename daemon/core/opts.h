@@ -21,6 +21,7 @@ enum opt_key {
 	OPT_RESCAN,
 	OPT_GC_ATTACH,
 	OPT_MAX_TREE,
+	OPT_LOOP_THRESHOLD,
 	OPT_NKEYS
 };
 
@@ -51,6 +52,7 @@ struct opts {
 	unsigned int max_threads;	/* BPF thread map size */
 	unsigned int gc_max_rate;	/* exact GC tracing stops above this many collections/s */
 	unsigned int max_tree;		/* processes of one classify --tree at most */
+	unsigned int loop_threshold;	/* ms: an event-loop iteration this long is a stall */
 	/* Watched processes (config file rules). */
 	unsigned int window;		/* seconds per rolling window */
 	enum gc_timing {

@@ -259,6 +259,16 @@ static void handle(struct registry *r, const void *data, size_t size)
 	case PP_EV_GC_RATE:
 		session__gc_rate_exceeded(s);
 		break;
+	case PP_EV_LOOP:
+		if (size >= sizeof(struct pp_loop_event)) {
+			const struct pp_loop_event *e = data;
+			struct loop_iter it = { .tid = e->tid, .max_nr = e->max_nr, .max_state = e->max_state,
+						.start_ns = e->start_ns, .end_ns = e->end_ns, .max_off_ns = e->max_off_ns };
+
+			memcpy(it.ns, e->ns, sizeof(it.ns));
+			session__loop_iter(s, &it);
+		}
+		break;
 	case PP_EV_STACK:
 		if (size >= sizeof(struct pp_stack_event))
 			for (struct registry_listener *l = r->listeners; l; l = l->next)

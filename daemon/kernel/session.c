@@ -194,6 +194,11 @@ void session__gc_pause(struct session *s, const struct gc_pause *p)
 	gcstats__log_add(&s->gc_log, p);
 }
 
+void session__loop_iter(struct session *s, const struct loop_iter *it)
+{
+	loopstats__log_add(&s->loop_log, it);
+}
+
 int session__gc_exact(struct session *s, struct loader *ld, bool on)
 {
 	if (!on) {
@@ -273,6 +278,7 @@ void session__free(struct session *s, struct loader *ld)
 		return;
 	gc_detach(s);
 	gcstats__log_free(&s->gc_log);
+	loopstats__log_free(&s->loop_log);
 	pysym__free(s->sym);
 	nativesym__free(s->nsym);
 	loader__remove_target(ld, s->pid);

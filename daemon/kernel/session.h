@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include "evloop.h"
 #include "gcstats.h"
+#include "loopstats.h"
 #include "pyinspect.h"
 #include "pysym.h"
 #include "nativesym.h"
@@ -32,6 +33,7 @@ struct session {
 	bool gc_rate_guard;	/* exact timing stopped: too many collections/s */
 	unsigned int ngc_users;	/* open gc windows: the exact probes exist while > 0 */
 	struct gc_log gc_log;
+	struct loop_log loop_log;	/* event-loop iterations of 10 ms or more */
 	/* Every timed pause since attach, for the metrics histogram. */
 	uint64_t gc_hist[GC_HIST_BUCKETS];
 	uint64_t gc_timed;
@@ -85,6 +87,8 @@ int session__resolve_attr(struct session *s, const struct pp_stack_event *ev, st
 int session__gc_exact(struct session *s, struct loader *ld, bool on);
 /* A collection was timed. */
 void session__gc_pause(struct session *s, const struct gc_pause *p);
+/* A long event-loop iteration of one of its threads. */
+void session__loop_iter(struct session *s, const struct loop_iter *it);
 /* The rate guard tripped: drop the exact GC probes, estimate from samples. */
 void session__gc_rate_exceeded(struct session *s);
 

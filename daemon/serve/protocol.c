@@ -22,6 +22,7 @@ static const struct {
 	{ "record", REQ_RECORD, 1 },
 	{ "attrs", REQ_ATTRS, 1 },
 	{ "churn", REQ_CHURN, 1 },
+	{ "loop", REQ_LOOP, 1 },
 };
 
 #define BAD(c, ...)                                    \
@@ -66,7 +67,7 @@ int protocol_parse(const char *buf, size_t len, struct request *r, const char **
 		if (strcmp(name, commands[i].name) == 0)
 			break;
 	if (i == sizeof(commands) / sizeof(commands[0]))
-		BAD(PP_ERR_UNKNOWN_CMD, "unknown command \"%.64s\" (known: classify, gc, top, attrs, churn, record, status, list, detach)", name);
+		BAD(PP_ERR_UNKNOWN_CMD, "unknown command \"%.64s\" (known: classify, gc, top, attrs, churn, loop, record, status, list, detach)", name);
 	r->cmd = commands[i].cmd;
 	if (commands[i].needs_pid) {
 		pid = json_object_get(root, "pid");
@@ -83,6 +84,13 @@ int protocol_parse(const char *buf, size_t len, struct request *r, const char **
 		if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 1000)
 			BAD(PP_ERR_BAD_REQUEST, "\"limit\" must be an integer from 1 to 1000");
 		r->limit = (int)json_integer_value(v);
+	}
+	if ((v = json_object_get(root, "threshold_ms"))) {
+		if (r->cmd != REQ_LOOP)
+			BAD(PP_ERR_BAD_REQUEST, "\"threshold_ms\" is for loop only");
+		if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 60000)
+			BAD(PP_ERR_BAD_REQUEST, "\"threshold_ms\" must be an integer from 1 to 60000");
+		r->threshold_ms = (int)json_integer_value(v);
 	}
 	if ((v = json_object_get(root, "tree"))) {
 		if (!json_is_boolean(v))

@@ -6,7 +6,8 @@
 #include <sys/types.h>
 #include <jansson.h>
 
-enum req_cmd { REQ_CLASSIFY, REQ_STATUS, REQ_LIST, REQ_DETACH, REQ_GC, REQ_TOP, REQ_RECORD, REQ_ATTRS, REQ_CHURN };
+enum req_cmd { REQ_CLASSIFY, REQ_STATUS, REQ_LIST, REQ_DETACH, REQ_GC, REQ_TOP, REQ_RECORD, REQ_ATTRS, REQ_CHURN,
+	       REQ_LOOP };
 
 struct request {
 	enum req_cmd cmd;
@@ -15,6 +16,7 @@ struct request {
 	int limit;		/* top, attrs, churn: rows per table */
 	bool tree;		/* classify: the process and its descendants */
 	int max_tree;		/* ... at most this many (0: the daemon's max-tree) */
+	int threshold_ms;	/* loop: a stall is an iteration this long (0: the daemon's loop-threshold) */
 };
 
 /*

@@ -33,12 +33,16 @@
 #include "registry.h"
 #include "requests.h"
 #include "tree.h"
+#include "loopstats.h"
 
 struct pending {
 	enum req_cmd cmd;
 	struct profile *prof;	/* top, record */
 	struct hotspots *hot;	/* attrs, churn, classify (when the stacks can be sampled) */
 	struct blocksite *bs;	/* classify: where blocked threads wait */
+	struct loop_samples *lsamp;	/* loop: the window's samples, for the stalls' sites */
+	double threshold;	/* loop: stall threshold (s) */
+	bool stacks;		/* holds one user of the session's stack sampling */
 	bool gc_exact;		/* holds one user of the session's exact GC probes */
 	uint64_t next_tick;	/* ... sampled then */
 	int limit;
@@ -63,6 +67,8 @@ struct pending {
 /* The block-site sampler's period and the threads it reads per tick. */
 #define BLOCKSITE_NS (100ULL * 1000 * 1000)
 #define BLOCKSITE_THREADS 16
+/* loop: blocked threads' stacks this often, for where blocking stalls waited. */
+#define LOOP_WALL_NS (20ULL * 1000 * 1000)
 
 struct requests {
 	struct evloop *ev;
@@ -108,7 +114,7 @@ static void arm_timer(struct requests *svc)
 		if (p->bs && p->next_tick < next)
 			next = p->next_tick;
 		/* Stack records do not wake us (sampler.bpf.c): read them now and then. */
-		if ((p->prof || p->hot) && poll < next)
+		if (p->stacks && poll < next)
 			next = poll;
 	}
 	for (struct tree *t = svc->trees; t; t = t->next)
@@ -138,8 +144,11 @@ static void unref_session(struct requests *svc, struct session *s)
 
 static void release_pending(struct requests *svc, struct pending *p)
 {
-	if (p->prof || p->hot)
+	if (p->stacks)
 		session__stacks(p->s, svc->ld, false);
+	if (p->lsamp)
+		loopstats__samples_free(p->lsamp);
+	free(p->lsamp);
 	profile__free(p->prof);
 	hotspots__free(p->hot);
 	blocksite__free(p->bs);
@@ -286,6 +295,19 @@ static void finish_pending(struct requests *svc, struct pending *p)
 		body = json_pack("{s:i, s:f, s:f, s:o, s:o}", "pid", (int)rc.pid, "window_seconds", w.seconds,
 				 "requested_seconds", rc.requested_seconds, "python", report_python(&p->s->py), "gc",
 				 report_gc(&rc, &w));
+	} else if (p->cmd == REQ_LOOP) {
+		struct loop_report *lr = malloc(sizeof(*lr));
+		static const struct loop_samples none;
+		const struct loop_samples *ls = p->lsamp ? p->lsamp : &none;
+
+		body = NULL;
+		if (lr) {
+			loopstats__report(&w, p->start.ts, end.ts, &p->s->loop_log, p->threshold, ls->v, ls->n, lr);
+			body = json_pack("{s:i, s:f, s:f, s:o, s:b, s:o}", "pid", (int)rc.pid, "window_seconds", w.seconds,
+					 "requested_seconds", rc.requested_seconds, "python", report_python(&p->s->py),
+					 "stacks", p->stacks, "loop", report_loop(lr, w.seconds));
+			free(lr);
+		}
 	} else if (p->cmd == REQ_ATTRS || p->cmd == REQ_CHURN) {
 		body = json_pack("{s:i, s:f, s:f, s:o, s:i, s:o}", "pid", (int)rc.pid, "window_seconds", w.seconds,
 				 "requested_seconds", rc.requested_seconds, "python", report_python(&p->s->py),
@@ -340,6 +362,18 @@ static uint32_t tid_of(void *ctx, uint64_t ident)
 	return 0;
 }
 
+/* loop: a blocked thread's stack, kept with the window's samples (a blocking stall's site). */
+static int wall_sample(void *arg, uint32_t tid, const struct pyframe *frames, int n)
+{
+	struct pending *p = arg;
+	char site[256], task[128];
+
+	bool in_loop = loopstats__describe(frames, n, site, sizeof(site), task, sizeof(task));
+
+	return loopstats__sample(p->lsamp, tid, now_ns(), false, true, in_loop, site[0] ? site : NULL,
+				 task[0] ? task : NULL);
+}
+
 /* Re-authorise an open window; false when it was ended (and p freed). */
 static bool still_allowed(struct requests *svc, struct pending *p)
 {
@@ -384,7 +418,10 @@ static void timer_event(struct watch *w, uint32_t events)
 					continue;
 				p->recheck = now + RECHECK_NS;
 			}
-			if (p->bs && p->next_tick <= now) {
+			if (p->bs && p->next_tick <= now && p->lsamp) {
+				blocksite__each_blocked(p->bs, s->sym, tid_of, &p->start, BLOCKSITE_THREADS, wall_sample, p);
+				p->next_tick = now + LOOP_WALL_NS;
+			} else if (p->bs && p->next_tick <= now) {
 				blocksite__tick(p->bs, s->sym, tid_of, &p->start, BLOCKSITE_THREADS);
 				p->next_tick = now + BLOCKSITE_NS;
 			}
@@ -497,35 +534,44 @@ static struct pending *open_window(struct requests *svc, struct client *c, const
 	if (p->gc_exact)
 		session__gc_exact(s, svc->ld, true);
 	if (r->cmd != REQ_GC) {
-		bool need = r->cmd != REQ_CLASSIFY;
+		bool need = r->cmd != REQ_CLASSIFY && r->cmd != REQ_LOOP;
 
-		/* classify goes without the attribute and churn traits where stacks cannot be sampled. */
+		/*
+		 * classify goes without the attribute and churn traits where stacks
+		 * cannot be sampled, loop without the stalls' sites.
+		 */
 		err = session__stacks(s, svc->ld, true);
 		if (err && need)
 			goto fail_probes;
 		if (!err) {
+			p->stacks = true;
 			if (r->cmd == REQ_TOP || r->cmd == REQ_RECORD)
 				p->prof = profile__new();
+			else if (r->cmd == REQ_LOOP)
+				p->lsamp = calloc(1, sizeof(*p->lsamp));
 			else
 				p->hot = hotspots__new(s->py.minor);
-			if (!p->prof && !p->hot) {
+			if (!p->prof && !p->hot && !p->lsamp) {
 				err = -ENOMEM;
 				session__stacks(s, svc->ld, false);
+				p->stacks = false;
 				goto fail_probes;
 			}
 		}
 		err = 0;
 	}
+	p->threshold = (r->threshold_ms ? r->threshold_ms : (int)svc->o->loop_threshold) / 1e3;
 	if (session__snapshot(s, svc->ld, &p->start)) {
 		err = -ENOMEM;
-		if (p->prof || p->hot)
+		if (p->stacks)
 			session__stacks(s, svc->ld, false);
+		free(p->lsamp);
 		profile__free(p->prof);
 		hotspots__free(p->hot);
 		goto fail_probes;
 	}
 	/* Where blocked threads wait (needs the code-object resolver that stack sampling made). */
-	if (r->cmd == REQ_CLASSIFY && s->sym) {
+	if ((r->cmd == REQ_CLASSIFY || (r->cmd == REQ_LOOP && p->lsamp)) && s->sym) {
 		p->bs = blocksite__new(s->pid, &s->py);
 		p->next_tick = p->start.ts;
 	}
@@ -794,6 +840,7 @@ void requests__request(void *ctx, struct client *c, const char *line, size_t len
 	case REQ_RECORD:
 	case REQ_ATTRS:
 	case REQ_CHURN:
+	case REQ_LOOP:
 		do_classify(svc, c, &r);
 		break;
 	case REQ_DETACH:
@@ -842,11 +889,20 @@ static void stack_event(void *ctx, struct session *s, const struct pp_stack_even
 	int n = -1, attr_err = 1;
 
 	for (struct pending *p = svc->pending; p; p = p->next) {
-		if (p->s != s || (!p->prof && !p->hot) || ev->ts < p->start.ts)
+		if (p->s != s || !p->stacks || ev->ts < p->start.ts)
 			continue;
 		if (n < 0) {
 			n = session__resolve_stack(s, ev, frames, PP_MAX_FRAMES);
 			session__resolve_native(s, ev->ip, &leaf);
+		}
+		if (p->lsamp) {
+			char site[256], task[128];
+
+			bool in_loop = loopstats__describe(frames, n, site, sizeof(site), task, sizeof(task));
+
+			loopstats__sample(p->lsamp, ev->tid, ev->ts, ev->state == PP_CPU_GIL && n > 0, false, in_loop,
+					  site[0] ? site : NULL, task[0] ? task : NULL);
+			continue;
 		}
 		if (p->prof) {
 			profile__add(p->prof, frames, n, ev->state, ev->gc);

@@ -291,8 +291,8 @@ static int walk(struct blocksite *b, struct pysym *sym, uint64_t ts, struct pyfr
 	return n;
 }
 
-int blocksite__tick(struct blocksite *b, struct pysym *sym, uint32_t (*tid_of)(void *ctx, uint64_t ident),
-		    void *ctx, unsigned int max_threads)
+int blocksite__each_blocked(struct blocksite *b, struct pysym *sym, uint32_t (*tid_of)(void *ctx, uint64_t ident),
+			    void *ctx, unsigned int max_threads, blocksite_fn *fn, void *arg)
 {
 	static struct pythread pt[MAX_PYTHREADS];
 	struct pyframe frames[MAX_WALK];
@@ -308,24 +308,39 @@ int blocksite__tick(struct blocksite *b, struct pysym *sym, uint32_t (*tid_of)(v
 	for (int k = 0; k < n && sampled < max_threads; k++) {
 		const struct pythread *t = &pt[(b->next + k) % n];
 		uint32_t tid = t->native_id ? t->native_id : tid_of ? tid_of(ctx, t->ident) : 0;
-		struct blocksite_count *c;
-		int nf, blocked;
+		int nf, err;
 
-		if (!tid || (blocked = thread_blocked(b->pid, tid)) <= 0)
+		if (!tid || thread_blocked(b->pid, tid) <= 0)
 			continue;
 		sampled++;
 		nf = walk(b, sym, t->tstate, frames, MAX_WALK);
-		c = count_of(b, tid);
-		if (!c)
-			return -ENOMEM;
-		c->blocked++;
-		poll_kind(b->pid, tid, c);
-		if (blocksite_in_work(frames, nf)) {
-			c->in_work++;
-			snprintf(c->site, sizeof(c->site), "%s (%s:%d)", frames[0].func ? frames[0].func : "?",
-				 frames[0].file ? frames[0].file : "?", frames[0].line);
-		}
+		if ((err = fn(arg, tid, frames, nf)))
+			return err;
 	}
 	b->next += sampled ? sampled : 1;
 	return 0;
+}
+
+/* A blocked thread's sample, counted: blocked, inside work or not, in which poll set. */
+static int count_one(void *arg, uint32_t tid, const struct pyframe *frames, int nf)
+{
+	struct blocksite *b = arg;
+	struct blocksite_count *c = count_of(b, tid);
+
+	if (!c)
+		return -ENOMEM;
+	c->blocked++;
+	poll_kind(b->pid, tid, c);
+	if (blocksite_in_work(frames, nf)) {
+		c->in_work++;
+		snprintf(c->site, sizeof(c->site), "%s (%s:%d)", frames[0].func ? frames[0].func : "?",
+			 frames[0].file ? frames[0].file : "?", frames[0].line);
+	}
+	return 0;
+}
+
+int blocksite__tick(struct blocksite *b, struct pysym *sym, uint32_t (*tid_of)(void *ctx, uint64_t ident),
+		    void *ctx, unsigned int max_threads)
+{
+	return blocksite__each_blocked(b, sym, tid_of, ctx, max_threads, count_one, b);
 }

@@ -49,6 +49,13 @@ void blocksite__free(struct blocksite *b);
  */
 int blocksite__tick(struct blocksite *b, struct pysym *sym, uint32_t (*tid_of)(void *ctx, uint64_t ident),
 		    void *ctx, unsigned int max_threads);
+/*
+ * The same walk, handing each blocked thread's Python stack (innermost first)
+ * to fn, which returns 0 to go on or -errno to stop with it.
+ */
+typedef int blocksite_fn(void *arg, uint32_t tid, const struct pyframe *frames, int n);
+int blocksite__each_blocked(struct blocksite *b, struct pysym *sym, uint32_t (*tid_of)(void *ctx, uint64_t ident),
+			    void *ctx, unsigned int max_threads, blocksite_fn *fn, void *arg);
 /* The counts so far; NULL when tid was never seen blocked. */
 const struct blocksite_count *blocksite__get(const struct blocksite *b, uint32_t tid);
 

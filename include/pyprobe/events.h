@@ -204,6 +204,15 @@ struct pp_thread {
 	__u8 off_kind;
 	__u8 pad1[2];
 	char comm[16];
+	/*
+	 * The event loop's busy period under way (loop.start set): ns[] when it
+	 * began, and its longest blocked interval so far (other than the GIL).
+	 */
+	__u64 it_ns0[PP_NBUCKETS];
+	__u64 it_max_off;
+	__u16 it_max_nr;		/* that interval's system call (PP_NR_NONE) */
+	__u8 it_max_state;		/* and bucket (PP_B_NONE: none yet) */
+	__u8 pad2[5];
 };
 
 #define PP_NR_NONE 0xffff
@@ -277,6 +286,27 @@ enum pp_event_type {
 	PP_EV_STACK = 4,	/* struct pp_stack_event */
 	PP_EV_EXEC = 5,		/* struct pp_event: tgid executed a new program */
 	PP_EV_FORK = 6,		/* struct pp_event: tgid forked by target tid (its tgid) */
+	PP_EV_LOOP = 7,		/* struct pp_loop_event: a long event-loop iteration */
+};
+
+/*
+ * An event loop's busy periods (struct pp_thread's loop: from a blocking
+ * poll/epoll/select wait returning to the next one) this long or longer are
+ * recorded one by one: the daemon keeps stalls.
+ */
+#define PP_LOOP_RECORD_NS (10ULL * 1000 * 1000)
+
+struct pp_loop_event {
+	__u32 type;		/* PP_EV_LOOP */
+	__u32 tgid;
+	__u32 tid;
+	__u16 max_nr;		/* system call of its longest blocked interval (PP_NR_NONE) */
+	__u8 max_state;		/* that interval's bucket (PP_B_NONE: it never blocked) */
+	__u8 pad;
+	__u64 start_ns;		/* CLOCK_MONOTONIC: the thread woke from its wait */
+	__u64 end_ns;		/* it blocked in the next one */
+	__u64 max_off_ns;	/* the longest blocked interval's length */
+	__u64 ns[PP_NBUCKETS];	/* where the thread's time went meanwhile, by bucket */
 };
 
 /* Every record starts with type, tgid, tid. */
@@ -338,8 +368,9 @@ _Static_assert(sizeof(struct pp_samples) == 56, "pp_samples ABI");
 _Static_assert(sizeof(struct pp_hist) == 8 * (2 * PP_HIST + 2), "pp_hist ABI");
 _Static_assert(sizeof(struct pp_thread) ==
 		       8 * (2 * PP_NBUCKETS + 4 + 7) + 56 + 2 * sizeof(struct pp_hist) + 16 * PP_GIL_RANGES + 8 * 9 +
-			       16 + 8 + 8 + 8 + 8 + 16,
+			       16 + 8 + 8 + 8 + 8 + 16 + 8 * (PP_NBUCKETS + 2),
 	       "pp_thread ABI");
+_Static_assert(sizeof(struct pp_loop_event) == 16 + 24 + 8 * PP_NBUCKETS, "pp_loop_event ABI");
 _Static_assert(sizeof(struct pp_gil_key) == 16, "pp_gil_key ABI");
 _Static_assert(sizeof(struct pp_snap_hdr) == 24, "pp_snap_hdr ABI");
 _Static_assert(sizeof(struct pp_gil_charge) == 16, "pp_gil_charge ABI");
