@@ -68,7 +68,9 @@ static void print_human(json_t *r)
 			printf("blocked: ");
 			blocked(json_object_get(s, "blocked_in"));
 		} else {
-			printf("%s on CPU %.0f%%", cli_str(s, "cause"), 100 * cli_num(s, "oncpu_share"));
+			printf("%s", cli_str(s, "cause"));
+			if (json_is_number(json_object_get(s, "oncpu_share")))
+				printf(" on CPU %.0f%%", 100 * cli_num(s, "oncpu_share"));
 		}
 		if (json_is_string(json_object_get(s, "site")))
 			printf("  at %s", cli_str(s, "site"));

@@ -398,10 +398,20 @@ void loopstats__report(const struct window *w, uint64_t t0, uint64_t t1, const s
 			continue;
 		st.seconds = open;
 		st.start = w->seconds - open;
-		ns[PP_B_ONCPU] = (uint64_t)(1e9 * open);
-		stall_cause(&st, ns, PP_B_NONE, PP_NR_NONE, 0, samples, nsamples, t1 - (uint64_t)(1e9 * open), t1);
-		if (!st.samples)
-			st.cause = LOOP_CAUSE_UNKNOWN;
+		/* Blocked at the end (not in its wait): that call; else on CPU. The split is not known. */
+		if (t->end_state > PP_B_GIL_WAIT && t->end_state < PP_NBUCKETS && t->end_state != PP_B_POLL_WAIT) {
+			ns[t->end_state] = (uint64_t)(1e9 * open);
+			stall_cause(&st, ns, t->end_state, t->end_nr, 0, samples, nsamples, t1 - (uint64_t)(1e9 * open),
+				    t1);
+			st.blocked_seconds = 0;
+		} else {
+			ns[PP_B_ONCPU] = (uint64_t)(1e9 * open);
+			stall_cause(&st, ns, PP_B_NONE, PP_NR_NONE, 0, samples, nsamples, t1 - (uint64_t)(1e9 * open),
+				    t1);
+			if (!st.samples)
+				st.cause = LOOP_CAUSE_UNKNOWN;
+		}
+		st.oncpu_share = -1;	/* not known for a period under way */
 		add_stall(r, &st);
 	}
 	qsort(r->stalls, r->nstalls, sizeof(r->stalls[0]), by_start);

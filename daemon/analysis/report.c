@@ -313,9 +313,10 @@ json_t *report_loop(const struct loop_report *r, double window_seconds)
 	}
 	for (int i = 0; stalls && i < r->nstalls; i++) {
 		const struct loop_stall *st = &r->stalls[i];
-		json_t *o = json_pack("{s:i, s:f, s:f, s:s, s:f, s:o, s:o, s:i}", "tid", (int)st->tid, "start_seconds",
+		json_t *o = json_pack("{s:i, s:f, s:f, s:s, s:o, s:o, s:o, s:i}", "tid", (int)st->tid, "start_seconds",
 				      st->start, "duration_ms", 1e3 * st->seconds, "cause", loop_cause_name(st->cause),
-				      "oncpu_share", st->oncpu_share, "site", opt_string(st->site), "task",
+				      "oncpu_share", st->oncpu_share >= 0 ? json_real(st->oncpu_share) : json_null(), "site",
+				      opt_string(st->site), "task",
 				      opt_string(st->task), "samples", (int)st->samples);
 
 		if (o && st->cause == LOOP_CAUSE_BLOCKING)

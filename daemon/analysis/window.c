@@ -115,6 +115,8 @@ int window__diff(struct window *w, const struct snapshot *start, const struct sn
 		t->rq_wake = d64(e->th.wake_rq_ns, s->th.wake_rq_ns) / 1e9;
 		if (t->rq_wake > t->sec[PP_B_RUNQUEUE])
 			t->rq_wake = t->sec[PP_B_RUNQUEUE];
+		t->end_state = e->th.state;
+		t->end_nr = e->th.blk_nr;
 		t->ipc_ino = e->th.ipc_ino;
 		t->ipc_peer_ino = e->th.ipc_peer_ino;
 		/* Threads that did nothing observable in the window are left out. */

@@ -37,6 +37,8 @@ struct thread_window {
 		samples_gc;
 	struct busy_window busy, loop;
 	uint64_t ipc_ino, ipc_peer_ino;	/* the pipe or Unix socket it last waited on */
+	uint8_t end_state;	/* enum pp_bucket it was in at the window's end */
+	uint16_t end_nr;	/* the system call it was blocked in then (PP_NR_NONE) */
 	double held_blocked;	/* blocked in system calls holding the GIL while others waited (s) */
 	double rq_wake;		/* the part of sec[PP_B_RUNQUEUE] spent waking up, not preempted (s) */
 	/* Filled by the caller (not from BPF): see struct thread_extra users. */

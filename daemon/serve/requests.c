@@ -303,9 +303,10 @@ static void finish_pending(struct requests *svc, struct pending *p)
 		body = NULL;
 		if (lr) {
 			loopstats__report(&w, p->start.ts, end.ts, &p->s->loop_log, p->threshold, ls->v, ls->n, lr);
-			body = json_pack("{s:i, s:f, s:f, s:o, s:b, s:o}", "pid", (int)rc.pid, "window_seconds", w.seconds,
-					 "requested_seconds", rc.requested_seconds, "python", report_python(&p->s->py),
-					 "stacks", p->stacks, "loop", report_loop(lr, w.seconds));
+			body = json_pack("{s:i, s:f, s:f, s:f, s:o, s:b, s:o}", "pid", (int)rc.pid, "window_seconds",
+					 w.seconds, "window_start_monotonic", p->start.ts / 1e9, "requested_seconds",
+					 rc.requested_seconds, "python", report_python(&p->s->py), "stacks", p->stacks,
+					 "loop", report_loop(lr, w.seconds));
 			free(lr);
 		}
 	} else if (p->cmd == REQ_ATTRS || p->cmd == REQ_CHURN) {

@@ -12,8 +12,9 @@ A request arrives every PYPROBE_EVERY seconds (default 0.4); its handler
   none        nothing (a healthy loop)
   saturated   no requests: the loop runs short callbacks back to back forever
 
-Every stall the handler causes is logged as "stall MS" (its own clock around
-the blocking or computing part). Runs on CPython 3.6 and later."""
+Every stall the handler causes is logged as "stall END MS": when it ended
+(time.monotonic(), the kernel's CLOCK_MONOTONIC) and how long the blocking or
+computing part took by the handler's own clock. Runs on CPython 3.6 and later."""
 import asyncio
 import os
 import socket
@@ -57,7 +58,8 @@ def stall():
         crunch(0.3)
     else:
         return
-    sys.stdout.write("stall %.1f\n" % ((time.monotonic() - t0) * 1000))
+    t1 = time.monotonic()
+    sys.stdout.write("stall %.6f %.1f\n" % (t1, (t1 - t0) * 1000))
     sys.stdout.flush()
 
 
@@ -100,7 +102,6 @@ def main():
         threading.Thread(target=feeder, name="feeder", daemon=True).start()
         threading.Thread(target=client, args=(port,), name="client", daemon=True).start()
     common.ready()
-    print("loop %d" % threading.get_native_id() if hasattr(threading, "get_native_id") else "loop 0", flush=True)
     loop.run_forever()
 
 

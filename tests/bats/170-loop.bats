@@ -1,0 +1,114 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# Event-loop stalls (issue 15, docs/classify.md "Event loops"): pyprobe loop on
+# asyncio servers whose handlers block (time.sleep, a blocking socket read) or
+# compute, a saturated loop and a healthy one; stall counts and lengths against
+# the workload's own log; the loop-blocked trait in classify.
+
+load ../helpers
+
+setup_file() {
+	start_daemon
+}
+
+teardown_file() {
+	stop_daemon
+}
+
+teardown() {
+	stop_workload
+}
+
+# loop_window PY MODE SECONDS: run aio_stalls.py MODE under PY, pyprobe loop over it; sets output and
+# LOGGED (the stalls the workload logged as ending inside the window, one duration in ms per line).
+loop_window() {
+	local py=$1 mode=$2 secs=$3 t0 t1
+	start_workload "$py" aio_stalls "$mode" || return 1
+	run_pyprobe -0 loop "$WL_PID" --seconds "$secs" --json || return 1
+	t0=$(json_get .window_start_monotonic)
+	t1=$(json_get '.window_start_monotonic + .window_seconds')
+	LOGGED=$(awk -v a="$t0" -v b="$t1" '$1 == "stall" && $2 > a && $2 <= b { print $3 }' "$WL_OUT")
+}
+
+# check_stalls PY MODE CAUSE SITE_LINE [BUCKET SYSCALL]: count within one of the log's, every
+# stall's length within 15% of the median logged one, cause, site and (blocking) where it waited.
+check_stalls() {
+	local py=$1 mode=$2 cause=$3 line=$4 bucket=${5:-} call=${6:-} n logged med
+	loop_window "$py" "$mode" 3 || return 1
+	n=$(json_get '[.loop.stalls[] | select(.ongoing | not)] | length')
+	logged=$(grep -c . <<<"$LOGGED")
+	med=$(sort -n <<<"$LOGGED" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+	echo "# $py $mode: pyprobe $n stalls $(json_get -c '[.loop.stalls[] | [(.start_seconds * 100 | floor / 100), (.duration_ms | floor), .cause, .site, .task, .blocked_in.bucket, .blocked_in.syscall, .ongoing]]')," \
+		"logged $logged, median ${med} ms; threads $(json_get -c '[.loop.threads[] | [.state, .stalls]]')" >&3
+	[ "$logged" -ge 3 ] || return 1
+	# The same stalls: a period ends a moment after the handler's own clock stops (a boundary may differ).
+	[ $((n - logged)) -le 1 ] && [ $((logged - n)) -le 1 ] || return 1
+	json_get --argjson m "$med" '[.loop.stalls[] | select(.ongoing | not) | .duration_ms] | all(. >= 0.85 * $m and . <= 1.15 * $m)' | grep -qx true || return 1
+	json_get --arg c "$cause" '[.loop.stalls[] | select(.ongoing | not) | .cause == $c] | all' | grep -qx true || return 1
+	json_get --arg l "aio_stalls.py:$line)" '[.loop.stalls[] | select(.ongoing | not) | .site | endswith($l)] | all' | grep -qx true || return 1
+	json_get '[.loop.stalls[] | select(.ongoing | not) | .task == "handle_client"] | all' | grep -qx true || return 1
+	[ "$(json_get '.loop.threads[0].state')" = stalled ] || return 1
+	if [ -n "$bucket" ]; then
+		json_get --arg b "$bucket" --arg s "$call" '[.loop.stalls[] | select(.ongoing | not) | .blocked_in | .bucket == $b and (.syscall | test($s))] | all' | grep -qx true || return 1
+	fi
+}
+
+# time.sleep is clock_nanosleep, or select on 3.6.
+sleep_stalls() { check_stalls "$1" sleep blocking 53 sleep 'nanosleep|select'; }
+compute_stalls() { check_stalls "$1" compute python 46; }
+
+@test "a handler calling time.sleep stalls the loop: each stall counted, timed, and named blocked in sleep at its line, on every interpreter" {
+	each_interpreter sleep_stalls
+}
+
+@test "a handler computing for 300 ms stalls the loop: python on CPU at the hot line, on every interpreter" {
+	each_interpreter compute_stalls
+}
+
+@test "a blocking socket read in a handler: blocked in recvfrom, the reading line named (Debian's, the oldest, the newest)" {
+	local py failed=()
+	mapfile -t PYS < <(sweep_interpreters)
+	for py in "${PYS[@]}"; do
+		check_stalls "$py" sockread blocking 56 ipc_wait 'recv' || failed+=("$py")
+		stop_workload
+	done
+	[ "${#failed[@]}" = 0 ] || { echo "failed on: ${failed[*]}"; return 1; }
+}
+
+@test "a saturated loop (short callbacks back to back) is saturated, not stalled; a loop with nothing slow is neither" {
+	loop_window /usr/bin/python3 saturated 2
+	echo "# saturated: $(json_get -c '[.loop.threads, .loop.stalls_total]')" >&3
+	[ "$(json_get '.loop.threads | length')" = 1 ]
+	[ "$(json_get '.loop.threads[0].state')" = saturated ]
+	[ "$(json_get .loop.stalls_total)" = 0 ]
+	[ "$(json_get '.loop.threads[0].busy_share > 0.9')" = true ]
+	stop_workload
+	loop_window /usr/bin/python3 none 2
+	echo "# none: $(json_get -c '[.loop.threads, .loop.stalls_total]')" >&3
+	[ "$(json_get .loop.stalls_total)" = 0 ]
+	[[ $(json_get '.loop.threads[0].state') =~ ^(idle|healthy)$ ]]
+	[ "$(json_get '.loop.threads[0].iterations >= 3')" = true ]
+}
+
+@test "--threshold moves the line: 250 ms leaves the 200 ms sleeps out; human output and errors" {
+	start_workload /usr/bin/python3 aio_stalls sleep
+	run_pyprobe -0 loop "$WL_PID" --seconds 1.5 --threshold 250 --json
+	[ "$(json_get .loop.threshold_ms)" = 250 ]
+	[ "$(json_get .loop.stalls_total)" = 0 ]
+	[ "$(json_get '.loop.threads[0].max_ms > 150')" = true ]
+	run_pyprobe -0 loop "$WL_PID" --seconds 1.5
+	echo "$output" >&3
+	[[ $output == *"stall threshold 100 ms"* ]]
+	[[ $output == *"blocked: sleep in clock_nanosleep()  at stall (aio_stalls.py:53)  [handle_client]"* ]]
+	[[ $output == *"stall sites:"* ]]
+	run_pyprobe -2 loop "$WL_PID" --threshold 0
+	[[ $output == *"--threshold must be an integer from 1 to 60000"* ]]
+	run_pyprobe -2 classify "$WL_PID" --threshold 100
+	[[ $output == *"--threshold is for loop only"* ]]
+	run_pyprobe -0 loop --help
+	[[ $output == *"epoll_wait, poll or select"* ]]
+	stop_workload
+	start_workload /usr/bin/python3 cpu_python
+	run_pyprobe -0 loop "$WL_PID" --seconds 0.5
+	[[ $output == *"no event loop"* ]]
+}
