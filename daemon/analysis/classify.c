@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "classify.h"
+#include "loopstats.h"
 
 /* A thread must wait at least this share of the window for the GIL to count as a waiter. */
 #define GIL_WAITER_SHARE 0.10
@@ -605,6 +606,85 @@ static void starved_trait(const struct window *w, struct verdict *v)
 		  "its own (cpuset, cpu.weight, fewer neighbours) or more cores.");
 }
 
+/* Advice for a stall by what the loop was doing: the way out differs. */
+static void loop_advice(const struct loop_summary *l, struct verdict *v)
+{
+	switch (l->cause) {
+	case LOOP_CAUSE_PYTHON:
+		advise(v, "Event loop: CPU work in a callback holds every other task. Move it off the loop "
+			  "(loop.run_in_executor with a concurrent.futures.ProcessPoolExecutor), or split it into "
+			  "smaller batches with 'await asyncio.sleep(0)' between them.");
+		return;
+	case LOOP_CAUSE_NATIVE:
+		advise(v, "Event loop: native code runs long in a callback. Run it in an executor "
+			  "(asyncio.to_thread if it releases the GIL, else a ProcessPoolExecutor).");
+		return;
+	default:
+		break;
+	}
+	switch (l->blocked_state) {
+	case PP_B_SLEEP:
+		advise(v, "Event loop: a blocking sleep (time.sleep) stops the whole loop; use 'await asyncio.sleep()'.");
+		break;
+	case PP_B_FILE_IO:
+		advise(v, "Event loop: file I/O blocks the loop; run it with asyncio.to_thread or "
+			  "loop.run_in_executor (or an async file library).");
+		break;
+	case PP_B_NET_IO:
+	case PP_B_IPC_WAIT:
+		advise(v, "Event loop: a synchronous socket read or client (an HTTP or database library that "
+			  "blocks) runs on the loop; use its async counterpart (aiohttp or httpx.AsyncClient, asyncpg, "
+			  "redis.asyncio...) or wrap the call in asyncio.to_thread.");
+		break;
+	case PP_B_LOCK_WAIT:
+		advise(v, "Event loop: it waits on a threading lock, queue or future; use asyncio.Lock/asyncio.Queue, "
+			  "or await the blocking wait through asyncio.to_thread.");
+		break;
+	case PP_B_CHILD_WAIT:
+		advise(v, "Event loop: it waits for a subprocess; use asyncio.create_subprocess_exec and await it.");
+		break;
+	case PP_B_GIL_WAIT:
+		advise(v, "Event loop: it waits for the GIL that other threads of the process hold; move their CPU "
+			  "work to processes.");
+		break;
+	default:
+		advise(v, "Event loop: a blocking call runs on the loop; move it to asyncio.to_thread or "
+			  "loop.run_in_executor.");
+	}
+}
+
+/* loop-blocked: an event loop stalled; loop-saturated: one never got back to waiting. */
+static void loop_traits(const struct window *w, struct verdict *v)
+{
+	const struct loop_summary *l = &w->loop;
+	char what[160];
+
+	if (l->stalls) {
+		v->traits[v->ntraits++] = "loop-blocked";
+		if (l->cause == LOOP_CAUSE_BLOCKING) {
+			const char *call = l->blocked_nr != PP_NR_NONE ? syscall_name(l->blocked_nr) : NULL;
+
+			snprintf(what, sizeof(what), "blocked in %s%s%s", l->blocked_state < PP_NBUCKETS ?
+				 pp_bucket_names[l->blocked_state] : "?", call ? ", " : "", call ? call : "");
+		} else {
+			snprintf(what, sizeof(what), "%s on CPU", loop_cause_name(l->cause));
+		}
+		reason(v, "the event loop stalled %u time(s) over %.0f ms (worst %.0f ms, %.2f s in all); most of it "
+			  "%s at %s%s%s%s (%u stall(s), %.2f s)", l->stalls, 1e3 * l->threshold, 1e3 * l->worst,
+		       l->total, what, l->site[0] ? l->site : "an unsampled line", l->task[0] ? " in " : "",
+		       l->task, l->task[0] ? "()" : "", l->site_count, l->site_seconds);
+		loop_advice(l, v);
+	}
+	if (l->saturated_tid) {
+		v->traits[v->ntraits++] = "loop-saturated";
+		reason(v, "the event loop of thread %u never got back to waiting: busy %.0f%% of the window running "
+			  "short callbacks back to back (saturated, not stalled)", l->saturated_tid,
+		       100 * l->saturated_share);
+		advise(v, "Event loop saturated: more work arrives than one loop can run. Spread it over more "
+			  "processes (workers), cut the work per callback, or move CPU work to a process pool.");
+	}
+}
+
 static void traits(const struct window *w, struct verdict *v)
 {
 	const struct gc_window *gc = &w->gc;
@@ -622,6 +702,7 @@ static void traits(const struct window *w, struct verdict *v)
 	held_blocking(w, v);
 	mix_traits(&w->mix, v);
 	starved_trait(w, v);
+	loop_traits(w, v);
 }
 
 /* "72% of working thread time is I/O: network 60%, files 12%", naming only the parts present. */

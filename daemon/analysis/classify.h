@@ -105,7 +105,8 @@ struct verdict {
 	int nreasons, nadvice;
 	char reasons[VERDICT_MAX_LINES][VERDICT_LINE];
 	char advice[VERDICT_MAX_LINES][VERDICT_LINE];
-	const char *traits[6];	/* gc-pressure, gil-held-blocking, attr-hot, alloc-churn, cpu-starved */
+	/* gc-pressure, gil-held-blocking, attr-hot, alloc-churn, cpu-starved, loop-blocked, loop-saturated */
+	const char *traits[8];
 	int ntraits;
 	uint32_t deciding_tid;	/* the thread the label rests on, 0 when none does alone */
 	double utilization;	/* of the deciding thread (or the process's CPU demand over its cores) */

@@ -425,3 +425,37 @@ void loopstats__report(const struct window *w, uint64_t t0, uint64_t t1, const s
 			   share < IDLE_SHARE ? "idle" : "healthy";
 	}
 }
+
+void loopstats__summary(const struct loop_report *r, double window_seconds, struct loop_summary *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->threshold = r->threshold;
+	s->stalls = r->stalls_total;
+	s->worst = r->worst;
+	for (int i = 0; i < r->nthreads; i++) {
+		const struct loop_thread *t = &r->threads[i];
+
+		s->total += t->stall_seconds;
+		if (!strcmp(t->state, "saturated") && window_seconds > 0 &&
+		    t->busy_seconds / window_seconds > s->saturated_share) {
+			s->saturated_tid = t->tid;
+			s->saturated_share = t->busy_seconds / window_seconds;
+		}
+	}
+	if (r->nsites) {
+		const struct loop_site *site = &r->sites[0];
+
+		s->cause = site->cause;
+		s->blocked_state = site->blocked_state;
+		s->blocked_nr = site->blocked_nr;
+		s->site_count = site->count;
+		s->site_seconds = site->seconds;
+		s->site_max = site->max;
+		snprintf(s->site, sizeof(s->site), "%s", site->site ? site->site : "");
+		for (int i = 0; i < r->nstalls; i++)
+			if (r->stalls[i].task && r->stalls[i].site == site->site) {
+				snprintf(s->task, sizeof(s->task), "%s", r->stalls[i].task);
+				break;
+			}
+	}
+}

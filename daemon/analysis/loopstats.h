@@ -138,4 +138,7 @@ struct loop_report {
 void loopstats__report(const struct window *w, uint64_t t0, uint64_t t1, const struct loop_log *log, double threshold,
 		       const struct loop_sample *samples, size_t nsamples, struct loop_report *r);
 
+/* What the verdict needs of a report: the stalls and their worst site, a saturated loop. */
+void loopstats__summary(const struct loop_report *r, double window_seconds, struct loop_summary *s);
+
 #endif

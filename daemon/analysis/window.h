@@ -102,6 +102,23 @@ struct cpu_mix {
 	uint64_t churn_line_samples;
 };
 
+/* The event loops' stalls in a window, for the verdict (filled by the caller: loopstats__summary). */
+struct loop_summary {
+	unsigned int stalls;	/* busy periods over the threshold that were not saturation */
+	double threshold, worst, total;	/* seconds */
+	/* The stall site with the most stall time: */
+	int cause;		/* enum loop_cause */
+	uint8_t blocked_state;	/* blocking: the bucket and system call */
+	uint16_t blocked_nr;
+	unsigned int site_count;
+	double site_seconds, site_max;
+	char site[192];		/* "" when no sample showed it */
+	char task[96];
+	/* A loop that never got back to waiting, many short callbacks at a time: */
+	uint32_t saturated_tid;	/* 0 if none */
+	double saturated_share;	/* of the window */
+};
+
 struct window {
 	double seconds;		/* wall time between the two snapshots */
 	size_t ngil;
@@ -110,6 +127,7 @@ struct window {
 	double host_busy;	/* CPU-seconds the whole host was busy in the window, 0 unknown */
 	struct gc_window gc;	/* filled by the caller (gcstats__window) */
 	struct cpu_mix mix;	/* filled by the caller (hotspots__mix) */
+	struct loop_summary loop;	/* filled by the caller (loopstats__summary) */
 	size_t n;
 	struct thread_window *t;
 };

@@ -266,7 +266,7 @@ static void handle(struct registry *r, const void *data, size_t size)
 						.start_ns = e->start_ns, .end_ns = e->end_ns, .max_off_ns = e->max_off_ns };
 
 			memcpy(it.ns, e->ns, sizeof(it.ns));
-			session__loop_iter(s, &it);
+			session__loop_iter(s, &it, r->o->loop_threshold * 1000000ULL);
 		}
 		break;
 	case PP_EV_STACK:

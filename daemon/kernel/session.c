@@ -194,8 +194,10 @@ void session__gc_pause(struct session *s, const struct gc_pause *p)
 	gcstats__log_add(&s->gc_log, p);
 }
 
-void session__loop_iter(struct session *s, const struct loop_iter *it)
+void session__loop_iter(struct session *s, const struct loop_iter *it, uint64_t threshold_ns)
 {
+	if (it->end_ns - it->start_ns >= threshold_ns)
+		s->loop_long++;
 	loopstats__log_add(&s->loop_log, it);
 }
 

@@ -33,7 +33,8 @@ struct session {
 	bool gc_rate_guard;	/* exact timing stopped: too many collections/s */
 	unsigned int ngc_users;	/* open gc windows: the exact probes exist while > 0 */
 	struct gc_log gc_log;
-	struct loop_log loop_log;	/* event-loop iterations of 10 ms or more */
+	struct loop_log loop_log;	/* event-loop busy periods of 10 ms or more */
+	uint64_t loop_long;		/* ... of loop-threshold or more, since attach */
 	/* Every timed pause since attach, for the metrics histogram. */
 	uint64_t gc_hist[GC_HIST_BUCKETS];
 	uint64_t gc_timed;
@@ -87,8 +88,8 @@ int session__resolve_attr(struct session *s, const struct pp_stack_event *ev, st
 int session__gc_exact(struct session *s, struct loader *ld, bool on);
 /* A collection was timed. */
 void session__gc_pause(struct session *s, const struct gc_pause *p);
-/* A long event-loop iteration of one of its threads. */
-void session__loop_iter(struct session *s, const struct loop_iter *it);
+/* A long event-loop busy period of one of its threads; counted in loop_long past threshold_ns. */
+void session__loop_iter(struct session *s, const struct loop_iter *it, uint64_t threshold_ns);
 /* The rate guard tripped: drop the exact GC probes, estimate from samples. */
 void session__gc_rate_exceeded(struct session *s);
 

@@ -70,7 +70,7 @@ static void proc_sample(FILE *f, const char *name, const struct watched_view *v,
 
 enum {
 	P_INFO, P_OBSERVED, P_THREADS, P_SECONDS, P_GIL_SEC, P_GIL_WAITS, P_SAMPLES, P_GC_COLL, P_GC_COLLECTED,
-	P_GC_UNCOLL, P_GC_PAUSE, P_LABEL, P_CONFIDENCE, P_SHARE, P_WINDOWS, P_CHANGES, P_THREAD_SECONDS, P_NPASSES
+	P_GC_UNCOLL, P_GC_PAUSE, P_LOOP_BUSY, P_LOOP_STALLS, P_LABEL, P_CONFIDENCE, P_SHARE, P_WINDOWS, P_CHANGES, P_THREAD_SECONDS, P_NPASSES
 };
 
 static const struct {
@@ -94,6 +94,12 @@ static const struct {
 			  "Objects the collector found uncollectable." },
 	[P_GC_PAUSE] = { "pyprobe_gc_pause_seconds", "histogram",
 			 "Timed collections (gc-timing exact, or while a pyprobe gc window is open)." },
+	[P_LOOP_BUSY] = { "pyprobe_loop_busy_seconds", "histogram",
+			  "Event-loop busy periods: a thread waking from a blocking poll/epoll/select wait to its next "
+			  "one (exact, all of the process's loop threads)." },
+	[P_LOOP_STALLS] = { "pyprobe_loop_stalls_total", "counter",
+			    "Event-loop busy periods of pyprobed's loop-threshold or longer (stalls, or a saturated "
+			    "loop's long periods; pyprobe loop tells them apart)." },
 	[P_LABEL] = { "pyprobe_verdict", "gauge", "The label of the last full window (1 for the current label)." },
 	[P_CONFIDENCE] = { "pyprobe_verdict_confidence", "gauge", "Confidence of the last full window's label." },
 	[P_SHARE] = { "pyprobe_work_share", "gauge",
@@ -220,6 +226,41 @@ static void proc_pass(FILE *f, int pass, const struct watched_view *v, const str
 		proc_sample(f, name, v, NULL, s->gc_pause_sum);
 		snprintf(name, sizeof(name), "%s_count", fam[P_GC_PAUSE].name);
 		proc_sample(f, name, v, NULL, (double)s->gc_timed);
+		break;
+	}
+	case P_LOOP_BUSY: {
+		uint64_t cnt[PP_HIST] = { 0 }, n = 0, cum = 0;
+		double secs = 0;
+		char name[64];
+
+		for (size_t i = 0; i < v->total->n; i++)
+			for (int b = 0; b < PP_HIST; b++) {
+				cnt[b] += v->total->t[i].loop.cnt[b];
+				n += v->total->t[i].loop.cnt[b];
+				secs += v->total->t[i].loop.sec[b];
+			}
+		if (!n)
+			break;	/* no event loop */
+		snprintf(name, sizeof(name), "%s_bucket", fam[P_LOOP_BUSY].name);
+		for (int b = 0; b < PP_HIST - 1; b++) {
+			cum += cnt[b];
+			snprintf(extra, sizeof(extra), "le=\"%g\"", (double)(1ULL << (PP_HIST_SHIFT + b)) / 1e9);
+			proc_sample(f, name, v, extra, (double)cum);
+		}
+		proc_sample(f, name, v, "le=\"+Inf\"", (double)n);
+		snprintf(name, sizeof(name), "%s_sum", fam[P_LOOP_BUSY].name);
+		proc_sample(f, name, v, NULL, secs);
+		snprintf(name, sizeof(name), "%s_count", fam[P_LOOP_BUSY].name);
+		proc_sample(f, name, v, NULL, (double)n);
+		break;
+	}
+	case P_LOOP_STALLS: {
+		bool loop = false;
+
+		for (size_t i = 0; i < v->total->n && !loop; i++)
+			loop = v->total->t[i].loop.n > 0;
+		if (loop || s->loop_long)
+			proc_sample(f, fam[pass].name, v, NULL, (double)s->loop_long);
 		break;
 	}
 	case P_LABEL:

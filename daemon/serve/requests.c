@@ -318,12 +318,24 @@ static void finish_pending(struct requests *svc, struct pending *p)
 		if (body)
 			json_object_set_new(body, "method", json_string(p->cmd == REQ_ATTRS ? ATTRS_METHOD : CHURN_METHOD));
 	} else {
+		struct loop_report *lr = malloc(sizeof(*lr));
+
 		if (p->hot)
 			hotspots__mix(p->hot, &w.mix);
 		session__annotate(p->s, &w, p->bs);
+		if (lr) {
+			static const struct loop_samples none;
+			const struct loop_samples *ls = p->lsamp ? p->lsamp : &none;
+
+			loopstats__report(&w, p->start.ts, end.ts, &p->s->loop_log, p->threshold, ls->v, ls->n, lr);
+			loopstats__summary(lr, w.seconds, &w.loop);
+		}
 		classify(&w, &v);
 		rc.npythreads = pythreads_read(p->s->pid, &p->s->py, pyt, sizeof(pyt) / sizeof(pyt[0]));
 		body = report_classify(&rc, &w, &v);
+		if (body && lr)
+			json_object_set_new(body, "loop", report_loop(lr, w.seconds));
+		free(lr);
 	}
 	if (body && !json_object_get(body, "placement"))
 		json_object_set_new(body, "placement", report_placement(p->s->pid, &p->s->py));
@@ -419,11 +431,13 @@ static void timer_event(struct watch *w, uint32_t events)
 					continue;
 				p->recheck = now + RECHECK_NS;
 			}
-			if (p->bs && p->next_tick <= now && p->lsamp) {
+			if (p->bs && p->next_tick <= now && p->cmd == REQ_LOOP) {
 				blocksite__each_blocked(p->bs, s->sym, tid_of, &p->start, BLOCKSITE_THREADS, wall_sample, p);
 				p->next_tick = now + LOOP_WALL_NS;
 			} else if (p->bs && p->next_tick <= now) {
-				blocksite__tick(p->bs, s->sym, tid_of, &p->start, BLOCKSITE_THREADS);
+				/* classify: also where a stalled loop blocked, when its samples are kept */
+				blocksite__tick(p->bs, s->sym, tid_of, &p->start, BLOCKSITE_THREADS,
+						p->lsamp ? wall_sample : NULL, p);
 				p->next_tick = now + BLOCKSITE_NS;
 			}
 			continue;
@@ -548,9 +562,9 @@ static struct pending *open_window(struct requests *svc, struct client *c, const
 			p->stacks = true;
 			if (r->cmd == REQ_TOP || r->cmd == REQ_RECORD)
 				p->prof = profile__new();
-			else if (r->cmd == REQ_LOOP)
+			if (r->cmd == REQ_LOOP || r->cmd == REQ_CLASSIFY)
 				p->lsamp = calloc(1, sizeof(*p->lsamp));
-			else
+			if (r->cmd != REQ_TOP && r->cmd != REQ_RECORD && r->cmd != REQ_LOOP)
 				p->hot = hotspots__new(s->py.minor);
 			if (!p->prof && !p->hot && !p->lsamp) {
 				err = -ENOMEM;
@@ -898,12 +912,12 @@ static void stack_event(void *ctx, struct session *s, const struct pp_stack_even
 		}
 		if (p->lsamp) {
 			char site[256], task[128];
-
 			bool in_loop = loopstats__describe(frames, n, site, sizeof(site), task, sizeof(task));
 
 			loopstats__sample(p->lsamp, ev->tid, ev->ts, ev->state == PP_CPU_GIL && n > 0, false, in_loop,
 					  site[0] ? site : NULL, task[0] ? task : NULL);
-			continue;
+			if (!p->hot)
+				continue;
 		}
 		if (p->prof) {
 			profile__add(p->prof, frames, n, ev->state, ev->gc);

@@ -339,8 +339,24 @@ static int count_one(void *arg, uint32_t tid, const struct pyframe *frames, int 
 	return 0;
 }
 
-int blocksite__tick(struct blocksite *b, struct pysym *sym, uint32_t (*tid_of)(void *ctx, uint64_t ident),
-		    void *ctx, unsigned int max_threads)
+struct tick {
+	struct blocksite *b;
+	blocksite_fn *also;
+	void *arg;
+};
+
+static int count_and(void *arg, uint32_t tid, const struct pyframe *frames, int nf)
 {
-	return blocksite__each_blocked(b, sym, tid_of, ctx, max_threads, count_one, b);
+	struct tick *t = arg;
+	int err = count_one(t->b, tid, frames, nf);
+
+	return err ? err : t->also ? t->also(t->arg, tid, frames, nf) : 0;
+}
+
+int blocksite__tick(struct blocksite *b, struct pysym *sym, uint32_t (*tid_of)(void *ctx, uint64_t ident),
+		    void *ctx, unsigned int max_threads, blocksite_fn *also, void *arg)
+{
+	struct tick t = { b, also, arg };
+
+	return blocksite__each_blocked(b, sym, tid_of, ctx, max_threads, count_and, &t);
 }

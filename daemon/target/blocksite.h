@@ -42,18 +42,17 @@ struct blocksite_count {
 
 struct blocksite *blocksite__new(pid_t pid, const struct pyinfo *py);
 void blocksite__free(struct blocksite *b);
+/* A blocked thread's Python stack (innermost first): 0 to go on, or -errno to stop with it. */
+typedef int blocksite_fn(void *arg, uint32_t tid, const struct pyframe *frames, int n);
 /*
- * One tick: sample up to max_threads blocked Python threads (round robin).
+ * One tick: sample up to max_threads blocked Python threads (round robin),
+ * counting them, and hand each stack to also (if not NULL) with arg.
  * tid_of maps a thread's pthread_self to its tid when the interpreter does
  * not record native ids (ctx is passed back). Returns 0 or -errno.
  */
 int blocksite__tick(struct blocksite *b, struct pysym *sym, uint32_t (*tid_of)(void *ctx, uint64_t ident),
-		    void *ctx, unsigned int max_threads);
-/*
- * The same walk, handing each blocked thread's Python stack (innermost first)
- * to fn, which returns 0 to go on or -errno to stop with it.
- */
-typedef int blocksite_fn(void *arg, uint32_t tid, const struct pyframe *frames, int n);
+		    void *ctx, unsigned int max_threads, blocksite_fn *also, void *arg);
+/* The same walk without counting: each blocked thread's stack to fn. */
 int blocksite__each_blocked(struct blocksite *b, struct pysym *sym, uint32_t (*tid_of)(void *ctx, uint64_t ident),
 			    void *ctx, unsigned int max_threads, blocksite_fn *fn, void *arg);
 /* The counts so far; NULL when tid was never seen blocked. */

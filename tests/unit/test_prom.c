@@ -3,7 +3,8 @@
  * The Prometheus renderer (prom.c): a fixture page compared with the
  * committed tests/unit/fixtures/metrics.prom (run from the repository root,
  * as make unit does), the page without per-thread series, and the escaping
- * of label values.
+ * of label values. PYPROBE_REGEN_FIXTURES=1 rewrites the fixture from the
+ * renderer instead (then read the diff: it is the change under review).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +66,13 @@ static void fixture_build(void)
 	s->gc_hist[GC_HIST_BUCKETS - 1] = 1;
 	s->gc_timed = 16;
 	s->gc_pause_sum = 0.0421875;
+	/* The main thread runs an event loop: short busy periods, two long ones. */
+	web_threads[0].loop.cnt[2] = 40;
+	web_threads[0].loop.sec[2] = 0.01;
+	web_threads[0].loop.cnt[12] = 2;
+	web_threads[0].loop.sec[12] = 0.375;
+	web_threads[0].loop.n = 42;
+	s->loop_long = 2;
 	s = &sessions[1];
 	s->pid = 777;
 	snprintf(s->py.version, sizeof(s->py.version), "3.13.0rc1");
@@ -155,6 +163,13 @@ static void check_fixture(bool threads)
 	fixture_build();
 	actual = render(views, 2, threads);
 	CHECK(actual != NULL, "render failed");
+	if (actual && threads && getenv("PYPROBE_REGEN_FIXTURES")) {
+		FILE *f = fopen(FIXTURE, "w");
+
+		CHECK(f && fputs(actual, f) >= 0 && fclose(f) == 0, "cannot write %s", FIXTURE);
+		free(expected);
+		expected = read_fixture();
+	}
 	if (actual)
 		check_page(actual, expected);
 	free(actual);
