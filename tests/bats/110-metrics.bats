@@ -218,3 +218,27 @@ while time.time() < end:
 	# Exposition escapes: the quote as \", each backslash as \\; the bad byte as U+FFFD.
 	grep -qF "thread=\"bad"$'\xef\xbf\xbd''\"x\\\\",' <<<"$output"
 }
+
+@test "a watched event loop: its busy periods as a histogram, its stalls counted as its own log says" {
+	local pid stalls logged n b1 b2
+	start_workload "$PY" aio_stalls sleep "$TOKEN"
+	pid=$WL_PID
+	for _ in $(seq 50); do
+		"$BIN/pyprobe" --socket "$SOCK" list --json | jq -e --argjson p "$pid" '[.sessions[] | select(.pid == $p)] | length == 1' >/dev/null && break
+		sleep 0.1
+	done
+	sleep 3
+	run -0 scrape
+	kill "$pid"
+	stalls=$(metric pyprobe_loop_stalls_total "pid=\"$pid\"")
+	logged=$(grep -c '^stall' "$WL_OUT")
+	n=$(metric pyprobe_loop_busy_seconds_count "pid=\"$pid\"")
+	# The 200 ms sleeps land in (134, 268] ms.
+	b1=$(metric pyprobe_loop_busy_seconds_bucket "pid=\"$pid\",rule=\"cmdline:*$TOKEN*\",le=\"0.134218\"")
+	b2=$(metric pyprobe_loop_busy_seconds_bucket "pid=\"$pid\",rule=\"cmdline:*$TOKEN*\",le=\"0.268435\"")
+	echo "# stalls $stalls (logged $logged), periods $n, in (134, 268] ms: $((b2 - b1))" >&3
+	# Stalls before the attach are the workload's only.
+	[ "$stalls" -ge 3 ] && [ "$stalls" -le "$logged" ] && [ "$stalls" -ge $((logged - 2)) ]
+	[ $((b2 - b1)) -ge "$stalls" ]
+	[ "$n" -ge "$stalls" ]
+}

@@ -112,3 +112,27 @@ compute_stalls() { check_stalls "$1" compute python 46; }
 	run_pyprobe -0 loop "$WL_PID" --seconds 0.5
 	[[ $output == *"no event loop"* ]]
 }
+
+# classify_loop MODE TRAIT REASON ADVICE: classify on aio_stalls.py MODE (Debian's python3).
+classify_loop() {
+	start_workload /usr/bin/python3 aio_stalls "$1" || return 1
+	run_pyprobe -0 classify "$WL_PID" --seconds 2.5 --json || return 1
+	stop_workload
+	echo "# $1: $(json_get -c '[.verdict.label, .verdict.traits, (.verdict.reasons | map(select(test("event loop"))))]')" >&3
+	[ "$(json_get --arg t "$2" '.verdict.traits | index($t) != null')" = true ] || return 1
+	[[ $(json_get '.verdict.reasons | join(" ")') == *"$3"* ]] || return 1
+	[[ $(json_get '.verdict.advice | join(" ")') == *"$4"* ]] || return 1
+	[ "$(json_get '.loop.threads | length')" -ge 1 ]
+}
+
+@test "classify: loop-blocked names the worst stall site with advice by cause; loop-saturated; neither for a plain CPU loop" {
+	classify_loop sleep loop-blocked "blocked in sleep, clock_nanosleep at stall (aio_stalls.py:53) in handle_client()" \
+		"await asyncio.sleep()"
+	classify_loop compute loop-blocked "python on CPU at crunch (aio_stalls.py:46)" "ProcessPoolExecutor"
+	classify_loop sockread loop-blocked "blocked in ipc_wait, recvfrom at stall (aio_stalls.py:56)" "async counterpart"
+	classify_loop saturated loop-saturated "never got back to waiting" "more processes"
+	start_workload /usr/bin/python3 cpu_python
+	run_pyprobe -0 classify "$WL_PID" --seconds 1 --json
+	[ "$(json_get '.verdict.traits | map(select(startswith("loop-"))) | length')" = 0 ]
+	[ "$(json_get '.loop.threads | length')" = 0 ]
+}
