@@ -64,13 +64,15 @@ int cli_parse_seconds(const char *cmd, const char *s, double *out)
 int cli_window_cmd(const struct cli *cli, int argc, char **argv, const char *help, unsigned int flags,
 		   void (*human)(json_t *reply))
 {
-	enum { OPT_TREE = 0x100, OPT_MAX_TREE, OPT_THRESHOLD };
+	enum { OPT_TREE = 0x100, OPT_MAX_TREE, OPT_THRESHOLD, OPT_UNIT, OPT_CGROUP };
 	static const struct option longopts[] = {
 		{ "seconds", required_argument, NULL, 'n' },
 		{ "limit", required_argument, NULL, 'l' },
 		{ "tree", no_argument, NULL, OPT_TREE },
 		{ "max-tree", required_argument, NULL, OPT_MAX_TREE },
 		{ "threshold", required_argument, NULL, OPT_THRESHOLD },
+		{ "unit", required_argument, NULL, OPT_UNIT },
+		{ "cgroup", required_argument, NULL, OPT_CGROUP },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -79,6 +81,7 @@ int cli_window_cmd(const struct cli *cli, int argc, char **argv, const char *hel
 	double seconds = PP_CTL_DEFAULT_SECONDS;
 	bool json = false, with_limit = flags & WIN_LIMIT, tree = false;
 	long limit = 20, max_tree = 0, threshold = 0;
+	const char *group_kind = NULL, *group = NULL;
 	json_t *req, *r;
 	char *end;
 	pid_t pid;
@@ -114,6 +117,19 @@ int cli_window_cmd(const struct cli *cli, int argc, char **argv, const char *hel
 				return EXIT_USAGE;
 			}
 			break;
+		case OPT_UNIT:
+		case OPT_CGROUP:
+			if (!(flags & WIN_TREE)) {
+				fprintf(stderr, "pyprobe %s: --unit and --cgroup are for classify only\n", cmd);
+				return EXIT_USAGE;
+			}
+			if (group) {
+				fprintf(stderr, "pyprobe %s: give one of --unit and --cgroup\n", cmd);
+				return EXIT_USAGE;
+			}
+			group_kind = c == OPT_UNIT ? "unit" : "cgroup";
+			group = optarg;
+			break;
 		case OPT_THRESHOLD:
 			threshold = strtol(optarg, &end, 10);
 			if (!(flags & WIN_THRESHOLD)) {
@@ -137,17 +153,28 @@ int cli_window_cmd(const struct cli *cli, int argc, char **argv, const char *hel
 			return EXIT_USAGE;
 		}
 	}
-	if (argc - optind != 1) {
-		fprintf(stderr, "pyprobe %s: expects exactly one PID\nTry 'pyprobe %s --help'.\n", cmd, cmd);
-		return EXIT_USAGE;
+	if (group) {
+		if (argc - optind != 0) {
+			fprintf(stderr, "pyprobe %s: --%s takes the place of the PID\nTry 'pyprobe %s --help'.\n", cmd,
+				group_kind, cmd);
+			return EXIT_USAGE;
+		}
+		req = json_pack("{s:i, s:s, s:s, s:f}", "v", PP_CTL_VERSION, "cmd", cmd, group_kind, group, "seconds",
+				seconds);
+	} else {
+		if (argc - optind != 1) {
+			fprintf(stderr, "pyprobe %s: expects exactly one PID\nTry 'pyprobe %s --help'.\n", cmd, cmd);
+			return EXIT_USAGE;
+		}
+		pid = cli_parse_pid(cmd, argv[optind]);
+		if (pid < 0)
+			return EXIT_USAGE;
+		req = json_pack("{s:i, s:s, s:i, s:f}", "v", PP_CTL_VERSION, "cmd", cmd, "pid", (int)pid, "seconds",
+				seconds);
 	}
-	pid = cli_parse_pid(cmd, argv[optind]);
-	if (pid < 0)
-		return EXIT_USAGE;
-	req = json_pack("{s:i, s:s, s:i, s:f}", "v", PP_CTL_VERSION, "cmd", cmd, "pid", (int)pid, "seconds", seconds);
 	if (with_limit)
 		json_object_set_new(req, "limit", json_integer(limit));
-	if (tree)
+	if (tree && !group)
 		json_object_set_new(req, "tree", json_true());
 	if (max_tree)
 		json_object_set_new(req, "max_tree", json_integer(max_tree));

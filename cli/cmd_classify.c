@@ -12,6 +12,7 @@
 
 static const char help[] =
 	"Usage: pyprobe classify PID [--seconds N] [--tree [--max-tree N]] [--json]\n"
+	"       pyprobe classify --unit NAME | --cgroup PATH [--max-tree N] [--seconds N] [--json]\n"
 	"Observe process PID for N seconds and say why it is slow: io-bound,\n"
 	"cpu-bound-python, cpu-bound-native, gil-contended, bursty, idle or mixed,\n"
 	"with how busy it was, each thread's role (cpu-python, cpu-native, io,\n"
@@ -22,8 +23,12 @@ static const char help[] =
 	"                    master and workers, a pool and its children; processes\n"
 	"                    that start during the window join it): a row per process\n"
 	"                    and a verdict for the whole; non-Python ones are listed\n"
-	"      --max-tree N  observe at most N processes of the tree (1-1024; default:\n"
-	"                    the daemon's max-tree, 64)\n"
+	"      --unit NAME   every process of a systemd unit (web.service, or a slice's\n"
+	"                    units), as a tree: a row each and a verdict for the whole\n"
+	"      --cgroup PATH every process in a cgroup or below it, or in those a glob\n"
+	"                    matches (/system.slice/docker-ID.scope, /kubepods/*)\n"
+	"      --max-tree N  observe at most N processes (1-1024; default: the daemon's\n"
+	"                    max-tree, 64)\n"
 	"  -j, --json        print the daemon's reply as JSON (docs/protocol.md)\n"
 	"  -h, --help        this help\n";
 
@@ -233,9 +238,12 @@ static void print_tree(json_t *r)
 
 	json_array_foreach(procs, i, p)
 		observed += json_is_true(json_object_get(p, "observed"));
-	printf("process tree of %lld, %.1f s window: %zu process%s, %zu observed\n",
-	       json_integer_value(json_object_get(r, "pid")), cli_num(r, "requested_seconds"), json_array_size(procs),
-	       json_array_size(procs) == 1 ? "" : "es", observed);
+	if (json_is_string(json_object_get(r, "group")))
+		printf("processes of %s", cli_str(r, "group"));
+	else
+		printf("process tree of %lld", json_integer_value(json_object_get(r, "pid")));
+	printf(", %.1f s window: %zu process%s, %zu observed\n", cli_num(r, "requested_seconds"),
+	       json_array_size(procs), json_array_size(procs) == 1 ? "" : "es", observed);
 	if (json_is_true(json_object_get(r, "truncated")))
 		printf("the tree has more than %lld processes: the first %lld (breadth first) are shown; see --max-tree\n",
 		       json_integer_value(json_object_get(r, "max_tree")), json_integer_value(json_object_get(r, "max_tree")));

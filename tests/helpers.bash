@@ -158,6 +158,19 @@ wl_line() {
 	awk -v k="$1" '$1 == k { print $2; exit }' "$WL_OUT"
 }
 
+# make_unit_cgroup NAME: a cgroup named like a systemd unit in a writable hierarchy.
+make_unit_cgroup() {
+	local h
+	for h in /sys/fs/cgroup /sys/fs/cgroup/unified /sys/fs/cgroup/systemd; do
+		[ -f "$h/cgroup.procs" ] || continue
+		mkdir "$h/$1" 2>/dev/null || continue
+		CGROUP=$h/$1
+		return 0
+	done
+	echo "no writable cgroup hierarchy to make $1 in" >&2
+	return 1
+}
+
 # Interpreters for the long sweeps (10-window stability): Debian's, the oldest and the newest
 # (every one with PYPROBE_FULL=1, as make check-full sets) of interpreters, or of the list
 # function given (host_interpreters).

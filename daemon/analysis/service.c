@@ -56,11 +56,11 @@ struct count {
 };
 
 /* The workers' labels, most common first (then most CPU, then by name: a stable order). */
-static int count_labels(const struct service_member *m, size_t n, struct count *c)
+static int count_labels(const struct service_member *m, size_t n, size_t first, struct count *c)
 {
 	int nc = 0;
 
-	for (size_t i = 1; i < n; i++) {
+	for (size_t i = first; i < n; i++) {
 		int k;
 
 		if (!m[i].observed)
@@ -91,18 +91,18 @@ static int count_labels(const struct service_member *m, size_t n, struct count *
 }
 
 /* One worker on CPU while the others idle: its index, or -1. */
-static int hot_worker(const struct service_member *m, size_t n, int nworkers)
+static int hot_worker(const struct service_member *m, size_t n, size_t first, int nworkers)
 {
 	int hot = -1, idle = 0;
 
 	if (nworkers < 2)
 		return -1;
-	for (size_t i = 1; i < n; i++)
+	for (size_t i = first; i < n; i++)
 		if (m[i].observed && (hot < 0 || share(&m[i]) > share(&m[hot])))
 			hot = (int)i;
 	if (share(&m[hot]) < HOT_SHARE)
 		return -1;
-	for (size_t i = 1; i < n; i++) {
+	for (size_t i = first; i < n; i++) {
 		if (!m[i].observed || (int)i == hot)
 			continue;
 		if (share(&m[i]) > HOT_RATIO * share(&m[hot]))
@@ -112,26 +112,31 @@ static int hot_worker(const struct service_member *m, size_t n, int nworkers)
 	return 2 * idle >= nworkers - 1 ? hot : -1;
 }
 
-void service_classify(const struct service_member *m, size_t n, int ncpus, struct service_verdict *v)
+void service_classify(const struct service_member *m, size_t n, bool rooted, int ncpus, struct service_verdict *v)
 {
 	struct count c[SERVICE_MAX_LABELS];
-	const struct service_member *root = n ? &m[0] : NULL;
-	size_t used = 0;
+	const struct service_member *root = n && rooted ? &m[0] : NULL;
+	size_t used = 0, first = rooted ? 1 : 0;
 	int nc, all_cpu = 0, io = 0, idle = 0;
 
 	memset(v, 0, sizeof(*v));
 	v->hot = -1;
 	v->label = "unknown";
 	for (size_t i = 0; i < n; i++) {
-		v->nworkers += i > 0 && m[i].observed;
+		v->nworkers += i >= first && m[i].observed;
 		v->nlisted += !m[i].observed;
 	}
-	if (!root)
+	if (!n) {
+		snprintf(v->summary, sizeof(v->summary), "no processes");
 		return;
-	nc = count_labels(m, n, c);
+	}
+	nc = count_labels(m, n, first, c);
 
 	/* The summary: the root's part, then the workers by label. */
-	if (v->nworkers)
+	if (!root)
+		used = snprintf(v->summary, sizeof(v->summary), "%d process%s:", v->nworkers,
+				v->nworkers == 1 ? "" : "es");
+	else if (v->nworkers)
 		used = snprintf(v->summary, sizeof(v->summary), "%s %s; %d worker%s:", "master",
 				root->observed ? root->label : "not observed", v->nworkers, v->nworkers == 1 ? "" : "s");
 	else
@@ -144,8 +149,8 @@ void service_classify(const struct service_member *m, size_t n, int ncpus, struc
 		snprintf(v->summary + used, sizeof(v->summary) - used, "; %d more listed, not observed", v->nlisted);
 
 	if (!v->nworkers) {
-		v->label = root->observed ? root->label : "unknown";
-		if (v->nlisted)
+		v->label = root && root->observed ? root->label : "unknown";
+		if (root && v->nlisted)
 			reason(v, "no Python process below %d (%s) to observe: %d process(es) listed only", root->pid,
 			       root->comm, v->nlisted);
 		return;
@@ -157,14 +162,15 @@ void service_classify(const struct service_member *m, size_t n, int ncpus, struc
 	}
 	v->label = c[0].label;
 	for (int k = 0; k < nc; k++)
-		reason(v, "%d of %d workers %s %s", c[k].n, v->nworkers, c[k].n == 1 ? "is" : "are", c[k].label);
+		reason(v, "%d of %d %s %s %s", c[k].n, v->nworkers, root ? "workers" : "processes",
+		       c[k].n == 1 ? "is" : "are", c[k].label);
 
-	v->hot = hot_worker(m, n, v->nworkers);
+	v->hot = hot_worker(m, n, first, v->nworkers);
 	if (v->hot >= 0) {
 		const struct service_member *h = &m[v->hot];
 		double others = 0;
 
-		for (size_t i = 1; i < n; i++)
+		for (size_t i = first; i < n; i++)
 			if (m[i].observed && (int)i != v->hot)
 				others += share(&m[i]);
 		others /= v->nworkers - 1;
@@ -191,7 +197,7 @@ void service_classify(const struct service_member *m, size_t n, int ncpus, struc
 	} else if (idle == v->nworkers) {
 		advise(v, "The workers had nothing to do in the window: classify the service under load.");
 	}
-	if (root->observed && strcmp(root->label, "idle")) {
+	if (root && root->observed && strcmp(root->label, "idle")) {
 		reason(v, "the root process %d (%s) is %s itself", root->pid, root->comm, root->label);
 		advise(v, "A master or pool parent should only hand out work and supervise: move what process %d "
 			  "computes into the workers.", root->pid);

@@ -37,7 +37,11 @@ struct service_verdict {
 	char advice[VERDICT_MAX_LINES][VERDICT_LINE];
 };
 
-/* m[0] is the root of the tree. ncpus: the host's. */
-void service_classify(const struct service_member *m, size_t n, int ncpus, struct service_verdict *v);
+/*
+ * rooted: m[0] is the root of the tree (a master, a pool's parent); else the
+ * members are peers (a unit's or a cgroup's processes without one parent)
+ * and all are workers. ncpus: the host's.
+ */
+void service_classify(const struct service_member *m, size_t n, bool rooted, int ncpus, struct service_verdict *v);
 
 #endif

@@ -69,7 +69,20 @@ int protocol_parse(const char *buf, size_t len, struct request *r, const char **
 	if (i == sizeof(commands) / sizeof(commands[0]))
 		BAD(PP_ERR_UNKNOWN_CMD, "unknown command \"%.64s\" (known: classify, gc, top, attrs, churn, loop, record, status, list, detach)", name);
 	r->cmd = commands[i].cmd;
-	if (commands[i].needs_pid) {
+	for (const char *const *k = (const char *const[]){ "unit", "cgroup", NULL }; *k; k++) {
+		if (!(v = json_object_get(root, *k)))
+			continue;
+		if (r->cmd != REQ_CLASSIFY)
+			BAD(PP_ERR_BAD_REQUEST, "\"%s\" is for classify only", *k);
+		if (r->group[0])
+			BAD(PP_ERR_BAD_REQUEST, "\"unit\" and \"cgroup\" cannot both be given");
+		if (json_object_get(root, "pid"))
+			BAD(PP_ERR_BAD_REQUEST, "\"%s\" classifies a group of processes: no \"pid\" with it", *k);
+		if (!json_is_string(v) || !json_string_length(v) || json_string_length(v) >= 4096)
+			BAD(PP_ERR_BAD_REQUEST, "\"%s\" must be a non-empty string", *k);
+		snprintf(r->group, sizeof(r->group), "%s %s", *k, json_string_value(v));
+	}
+	if (commands[i].needs_pid && !r->group[0]) {
 		pid = json_object_get(root, "pid");
 		if (!pid)
 			BAD(PP_ERR_BAD_REQUEST, "\"%s\" needs \"pid\"", commands[i].name);
@@ -99,6 +112,9 @@ int protocol_parse(const char *buf, size_t len, struct request *r, const char **
 			BAD(PP_ERR_BAD_REQUEST, "\"tree\" is for classify only");
 		r->tree = json_is_true(v);
 	}
+	/* A unit's or a cgroup's processes come back as a tree reply, without a root. */
+	if (r->group[0])
+		r->tree = true;
 	if ((v = json_object_get(root, "max_tree"))) {
 		if (!r->tree)
 			BAD(PP_ERR_BAD_REQUEST, "\"max_tree\" needs \"tree\": true");

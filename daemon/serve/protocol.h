@@ -17,6 +17,8 @@ struct request {
 	bool tree;		/* classify: the process and its descendants */
 	int max_tree;		/* ... at most this many (0: the daemon's max-tree) */
 	int threshold_ms;	/* loop: a stall is an iteration this long (0: the daemon's loop-threshold) */
+	/* classify of a unit's or a cgroup's processes (no pid): "unit NAME", "cgroup PATH" */
+	char group[4200];
 };
 
 /*

@@ -5,6 +5,7 @@
  * verdict -> reply. A listener of the registry: it hears of stacks, execs and
  * sessions ending; it knows nothing of the monitor.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -33,6 +34,7 @@
 #include "registry.h"
 #include "requests.h"
 #include "tree.h"
+#include "rules.h"
 #include "loopstats.h"
 
 struct pending {
@@ -651,6 +653,30 @@ static void tree_join(struct requests *svc, struct tree *t, const struct request
 /* Processes that appeared below the root since the last look join the window. */
 #define TREE_SCAN_NS (250ULL * 1000 * 1000)
 
+/* The processes matching a group's rule (every one /proc lists but the daemon), at most max. */
+static size_t group_members(const struct rule *rule, pid_t *out, size_t max)
+{
+	struct rules rs = { (struct rule *)rule, 1 };
+	struct procinfo *pi = malloc(sizeof(*pi));
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	size_t n = 0;
+
+	while (pi && d && n < max && (de = readdir(d))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+
+		if (*end || pid <= 0 || pid == getpid())
+			continue;
+		if (rules__procinfo((pid_t)pid, pi, RULE_KIND_BIT(rule->kind)) == 0 && rules__match(&rs, pi) == 0)
+			out[n++] = (pid_t)pid;
+	}
+	if (d)
+		closedir(d);
+	free(pi);
+	return n;
+}
+
 static void tree_scan(struct requests *svc, struct tree *t, uint64_t now)
 {
 	struct request r = { .cmd = REQ_CLASSIFY, .limit = 20 };
@@ -660,7 +686,7 @@ static void tree_scan(struct requests *svc, struct tree *t, uint64_t now)
 	t->next_scan = now + TREE_SCAN_NS;
 	if (!pids)
 		return;
-	n = procfs_descendants(t->root, pids, want);
+	n = t->rule ? group_members(t->rule, pids, want) : procfs_descendants(t->root, pids, want);
 	for (size_t i = 0; i < n; i++)
 		if (!tree__find(t, pids[i]))
 			tree_join(svc, t, &r, pids[i], now);
@@ -690,9 +716,29 @@ static void tree_check(struct requests *svc, struct tree *t)
 static void do_tree(struct requests *svc, struct client *c, const struct request *r)
 {
 	int max = r->max_tree ? r->max_tree : (int)svc->o->max_tree;
-	struct tree *t = tree__new(r->pid, c, r->seconds, max, now_ns());
+	struct rule *rule = NULL;
+	struct tree *t;
+	char err[512];
 
+	if (r->group[0]) {
+		rule = calloc(1, sizeof(*rule));
+		if (!rule) {
+			reply_error(c, PP_ERR_INTERNAL, "out of memory");
+			return;
+		}
+		if (rule__parse(rule, r->group, err, sizeof(err))) {
+			free(rule);
+			/* The rules' words, a request's fields: "watch unit" is "unit" here. */
+			reply_error(c, PP_ERR_BAD_REQUEST, "%s", !strncmp(err, "watch ", 6) ? err + 6 : err);
+			return;
+		}
+	}
+	t = tree__new(r->group[0] ? 0 : r->pid, rule, c, r->seconds, max, now_ns());
 	if (!t) {
+		if (rule) {
+			free(rule->arg);
+			free(rule);
+		}
 		reply_error(c, PP_ERR_INTERNAL, "out of memory");
 		return;
 	}
@@ -708,6 +754,10 @@ static void do_classify(struct requests *svc, struct client *c, const struct req
 	const char *code;
 	char msg[512];
 
+	if (r->group[0]) {
+		do_tree(svc, c, r);
+		return;
+	}
 	if (authorise(svc, c, r->pid))
 		return;
 	if (r->tree) {

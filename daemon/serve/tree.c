@@ -5,13 +5,14 @@
 #include "procfs.h"
 #include "tree.h"
 
-struct tree *tree__new(pid_t root, struct client *c, double seconds, int max, uint64_t start)
+struct tree *tree__new(pid_t root, struct rule *rule, struct client *c, double seconds, int max, uint64_t start)
 {
 	struct tree *t = calloc(1, sizeof(*t));
 
 	if (!t)
 		return NULL;
 	t->root = root;
+	t->rule = rule;
 	t->c = c;
 	t->seconds = seconds;
 	t->max = max;
@@ -26,6 +27,10 @@ void tree__free(struct tree *t)
 		return;
 	for (size_t i = 0; i < t->n; i++)
 		json_decref(t->m[i].report);
+	if (t->rule) {
+		free(t->rule->arg);
+		free(t->rule);
+	}
 	free(t->m);
 	free(t);
 }
@@ -58,7 +63,7 @@ struct tree_member *tree__add(struct tree *t, pid_t pid, uint64_t now)
 	m = &t->m[t->n++];
 	memset(m, 0, sizeof(*m));
 	m->sm.pid = pid;
-	m->sm.ppid = pid == t->root ? 0 : procfs_parent(pid);
+	m->sm.ppid = pid == t->root && !t->rule ? 0 : procfs_parent(pid);
 	if (procfs_comm(pid, m->sm.comm, sizeof(m->sm.comm)))
 		strcpy(m->sm.comm, "?");
 	m->joined = now > t->start ? (now - t->start) / 1e9 : 0;
@@ -138,17 +143,49 @@ static json_t *row(struct tree_member *m)
 	return o;
 }
 
+/* A group's master, if it has one: the only member whose parent is not a member and that has children among them. */
+static void find_master(struct tree *t)
+{
+	size_t master = t->n;
+
+	for (size_t i = 0; i < t->n; i++) {
+		bool children = false;
+
+		if (tree__find(t, t->m[i].sm.ppid))
+			continue;
+		for (size_t k = 0; k < t->n && !children; k++)
+			children = t->m[k].sm.ppid == t->m[i].sm.pid;
+		if (!children)
+			continue;
+		if (master < t->n)
+			return;	/* two: peers */
+		master = i;
+	}
+	if (master < t->n && master) {
+		struct tree_member tmp = t->m[0];
+
+		t->m[0] = t->m[master];
+		t->m[master] = tmp;
+	}
+	t->root = master < t->n ? t->m[0].sm.pid : 0;
+}
+
 json_t *tree__reply(struct tree *t, int ncpus)
 {
 	struct service_member *sm = calloc(t->n ? t->n : 1, sizeof(*sm));
 	struct service_verdict v;
 	json_t *body, *rows;
+	char rule[256] = "";
 
 	if (!sm)
 		return NULL;
+	if (t->rule) {
+		rule__name(t->rule, rule, sizeof(rule));
+		find_master(t);
+	}
 	for (size_t i = 0; i < t->n; i++)
 		sm[i] = t->m[i].sm;
-	service_classify(sm, t->n, ncpus, &v);
+	service_classify(sm, t->n, t->root != 0, ncpus, &v);
 	free(sm);
 	if (t->truncated && v.nreasons < VERDICT_MAX_LINES)
 		snprintf(v.reasons[v.nreasons++], VERDICT_LINE, "the tree has more than %d processes: only the first "
@@ -157,11 +194,14 @@ json_t *tree__reply(struct tree *t, int ncpus)
 	rows = json_array();
 	for (size_t i = 0; rows && i < t->n; i++)
 		json_array_append_new(rows, row(&t->m[i]));
-	body = json_pack("{s:i, s:f, s:i, s:b, s:i, s:{s:s, s:s, s:i, s:i, s:o, s:o, s:o}, s:o}", "pid", (int)t->root,
+	body = json_pack("{s:o, s:f, s:i, s:b, s:i, s:{s:s, s:s, s:i, s:i, s:o, s:o, s:o}, s:o}", "pid",
+			 t->root ? json_integer(t->root) : json_null(),
 			 "requested_seconds", t->seconds, "max_tree", t->max, "truncated", t->truncated, "ncpus", ncpus,
 			 "service", "label", v.label, "summary", v.summary, "workers", v.nworkers, "listed", v.nlisted,
 			 "hot_pid", v.hot >= 0 ? json_integer(t->m[v.hot].sm.pid) : json_null(), "reasons",
 			 strings(v.reasons, v.nreasons), "advice", strings(v.advice, v.nadvice), "processes",
 			 rows ? rows : json_array());
+	if (body && t->rule)
+		json_object_set_new(body, "group", json_string(rule));
 	return body;
 }

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "rules.h"
 #include "service.h"
 
 struct client;
@@ -26,7 +27,8 @@ struct tree_member {
 };
 
 struct tree {
-	pid_t root;
+	pid_t root;		/* 0: a group (a unit's, a cgroup's processes), found by rule */
+	struct rule *rule;	/* the group's rule, owned */
 	struct client *c;
 	double seconds;		/* requested */
 	uint64_t start, deadline;	/* monotonic ns */
@@ -38,7 +40,8 @@ struct tree {
 	struct tree *next;
 };
 
-struct tree *tree__new(pid_t root, struct client *c, double seconds, int max, uint64_t start);
+/* root 0: a group of processes matching rule (taken), not a tree. */
+struct tree *tree__new(pid_t root, struct rule *rule, struct client *c, double seconds, int max, uint64_t start);
 void tree__free(struct tree *t);
 struct tree_member *tree__find(struct tree *t, pid_t pid);
 /* A new member found now (its parent and command read from /proc); NULL past max (truncated) or ENOMEM. */

@@ -118,19 +118,6 @@ not_observed() {
 	not_observed "$other"
 }
 
-# make_unit_cgroup NAME: a cgroup named like a systemd unit in a writable hierarchy.
-make_unit_cgroup() {
-	local h
-	for h in /sys/fs/cgroup /sys/fs/cgroup/unified /sys/fs/cgroup/systemd; do
-		[ -f "$h/cgroup.procs" ] || continue
-		mkdir "$h/$1" 2>/dev/null || continue
-		CGROUP=$h/$1
-		return 0
-	done
-	echo "no writable cgroup hierarchy to make $1 in" >&2
-	return 1
-}
-
 @test "unit rule: the unit's processes, and workers it forks later (fork events)" {
 	local unit=pyprobe-test-$$.service
 	make_unit_cgroup "$unit"

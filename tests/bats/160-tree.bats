@@ -187,3 +187,42 @@ gunicorn_tree() {
 	[ "$(json_get '[.processes[] | select(.ppid != 0) | .label | test("cpu-bound-python|gil-contended")] | all')" = true ]
 	[[ $(json_get '.service.advice | join(" ")') == *"Every worker is CPU-bound"* ]]
 }
+
+# group_prefork KIND: a pre-fork server moved into a unit-named cgroup, classified by --KIND.
+group_prefork() {
+	local unit=pyprobe-tree-$$.service p arg master
+	make_unit_cgroup "$unit" || return 1
+	start_workload /usr/bin/python3 prefork
+	master=$WL_PID
+	for p in "$WL_PID" $(awk '$1 == "workers" { $1 = ""; print }' "$WL_OUT"); do
+		echo "$p" >"$CGROUP/cgroup.procs"
+	done
+	arg=$unit
+	[ "$1" = cgroup ] && arg=/$unit
+	run_pyprobe -0 classify --"$1" "$arg" --seconds 1.5 --json
+	echo "# --$1 $arg: $(json_get -c '[.group, .pid, .service.summary, [.processes[] | [.pid, .label]]]')" >&3
+	stop_workload
+	sleep 0.2
+	rmdir "$CGROUP" 2>/dev/null || true
+	[ "$(json_get .group)" = "$1:$arg" ]
+	[ "$(json_get .pid)" = "$master" ] && [ "$(json_get '.processes[0].pid')" = "$master" ]
+	[ "$(json_get '.processes | length')" = 5 ]
+	[ "$(json_get .service.summary)" = "master idle; 4 workers: 3 idle, 1 cpu-bound-python" ]
+	[ "$(json_get .service.label)" = imbalanced ]
+}
+
+@test "classify --unit and --cgroup: every Python process of the unit or cgroup, the master found, one verdict" {
+	group_prefork unit
+	group_prefork cgroup
+	run_pyprobe -1 classify --unit not-a-unit
+	[[ $output == *"is not a systemd .service, .scope or .slice unit name"* ]]
+	run_pyprobe -2 classify 1 --unit x.service
+	[[ $output == *"--unit takes the place of the PID"* ]]
+	run_pyprobe -2 classify --unit a.service --cgroup /b
+	[[ $output == *"give one of --unit and --cgroup"* ]]
+	run_pyprobe -2 top --unit a.service
+	[[ $output == *"--unit and --cgroup are for classify only"* ]]
+	run_pyprobe -0 classify --unit nothing-here-$$.service --seconds 0.2 --json
+	[ "$(json_get '.processes | length')" = 0 ]
+	[ "$(json_get .service.summary)" = "no processes" ]
+}

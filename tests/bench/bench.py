@@ -76,16 +76,18 @@ FLEET_TOKEN = "PYPROBE_BENCH_FLEET"
 
 TARGETS = [  # kind, work, description, modes skipped
     ("cpu", 15000000, "CPU-bound Python loop", ("gc", "watched-exact")),
-    ("switch", 100000, "threads ping-ponging on one CPU", ()),
-    ("paced", 100000, "the same, paced by Python work to ~100k switches/s", ()),
-    ("sock", 100000, "TCP loopback echo, 64 B, one CPU", ()),
-    ("gc", 10000, "GC-heavy loop", ()),
+    ("switch", 100000, "threads ping-ponging on one CPU", ("loop",)),
+    ("paced", 100000, "the same, paced by Python work to ~100k switches/s", ("loop",)),
+    ("sock", 100000, "TCP loopback echo, 64 B, one CPU", ("loop",)),
+    ("gc", 10000, "GC-heavy loop", ("loop",)),
+    ("aioloop", 20000, "asyncio loop, ~10k callbacks/s waking ~1k times/s",
+     ("top", "attrs", "gc", "watched", "watched-exact", "perf", "bpftrace")),
 ]
 TARGETS_ALL = dict((t[0], t[1]) for t in TARGETS)
 # GC probes cost per collection and per context switch of the target: the CPU
 # loop has neither, so gc and watched-exact are not measured on it.
 # attrs stands for churn too: both sample stacks and decode the leaf the same way.
-MODES = ["none", "classify", "top", "attrs", "gc", "watched", "watched-exact", "perf", "bpftrace"]
+MODES = ["none", "classify", "top", "attrs", "gc", "loop", "watched", "watched-exact", "perf", "bpftrace"]
 
 
 def log(msg):
@@ -402,6 +404,8 @@ def rate(row, what):
         return "%s (%.0fk round trips/s)" % (what, row["n"] / row["off"] / 1000)
     if row["kind"] == "gc":
         return "%s (%.0f collections/s)" % (what, row["gc_rate"])
+    if row["kind"] == "aioloop":
+        return "%s (%.1fk callbacks/s)" % (what, row["n"] / row["off"] / 1000)
     return what
 
 

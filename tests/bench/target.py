@@ -9,6 +9,8 @@ a fixed amount of work, prints the elapsed seconds, exits.
                  threads switch ~100k times a second unobserved (the budget's rate)
   sock N PORT    N request/response round trips of 64 bytes over TCP loopback
                  to the echo server on PORT (both on one CPU)
+  aioloop N      an asyncio event loop running N short callbacks (~15 us each), ten per wake,
+                 waking from epoll_wait every millisecond: ~10k callbacks/s
   gc N           N rounds of cyclic garbage: automatic collections, ~500 per second
                  (under pyprobed's default --gc-max-rate of 1000, so exact timing stays on)
 
@@ -193,6 +195,31 @@ def worker():
         time.sleep(0.05)
 
 
+def aioloop(n):
+    import asyncio
+    loop = asyncio.new_event_loop()
+
+    def work():
+        done = loop.create_future()
+        left = [n]
+
+        def callback():
+            sum(range(1000))
+            left[0] -= 1
+            if left[0] <= 0 and not done.done():
+                done.set_result(None)
+
+        def tick():
+            for _ in range(10):
+                loop.call_soon(callback)
+            if left[0] > 0:
+                loop.call_later(0.001, tick)
+
+        loop.call_soon(tick)
+        loop.run_until_complete(done)
+    return work
+
+
 kind = sys.argv[1]
 if kind == "echo":
     echo()
@@ -202,7 +229,7 @@ else:
     n = int(sys.argv[2])
     work = {"cpu": lambda: cpu(n), "switch": lambda: switch(n), "paced": lambda: paced(n),
             "gc": lambda: gc_heavy(n), "gilspin": lambda: gilspin(n),
-            "sock": lambda: sock(n, int(sys.argv[3]))}[kind]()
+            "aioloop": lambda: aioloop(n), "sock": lambda: sock(n, int(sys.argv[3]))}[kind]()
     print("ready", flush=True)
     sys.stdin.readline()
     import gc

@@ -28,7 +28,7 @@ static void one_hot_worker(void)
 				      mem(13, 10, "idle", 0), mem(14, 10, "idle", 0.02) };
 	struct service_verdict v;
 
-	service_classify(m, 5, 2, &v);
+	service_classify(m, 5, true, 2, &v);
 	CHECK_STR(v.label, "imbalanced");
 	CHECK_INT(v.hot, 2);
 	CHECK_INT(v.nworkers, 4);
@@ -36,7 +36,7 @@ static void one_hot_worker(void)
 	CHECK(has(v.advice, v.nadvice, "load-balancing or sticky-request"), "advice");
 	/* Two busy workers: not one hot among idle ones. */
 	m[1] = mem(11, 10, "cpu-bound-python", 1.9);
-	service_classify(m, 5, 2, &v);
+	service_classify(m, 5, true, 2, &v);
 	CHECK_INT(v.hot, -1);
 	CHECK(strcmp(v.label, "imbalanced"), "%s", v.label);
 }
@@ -47,9 +47,9 @@ static void all_workers_cpu_bound(void)
 				      mem(12, 10, "gil-contended", 1.8) };
 	struct service_verdict v;
 
-	service_classify(m, 3, 4, &v);
+	service_classify(m, 3, true, 4, &v);
 	CHECK(has(v.advice, v.nadvice, "fewer workers (2) than cores (4): add workers"), "%s", v.advice[0]);
-	service_classify(m, 3, 2, &v);
+	service_classify(m, 3, true, 2, &v);
 	CHECK(has(v.advice, v.nadvice, "add cores"), "%s", v.advice[0]);
 	/* A tie between two labels goes to the one with more CPU. */
 	CHECK_STR(v.label, "cpu-bound-python");
@@ -61,7 +61,7 @@ static void io_workers_and_a_busy_master(void)
 				      mem(12, 10, "io-bound", 0.3), mem(13, 10, "idle", 0), mem(14, 10, NULL, 0) };
 	struct service_verdict v;
 
-	service_classify(m, 5, 2, &v);
+	service_classify(m, 5, true, 2, &v);
 	CHECK_STR(v.label, "io-bound");
 	CHECK_INT(v.nworkers, 3);
 	CHECK_INT(v.nlisted, 1);
@@ -76,17 +76,31 @@ static void a_lone_process(void)
 	struct service_member m[] = { mem(10, 0, "io-bound", 0.1), mem(11, 10, NULL, 0) };
 	struct service_verdict v;
 
-	service_classify(m, 2, 2, &v);
+	service_classify(m, 2, true, 2, &v);
 	CHECK_STR(v.label, "io-bound");
 	CHECK_INT(v.nworkers, 0);
 	CHECK_STR(v.summary, "io-bound (no Python processes below it); 1 more listed, not observed");
-	service_classify(m, 0, 2, &v);
+	service_classify(m, 0, true, 2, &v);
 	CHECK_STR(v.label, "unknown");
 	/* Nothing observed at all. */
 	m[0].observed = false;
-	service_classify(m, 2, 2, &v);
+	service_classify(m, 2, true, 2, &v);
 	CHECK_STR(v.label, "unknown");
 	CHECK_INT(v.nlisted, 2);
+}
+
+/* A cgroup's processes with no one parent: all are workers, the summary counts processes. */
+static void peers_without_a_root(void)
+{
+	struct service_member m[] = { mem(10, 1, "io-bound", 0.2), mem(20, 1, "io-bound", 0.3), mem(30, 1, "idle", 0) };
+	struct service_verdict v;
+
+	service_classify(m, 3, false, 2, &v);
+	CHECK_INT(v.nworkers, 3);
+	CHECK_STR(v.label, "io-bound");
+	CHECK_STR(v.summary, "3 processes: 2 io-bound, 1 idle");
+	CHECK(has(v.reasons, v.nreasons, "2 of 3 processes are io-bound"), "%s", v.reasons[0]);
+	CHECK(!has(v.reasons, v.nreasons, "root process"), "no root");
 }
 
 int main(void)
@@ -95,5 +109,6 @@ int main(void)
 	RUN(all_workers_cpu_bound);
 	RUN(io_workers_and_a_busy_master);
 	RUN(a_lone_process);
+	RUN(peers_without_a_root);
 	return UNIT_EXIT();
 }
