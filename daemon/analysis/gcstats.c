@@ -3,34 +3,14 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "array.h"
 #include "gcstats.h"
 
 #define GC_LOG_MAX 200000
 
 int gcstats__log_add(struct gc_log *log, const struct gc_pause *p)
 {
-	if (log->n == log->cap) {
-		size_t cap = log->cap ? log->cap * 2 : 256;
-		struct gc_pause *v;
-
-		if (log->n >= GC_LOG_MAX) {
-			/* A watched process is timed for days: keep the newest pauses. */
-			size_t drop = log->n / 4;
-
-			memmove(log->v, log->v + drop, (log->n - drop) * sizeof(*log->v));
-			log->n -= drop;
-			log->dropped += drop;
-			log->v[log->n++] = *p;
-			return 0;
-		}
-		v = realloc(log->v, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		log->v = v;
-		log->cap = cap;
-	}
-	log->v[log->n++] = *p;
-	return 0;
+	return ARRAY_LOG_PUSH(&log->v, &log->cap, &log->n, GC_LOG_MAX, p, &log->dropped);
 }
 
 void gcstats__log_free(struct gc_log *log)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "array.h"
 #include "loopstats.h"
 
 #define LOOP_LOG_MAX 65536
@@ -17,27 +18,7 @@
 
 int loopstats__log_add(struct loop_log *log, const struct loop_iter *it)
 {
-	if (log->n == log->cap) {
-		size_t cap = log->cap ? log->cap * 2 : 64;
-		struct loop_iter *v;
-
-		if (log->n >= LOOP_LOG_MAX) {
-			size_t drop = log->n / 4;
-
-			memmove(log->v, log->v + drop, (log->n - drop) * sizeof(*log->v));
-			log->n -= drop;
-			log->dropped += drop;
-			log->v[log->n++] = *it;
-			return 0;
-		}
-		v = realloc(log->v, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		log->v = v;
-		log->cap = cap;
-	}
-	log->v[log->n++] = *it;
-	return 0;
+	return ARRAY_LOG_PUSH(&log->v, &log->cap, &log->n, LOOP_LOG_MAX, it, &log->dropped);
 }
 
 void loopstats__log_free(struct loop_log *log)

@@ -4,19 +4,7 @@
 # pre-fork server, a multiprocessing.Pool, gunicorn under ab; processes that join
 # during the window, non-Python members, the max-tree limit, and bad requests.
 
-load ../helpers
-
-setup_file() {
-	start_daemon
-}
-
-teardown_file() {
-	stop_daemon
-}
-
-teardown() {
-	stop_workload
-}
+load ../daemon_suite
 
 # row PID FIELD: a field of the tree reply's row for PID.
 row() {

@@ -5,19 +5,7 @@
 # compute, a saturated loop and a healthy one; stall counts and lengths against
 # the workload's own log; the loop-blocked trait in classify.
 
-load ../helpers
-
-setup_file() {
-	start_daemon
-}
-
-teardown_file() {
-	stop_daemon
-}
-
-teardown() {
-	stop_workload
-}
+load ../daemon_suite
 
 # loop_window PY MODE SECONDS: run aio_stalls.py MODE under PY, pyprobe loop over it; sets output and
 # LOGGED (the stalls the workload logged as ending inside the window, one duration in ms per line).
