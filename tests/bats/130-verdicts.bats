@@ -5,19 +5,7 @@
 # asleep, gunicorn workers sleeping in a handler, traits that fire only when they
 # mean something, and labels that hold over consecutive windows.
 
-load ../helpers
-
-setup_file() {
-	start_daemon
-}
-
-teardown_file() {
-	stop_daemon
-}
-
-teardown() {
-	stop_workload
-}
+load ../daemon_suite
 
 pool_parent() {
 	start_workload "$1" pool_parent
