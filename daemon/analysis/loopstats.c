@@ -110,7 +110,7 @@ bool loopstats__describe(const struct pyframe *f, int n, char *site, size_t site
 	else
 		snprintf(site, sitelen, "%s (%s)", f[0].func ? f[0].func : "?", file);
 	for (int i = 0; i + 1 < n; i++)
-		if (!in_asyncio(&f[i]) && in_asyncio(&f[i + 1])) {
+		if (!machinery(&f[i]) && in_asyncio(&f[i + 1])) {
 			snprintf(task, tasklen, "%s", f[i].func ? f[i].func : "?");
 			break;
 		}
@@ -176,8 +176,6 @@ static const char *most_common(struct loop_stall *st, const struct loop_sample *
 		(*count)++;
 		*python += s[i].python;
 		*in_loop += s[i].in_loop;
-		if (s[i].task && !st->task)
-			st->task = s[i].task;
 		if (!s[i].site)
 			continue;
 		*last = s[i].site;
@@ -195,6 +193,11 @@ static const char *most_common(struct loop_stall *st, const struct loop_sample *
 		if (counts[k] > counts[best])
 			best = k;
 	*top = nsites ? counts[best] : 0;
+	/* The coroutine: from the samples at that site (one taken as the loop moved on may show another). */
+	for (size_t i = 0; i < n && !st->task; i++)
+		if (s[i].tid == st->tid && s[i].ts >= from && s[i].ts <= to && s[i].blocked == blocked && s[i].task &&
+		    (!nsites || (s[i].site && !strcmp(s[i].site, sites[best]))))
+			st->task = s[i].task;
 	return nsites ? sites[best] : NULL;
 }
 
