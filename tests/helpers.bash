@@ -137,10 +137,11 @@ json_get() {
 	jq -r "$@" <<<"$output"
 }
 
-# each_interpreter FN: FN PY for every interpreter; failures are collected, all are run.
+# each_interpreter FN [LISTFN]: FN PY for every interpreter (of LISTFN: sweep_interpreters);
+# failures are collected, all are run.
 each_interpreter() {
 	local fn=$1 py failed=()
-	mapfile -t PYS < <(interpreters)
+	mapfile -t PYS < <("${2:-interpreters}")
 	[ "${#PYS[@]}" -gt 0 ]
 	for py in "${PYS[@]}"; do
 		"$fn" "$py" || failed+=("$py")

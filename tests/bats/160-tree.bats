@@ -69,13 +69,7 @@ pool() {
 }
 
 @test "a multiprocessing.Pool computing: every worker cpu-bound-python, advice at the service's level (Debian's, the oldest, the newest)" {
-	local py failed=()
-	mapfile -t PYS < <(sweep_interpreters)
-	for py in "${PYS[@]}"; do
-		pool "$py" || failed+=("$py")
-		stop_workload
-	done
-	[ "${#failed[@]}" = 0 ] || { echo "failed on: ${failed[*]}"; return 1; }
+	each_interpreter pool sweep_interpreters
 }
 
 @test "a non-Python parent is listed, not observed; its Python children are" {

@@ -52,29 +52,18 @@ most() {
 
 sleep_stalls() { check_stalls "$1" sleep blocking 53 sleep 'nanosleep|select'; }
 compute_stalls() { check_stalls "$1" compute python 46; }
+sockread_stalls() { check_stalls "$1" sockread blocking 56 ipc_wait 'recv'; }
 
 @test "a handler calling time.sleep stalls the loop: each stall counted, timed, and named blocked in sleep at its line, on every interpreter" {
 	each_interpreter sleep_stalls
 }
 
 @test "a handler computing for 300 ms stalls the loop: python on CPU at the hot line (Debian's, the oldest, the newest)" {
-	local py failed=()
-	mapfile -t PYS < <(sweep_interpreters)
-	for py in "${PYS[@]}"; do
-		compute_stalls "$py" || failed+=("$py")
-		stop_workload
-	done
-	[ "${#failed[@]}" = 0 ] || { echo "failed on: ${failed[*]}"; return 1; }
+	each_interpreter compute_stalls sweep_interpreters
 }
 
 @test "a blocking socket read in a handler: blocked in recvfrom, the reading line named (Debian's, the oldest, the newest)" {
-	local py failed=()
-	mapfile -t PYS < <(sweep_interpreters)
-	for py in "${PYS[@]}"; do
-		check_stalls "$py" sockread blocking 56 ipc_wait 'recv' || failed+=("$py")
-		stop_workload
-	done
-	[ "${#failed[@]}" = 0 ] || { echo "failed on: ${failed[*]}"; return 1; }
+	each_interpreter sockread_stalls sweep_interpreters
 }
 
 @test "a saturated loop (short callbacks back to back) is saturated, not stalled; a loop with nothing slow is neither" {
