@@ -240,6 +240,17 @@ static void finish_record(struct requests *svc, struct pending *p, bool partial)
 	"found by symbol or through the built-in types' tp_alloc/tp_dealloc/tp_free slots (sampled; a "  \
 	"lower bound where an optimised build inlined the allocator into its callers)"
 
+/* The event loops of p's window ending at t1 (malloc'ed), from the session's records and p's samples. */
+static struct loop_report *loop_report(const struct pending *p, const struct window *w, uint64_t t1)
+{
+	struct loop_report *lr = malloc(sizeof(*lr));
+
+	if (lr)
+		loopstats__report(w, p->start.ts, t1, &p->s->loop_log, p->threshold, p->lsamp ? p->lsamp->v : NULL,
+				  p->lsamp ? p->lsamp->n : 0, lr);
+	return lr;
+}
+
 static void finish_pending(struct requests *svc, struct pending *p)
 {
 	static struct pythread pyt[1024];
@@ -298,13 +309,10 @@ static void finish_pending(struct requests *svc, struct pending *p)
 				 "requested_seconds", rc.requested_seconds, "python", report_python(&p->s->py), "gc",
 				 report_gc(&rc, &w));
 	} else if (p->cmd == REQ_LOOP) {
-		struct loop_report *lr = malloc(sizeof(*lr));
-		static const struct loop_samples none;
-		const struct loop_samples *ls = p->lsamp ? p->lsamp : &none;
+		struct loop_report *lr = loop_report(p, &w, end.ts);
 
 		body = NULL;
 		if (lr) {
-			loopstats__report(&w, p->start.ts, end.ts, &p->s->loop_log, p->threshold, ls->v, ls->n, lr);
 			body = json_pack("{s:i, s:f, s:f, s:f, s:o, s:b, s:o}", "pid", (int)rc.pid, "window_seconds",
 					 w.seconds, "window_start_monotonic", p->start.ts / 1e9, "requested_seconds",
 					 rc.requested_seconds, "python", report_python(&p->s->py), "stacks", p->stacks,
@@ -320,18 +328,14 @@ static void finish_pending(struct requests *svc, struct pending *p)
 		if (body)
 			json_object_set_new(body, "method", json_string(p->cmd == REQ_ATTRS ? ATTRS_METHOD : CHURN_METHOD));
 	} else {
-		struct loop_report *lr = malloc(sizeof(*lr));
+		struct loop_report *lr;
 
 		if (p->hot)
 			hotspots__mix(p->hot, &w.mix);
 		session__annotate(p->s, &w, p->bs);
-		if (lr) {
-			static const struct loop_samples none;
-			const struct loop_samples *ls = p->lsamp ? p->lsamp : &none;
-
-			loopstats__report(&w, p->start.ts, end.ts, &p->s->loop_log, p->threshold, ls->v, ls->n, lr);
+		lr = loop_report(p, &w, end.ts);
+		if (lr)
 			loopstats__summary(lr, w.seconds, &w.loop);
-		}
 		classify(&w, &v);
 		rc.npythreads = pythreads_read(p->s->pid, &p->s->py, pyt, sizeof(pyt) / sizeof(pyt[0]));
 		body = report_classify(&rc, &w, &v);
