@@ -61,30 +61,84 @@ int cli_parse_seconds(const char *cmd, const char *s, double *out)
 	return 0;
 }
 
+int cli_target_option(const char *cmd, int c, const char *arg, struct cli_target *t)
+{
+	char *end;
+
+	switch (c) {
+	case CLI_OPT_TREE:
+	case CLI_OPT_MAX_TREE:
+		t->tree = true;
+		if (c == CLI_OPT_TREE)
+			return 0;
+		t->max_tree = strtol(arg, &end, 10);
+		if (*end || end == arg || t->max_tree < 1 || t->max_tree > 1024) {
+			fprintf(stderr, "pyprobe %s: --max-tree must be an integer from 1 to 1024, not '%s'\n", cmd, arg);
+			return -1;
+		}
+		return 0;
+	case CLI_OPT_UNIT:
+	case CLI_OPT_CGROUP:
+		if (t->group) {
+			fprintf(stderr, "pyprobe %s: give one of --unit and --cgroup\n", cmd);
+			return -1;
+		}
+		t->group_kind = c == CLI_OPT_UNIT ? "unit" : "cgroup";
+		t->group = arg;
+		return 0;
+	}
+	return -1;
+}
+
+json_t *cli_target_request(const char *cmd, const struct cli_target *t, int nargs, char **args, double seconds)
+{
+	json_t *req;
+	pid_t pid;
+
+	if (t->group) {
+		if (nargs != 0) {
+			fprintf(stderr, "pyprobe %s: --%s takes the place of the PID\nTry 'pyprobe %s --help'.\n", cmd,
+				t->group_kind, cmd);
+			return NULL;
+		}
+		return json_pack("{s:i, s:s, s:s, s:f, s:o*}", "v", PP_CTL_VERSION, "cmd", cmd, t->group_kind, t->group,
+				 "seconds", seconds, "max_tree", t->max_tree ? json_integer(t->max_tree) : NULL);
+	}
+	if (nargs != 1) {
+		fprintf(stderr, "pyprobe %s: expects exactly one PID\nTry 'pyprobe %s --help'.\n", cmd, cmd);
+		return NULL;
+	}
+	pid = cli_parse_pid(cmd, args[0]);
+	if (pid < 0)
+		return NULL;
+	req = json_pack("{s:i, s:s, s:i, s:f}", "v", PP_CTL_VERSION, "cmd", cmd, "pid", (int)pid, "seconds", seconds);
+	if (req && t->tree)
+		json_object_set_new(req, "tree", json_true());
+	if (req && t->max_tree)
+		json_object_set_new(req, "max_tree", json_integer(t->max_tree));
+	return req;
+}
+
 int cli_window_cmd(const struct cli *cli, int argc, char **argv, const char *help, unsigned int flags,
 		   void (*human)(json_t *reply))
 {
-	enum { OPT_TREE = 0x100, OPT_MAX_TREE, OPT_THRESHOLD, OPT_UNIT, OPT_CGROUP };
+	enum { OPT_THRESHOLD = 0x200 };
 	static const struct option longopts[] = {
 		{ "seconds", required_argument, NULL, 'n' },
 		{ "limit", required_argument, NULL, 'l' },
-		{ "tree", no_argument, NULL, OPT_TREE },
-		{ "max-tree", required_argument, NULL, OPT_MAX_TREE },
+		CLI_TARGET_OPTIONS,
 		{ "threshold", required_argument, NULL, OPT_THRESHOLD },
-		{ "unit", required_argument, NULL, OPT_UNIT },
-		{ "cgroup", required_argument, NULL, OPT_CGROUP },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	const char *cmd = argv[0];
 	double seconds = PP_CTL_DEFAULT_SECONDS;
-	bool json = false, with_limit = flags & WIN_LIMIT, tree = false;
-	long limit = 20, max_tree = 0, threshold = 0;
-	const char *group_kind = NULL, *group = NULL;
+	bool json = false, with_limit = flags & WIN_LIMIT;
+	long limit = 20, threshold = 0;
+	struct cli_target target = {};
 	json_t *req, *r;
 	char *end;
-	pid_t pid;
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, with_limit ? "n:l:jh" : "n:jh", longopts, NULL)) != -1) {
@@ -101,34 +155,17 @@ int cli_window_cmd(const struct cli *cli, int argc, char **argv, const char *hel
 				return EXIT_USAGE;
 			}
 			break;
-		case OPT_TREE:
-		case OPT_MAX_TREE:
+		case CLI_OPT_TREE:
+		case CLI_OPT_MAX_TREE:
+		case CLI_OPT_UNIT:
+		case CLI_OPT_CGROUP:
 			if (!(flags & WIN_TREE)) {
-				fprintf(stderr, "pyprobe %s: --tree is for classify only\n", cmd);
+				fprintf(stderr, "pyprobe %s: --%s is for classify, top, gc and record\n", cmd,
+					c == CLI_OPT_UNIT ? "unit" : c == CLI_OPT_CGROUP ? "cgroup" : "tree");
 				return EXIT_USAGE;
 			}
-			tree = true;
-			if (c == OPT_TREE)
-				break;
-			max_tree = strtol(optarg, &end, 10);
-			if (*end || end == optarg || max_tree < 1 || max_tree > 1024) {
-				fprintf(stderr, "pyprobe %s: --max-tree must be an integer from 1 to 1024, not '%s'\n",
-					cmd, optarg);
+			if (cli_target_option(cmd, c, optarg, &target))
 				return EXIT_USAGE;
-			}
-			break;
-		case OPT_UNIT:
-		case OPT_CGROUP:
-			if (!(flags & WIN_TREE)) {
-				fprintf(stderr, "pyprobe %s: --unit and --cgroup are for classify only\n", cmd);
-				return EXIT_USAGE;
-			}
-			if (group) {
-				fprintf(stderr, "pyprobe %s: give one of --unit and --cgroup\n", cmd);
-				return EXIT_USAGE;
-			}
-			group_kind = c == OPT_UNIT ? "unit" : "cgroup";
-			group = optarg;
 			break;
 		case OPT_THRESHOLD:
 			threshold = strtol(optarg, &end, 10);
@@ -153,31 +190,11 @@ int cli_window_cmd(const struct cli *cli, int argc, char **argv, const char *hel
 			return EXIT_USAGE;
 		}
 	}
-	if (group) {
-		if (argc - optind != 0) {
-			fprintf(stderr, "pyprobe %s: --%s takes the place of the PID\nTry 'pyprobe %s --help'.\n", cmd,
-				group_kind, cmd);
-			return EXIT_USAGE;
-		}
-		req = json_pack("{s:i, s:s, s:s, s:f}", "v", PP_CTL_VERSION, "cmd", cmd, group_kind, group, "seconds",
-				seconds);
-	} else {
-		if (argc - optind != 1) {
-			fprintf(stderr, "pyprobe %s: expects exactly one PID\nTry 'pyprobe %s --help'.\n", cmd, cmd);
-			return EXIT_USAGE;
-		}
-		pid = cli_parse_pid(cmd, argv[optind]);
-		if (pid < 0)
-			return EXIT_USAGE;
-		req = json_pack("{s:i, s:s, s:i, s:f}", "v", PP_CTL_VERSION, "cmd", cmd, "pid", (int)pid, "seconds",
-				seconds);
-	}
+	req = cli_target_request(cmd, &target, argc - optind, argv + optind, seconds);
+	if (!req)
+		return EXIT_USAGE;
 	if (with_limit)
 		json_object_set_new(req, "limit", json_integer(limit));
-	if (tree && !group)
-		json_object_set_new(req, "tree", json_true());
-	if (max_tree)
-		json_object_set_new(req, "max_tree", json_integer(max_tree));
 	if (threshold)
 		json_object_set_new(req, "threshold_ms", json_integer(threshold));
 	r = cli_call(cli, req, (int)(seconds * 1000) + 30000, json, &rc);
@@ -213,4 +230,44 @@ bool cli_print_sampled_header(json_t *r, long long samples)
 	if (!samples)
 		printf("no samples: the process did not run on a CPU in the window\n");
 	return samples > 0;
+}
+
+void cli_print_tree_header(json_t *r)
+{
+	json_t *procs = json_object_get(r, "processes"), *p;
+	size_t i, observed = 0;
+
+	json_array_foreach(procs, i, p)
+		observed += json_is_true(json_object_get(p, "observed"));
+	if (json_is_string(json_object_get(r, "group")))
+		printf("processes of %s", cli_str(r, "group"));
+	else
+		printf("process tree of %lld", json_integer_value(json_object_get(r, "pid")));
+	printf(", %.1f s window: %zu process%s, %zu observed\n", cli_num(r, "requested_seconds"),
+	       json_array_size(procs), json_array_size(procs) == 1 ? "" : "es", observed);
+	if (json_is_true(json_object_get(r, "truncated")))
+		printf("the tree has more than %lld processes: the first %lld (breadth first) are shown; see --max-tree\n",
+		       json_integer_value(json_object_get(r, "max_tree")), json_integer_value(json_object_get(r, "max_tree")));
+}
+
+bool cli_print_tree_row(json_t *p)
+{
+	long long ppid = json_integer_value(json_object_get(p, "ppid"));
+	char pp[24];
+	json_t *e;
+
+	snprintf(pp, sizeof(pp), ppid ? "%lld" : "-", ppid);
+	printf("%8lld %8s %-15.15s ", json_integer_value(json_object_get(p, "pid")), pp, cli_str(p, "comm"));
+	if (json_is_true(json_object_get(p, "observed")))
+		return true;
+	e = json_object_get(p, "error");
+	printf("not observed: %s (%s)\n", cli_str(e, "code"), cli_str(e, "message"));
+	return false;
+}
+
+void cli_print_tree_joined(json_t *p)
+{
+	if (cli_num(p, "joined_seconds") >= 0.05)
+		printf(" (joined at %.1f s)", cli_num(p, "joined_seconds"));
+	printf("\n");
 }

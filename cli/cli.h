@@ -36,6 +36,24 @@ json_t *cli_call(const struct cli *cli, json_t *req, int timeout_ms, bool json, 
 json_t *cli_call_progress(const struct cli *cli, json_t *req, int timeout_ms, bool json, int *rc, double seconds);
 /* Parse a PID argument; prints the problem and returns -1 when it is not one. */
 pid_t cli_parse_pid(const char *cmd, const char *s);
+/*
+ * What a window is on: one PID, PID and its descendants (--tree, --max-tree N),
+ * or a group (--unit NAME, --cgroup PATH). CLI_TARGET_OPTIONS go in a getopt
+ * table; cli_target_option takes their codes (-1: a usage error, said);
+ * cli_target_request makes the request from the arguments left (NULL: a usage
+ * error, said).
+ */
+enum { CLI_OPT_TREE = 0x100, CLI_OPT_MAX_TREE, CLI_OPT_UNIT, CLI_OPT_CGROUP };
+#define CLI_TARGET_OPTIONS                                                                             \
+	{ "tree", no_argument, NULL, CLI_OPT_TREE }, { "max-tree", required_argument, NULL, CLI_OPT_MAX_TREE }, \
+	{ "unit", required_argument, NULL, CLI_OPT_UNIT }, { "cgroup", required_argument, NULL, CLI_OPT_CGROUP }
+struct cli_target {
+	bool tree;
+	long max_tree;
+	const char *group_kind, *group;
+};
+int cli_target_option(const char *cmd, int c, const char *arg, struct cli_target *t);
+json_t *cli_target_request(const char *cmd, const struct cli_target *t, int nargs, char **args, double seconds);
 /* What a windowed command takes besides --seconds and --json. */
 enum { WIN_LIMIT = 1, WIN_TREE = 2, WIN_THRESHOLD = 4 };
 /*
@@ -58,6 +76,15 @@ const char *cli_str(json_t *o, const char *k);
  * there were no samples.
  */
 bool cli_print_sampled_header(json_t *reply, long long samples);
+/*
+ * A tree reply (--tree, --unit, --cgroup): "process tree of P, W s window:
+ * N processes, K observed" (and the max-tree note); a row's PID, PPID and
+ * command, then false after "not observed: why" for one that was not; a
+ * row's end (when it joined the window, if late).
+ */
+void cli_print_tree_header(json_t *reply);
+bool cli_print_tree_row(json_t *row);
+void cli_print_tree_joined(json_t *row);
 /*
  * Parse "[--json] [--help]" and, when want_pid, exactly one PID. Returns 0, or
  * -1 when the command should exit now with *rc (help printed, or usage error).

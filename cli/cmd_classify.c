@@ -233,43 +233,23 @@ out:
 /* classify --tree: the service verdict, then a row per process. */
 static void print_tree(json_t *r)
 {
-	json_t *svc = json_object_get(r, "service"), *procs = json_object_get(r, "processes"), *p;
-	size_t i, observed = 0;
+	json_t *svc = json_object_get(r, "service"), *p;
+	size_t i;
 
-	json_array_foreach(procs, i, p)
-		observed += json_is_true(json_object_get(p, "observed"));
-	if (json_is_string(json_object_get(r, "group")))
-		printf("processes of %s", cli_str(r, "group"));
-	else
-		printf("process tree of %lld", json_integer_value(json_object_get(r, "pid")));
-	printf(", %.1f s window: %zu process%s, %zu observed\n", cli_num(r, "requested_seconds"),
-	       json_array_size(procs), json_array_size(procs) == 1 ? "" : "es", observed);
-	if (json_is_true(json_object_get(r, "truncated")))
-		printf("the tree has more than %lld processes: the first %lld (breadth first) are shown; see --max-tree\n",
-		       json_integer_value(json_object_get(r, "max_tree")), json_integer_value(json_object_get(r, "max_tree")));
+	cli_print_tree_header(r);
 	printf("service: %s (%s)\n", cli_str(svc, "label"), cli_str(svc, "summary"));
 	print_lines("why:", json_object_get(svc, "reasons"));
 	print_lines("advice:", json_object_get(svc, "advice"));
 	printf("%8s %8s %-15s %-18s %5s %5s  %s\n", "PID", "PPID", "COMMAND", "LABEL", "CONF", "CPU%", "TOP REASON");
-	json_array_foreach(procs, i, p) {
+	json_array_foreach(json_object_get(r, "processes"), i, p) {
 		double win = cli_num(p, "window_seconds");
-		long long ppid = json_integer_value(json_object_get(p, "ppid"));
-		char pp[24];
 
-		snprintf(pp, sizeof(pp), ppid ? "%lld" : "-", ppid);
-		printf("%8lld %8s %-15.15s ", json_integer_value(json_object_get(p, "pid")), pp, cli_str(p, "comm"));
-		if (!json_is_true(json_object_get(p, "observed"))) {
-			json_t *e = json_object_get(p, "error");
-
-			printf("not observed: %s (%s)\n", cli_str(e, "code"), cli_str(e, "message"));
+		if (!cli_print_tree_row(p))
 			continue;
-		}
 		printf("%-18s %5.2f %4.0f%%  %s", cli_str(p, "label"), cli_num(p, "confidence"),
 		       win > 0 ? 100 * cli_num(p, "cpu_seconds") / win : 0.0,
 		       json_is_string(json_object_get(p, "reason")) ? cli_str(p, "reason") : "");
-		if (cli_num(p, "joined_seconds") >= 0.05)
-			printf(" (joined at %.1f s)", cli_num(p, "joined_seconds"));
-		printf("\n");
+		cli_print_tree_joined(p);
 	}
 }
 

@@ -11,7 +11,8 @@
 #include "export.h"
 
 static const char help[] =
-	"Usage: pyprobe record PID -o FILE [--seconds N] [--format folded|pprof|speedscope|svg]\n"
+	"Usage: pyprobe record PID -o FILE [--seconds N] [--format F] [--tree [--max-tree N]]\n"
+	"       pyprobe record --unit NAME | --cgroup PATH -o FILE [--seconds N] [--format F] [--max-tree N]\n"
 	"Sample process PID's threads while they run on a CPU for N seconds and write\n"
 	"the Python stacks to FILE ('-' for standard output). If the process exits\n"
 	"early, the part recorded so far is written.\n\n"
@@ -21,6 +22,13 @@ static const char help[] =
 	"                      Parca), speedscope (JSON for speedscope.app) or svg\n"
 	"                      (a flame graph to open in a browser)\n"
 	"  -n, --seconds N     length of the recording (default 2, 0.1-3600)\n"
+	"      --tree          PID and all of its Python descendants in one profile:\n"
+	"                      each stack under a frame for its process (\"COMMAND [PID]\"),\n"
+	"                      a pprof label pid instead in pprof\n"
+	"      --unit NAME     every process of a systemd unit, the same way\n"
+	"      --cgroup PATH   every process in a cgroup or below it\n"
+	"      --max-tree N    record at most N processes (1-1024; default: the daemon's\n"
+	"                      max-tree, 64)\n"
 	"  -h, --help          this help\n";
 
 int cmd_record(const struct cli *cli, int argc, char **argv)
@@ -29,15 +37,16 @@ int cmd_record(const struct cli *cli, int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "seconds", required_argument, NULL, 'n' },
+		CLI_TARGET_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	double seconds = PP_CTL_DEFAULT_SECONDS;
 	const char *out = NULL, *format = "folded";
-	json_t *r, *prof;
-	char name[64];
+	struct cli_target target = {};
+	json_t *req, *r, *prof;
+	char name[128];
 	FILE *f;
-	pid_t pid;
 	int c, rc, err;
 
 	while ((c = getopt_long(argc, argv, "o:f:n:h", longopts, NULL)) != -1) {
@@ -58,6 +67,13 @@ int cmd_record(const struct cli *cli, int argc, char **argv)
 			if (cli_parse_seconds("record", optarg, &seconds))
 				return EXIT_USAGE;
 			break;
+		case CLI_OPT_TREE:
+		case CLI_OPT_MAX_TREE:
+		case CLI_OPT_UNIT:
+		case CLI_OPT_CGROUP:
+			if (cli_target_option("record", c, optarg, &target))
+				return EXIT_USAGE;
+			break;
 		case 'h':
 			fputs(help, stdout);
 			return EXIT_OK;
@@ -66,16 +82,14 @@ int cmd_record(const struct cli *cli, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (argc - optind != 1 || !out) {
-		fprintf(stderr, "pyprobe record: expects one PID and -o FILE\nTry 'pyprobe record --help'.\n");
+	if (!out) {
+		fprintf(stderr, "pyprobe record: expects -o FILE\nTry 'pyprobe record --help'.\n");
 		return EXIT_USAGE;
 	}
-	pid = cli_parse_pid("record", argv[optind]);
-	if (pid < 0)
+	req = cli_target_request("record", &target, argc - optind, argv + optind, seconds);
+	if (!req)
 		return EXIT_USAGE;
-	r = cli_call_progress(cli, json_pack("{s:i, s:s, s:i, s:f}", "v", PP_CTL_VERSION, "cmd", "record", "pid",
-					     (int)pid, "seconds", seconds),
-			      (int)(seconds * 1000) + 30000, false, &rc, seconds);
+	r = cli_call_progress(cli, req, (int)(seconds * 1000) + 30000, false, &rc, seconds);
 	if (!r)
 		return rc;
 	prof = json_object_get(r, "profile");
@@ -85,7 +99,11 @@ int cmd_record(const struct cli *cli, int argc, char **argv)
 		json_decref(r);
 		return EXIT_FAILED;
 	}
-	snprintf(name, sizeof(name), "pyprobe pid %d", pid);
+	if (target.group)
+		snprintf(name, sizeof(name), "pyprobe %s %.100s", target.group_kind, target.group);
+	else
+		snprintf(name, sizeof(name), "pyprobe %s %lld", target.tree ? "process tree of" : "pid",
+			 json_integer_value(json_object_get(r, "pid")));
 	if (!strcmp(format, "pprof"))
 		err = export_pprof(f, prof, (long long)(1e9 / json_integer_value(json_object_get(r, "sample_hz"))),
 				   (long long)(1e9 * json_number_value(json_object_get(r, "window_seconds"))));
@@ -102,7 +120,10 @@ int cmd_record(const struct cli *cli, int argc, char **argv)
 		json_decref(r);
 		return EXIT_FAILED;
 	}
-	fprintf(stderr, "pyprobe: %lld samples, %zu stacks, %.1f s%s -> %s (%s)\n",
+	fputs("pyprobe: ", stderr);
+	if (json_object_get(r, "processes"))
+		fprintf(stderr, "%zu processes, ", json_array_size(json_object_get(r, "processes")));
+	fprintf(stderr, "%lld samples, %zu stacks, %.1f s%s -> %s (%s)\n",
 		json_integer_value(json_object_get(prof, "samples")), json_array_size(json_object_get(prof, "stacks")),
 		json_number_value(json_object_get(r, "window_seconds")),
 		json_is_true(json_object_get(r, "partial")) ? " (the process exited: partial profile)" : "", out,

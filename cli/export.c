@@ -22,12 +22,21 @@ static long long num(json_t *o, const char *k)
 	return json_integer_value(json_object_get(o, k));
 }
 
+/* A frame's name with its place: "f (file.py:12)", or a process frame's own name ("python3 [1234]"). */
+static void frame_label(char *buf, size_t len, json_t *fr)
+{
+	if (json_object_get(fr, "process"))
+		snprintf(buf, len, "%s", str(fr, "function"));
+	else
+		snprintf(buf, len, "%s (%s:%lld)", str(fr, "function"), str(fr, "file"), num(fr, "line"));
+}
+
 /* Folded names may not contain ';' (the separator) or newlines. */
 static void put_name(FILE *f, json_t *fr)
 {
 	char buf[1024];
 
-	snprintf(buf, sizeof(buf), "%s (%s:%lld)", str(fr, "function"), str(fr, "file"), num(fr, "line"));
+	frame_label(buf, sizeof(buf), fr);
 	for (char *p = buf; *p; p++)
 		if (*p == ';' || *p == '\n')
 			*p = ':';
@@ -189,12 +198,25 @@ int export_pprof(FILE *f, json_t *profile, long long period_ns, long long durati
 		json_t *ids = json_object_get(s, "frames");
 		long long count = num(s, "count");
 
-		for (size_t k = 0; k < json_array_size(ids); k++)	/* leaf first, as pprof wants */
-			varint(&sub, json_integer_value(json_array_get(ids, k)) + 1);
+		for (size_t k = 0; k < json_array_size(ids); k++) {	/* leaf first, as pprof wants */
+			long long id = json_integer_value(json_array_get(ids, k));
+
+			/* A process frame (a tree's recording) is a label here: pprof -tagroot=pid draws it. */
+			if (!json_object_get(json_array_get(frames, id), "process"))
+				varint(&sub, id + 1);
+		}
 		field_msg(&m, 1, &sub);
 		varint(&sub, count);
 		varint(&sub, count * period_ns);
 		field_msg(&m, 2, &sub);
+		if (json_is_integer(json_object_get(s, "pid"))) {
+			struct buf label = {};
+
+			field_varint(&label, 1, intern(&st, "pid"));
+			field_varint(&label, 3, num(s, "pid"));
+			field_msg(&m, 3, &label);
+			free(label.p);
+		}
 		field_msg(&out, 2, &m);
 	}
 	/* One location and one function per frame: id = index + 1. */
@@ -335,13 +357,13 @@ static void draw(FILE *f, json_t *frames, const struct node *n, double x, int le
 		json_t *fr = json_array_get(frames, c->frame);
 		const char *fn = str(fr, "function");
 		unsigned h = 2166136261u;
-		char label[256];
+		char label[600], place[512];
 		int y = height - (level + 1) * ROW;
 
 		for (const char *p = fn; *p; p++)
 			h = (h ^ (unsigned char)*p) * 16777619u;
-		snprintf(label, sizeof(label), "%s (%s:%lld) %lld samples, %.1f%%", fn, str(fr, "file"), num(fr, "line"),
-			 c->count, 100.0 * c->count / total);
+		frame_label(place, sizeof(place), fr);
+		snprintf(label, sizeof(label), "%s %lld samples, %.1f%%", place, c->count, 100.0 * c->count / total);
 		fputs("<g><title>", f);
 		xml_text(f, label);
 		fprintf(f, "</title><rect x=\"%.2f\" y=\"%d\" width=\"%.2f\" height=\"%d\" fill=\"rgb(%u,%u,%u)\" "

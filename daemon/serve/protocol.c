@@ -72,12 +72,12 @@ int protocol_parse(const char *buf, size_t len, struct request *r, const char **
 	for (const char *const *k = (const char *const[]){ "unit", "cgroup", NULL }; *k; k++) {
 		if (!(v = json_object_get(root, *k)))
 			continue;
-		if (r->cmd != REQ_CLASSIFY)
-			BAD(PP_ERR_BAD_REQUEST, "\"%s\" is for classify only", *k);
+		if (!TREE_CMD(r->cmd))
+			BAD(PP_ERR_BAD_REQUEST, "\"%s\" is for classify, top, gc and record only", *k);
 		if (r->group[0])
 			BAD(PP_ERR_BAD_REQUEST, "\"unit\" and \"cgroup\" cannot both be given");
 		if (json_object_get(root, "pid"))
-			BAD(PP_ERR_BAD_REQUEST, "\"%s\" classifies a group of processes: no \"pid\" with it", *k);
+			BAD(PP_ERR_BAD_REQUEST, "\"%s\" names a group of processes: no \"pid\" with it", *k);
 		if (!json_is_string(v) || !json_string_length(v) || json_string_length(v) >= 4096)
 			BAD(PP_ERR_BAD_REQUEST, "\"%s\" must be a non-empty string", *k);
 		snprintf(r->group, sizeof(r->group), "%s %s", *k, json_string_value(v));
@@ -108,8 +108,8 @@ int protocol_parse(const char *buf, size_t len, struct request *r, const char **
 	if ((v = json_object_get(root, "tree"))) {
 		if (!json_is_boolean(v))
 			BAD(PP_ERR_BAD_REQUEST, "\"tree\" must be true or false");
-		if (json_is_true(v) && r->cmd != REQ_CLASSIFY)
-			BAD(PP_ERR_BAD_REQUEST, "\"tree\" is for classify only");
+		if (json_is_true(v) && !TREE_CMD(r->cmd))
+			BAD(PP_ERR_BAD_REQUEST, "\"tree\" is for classify, top, gc and record only");
 		r->tree = json_is_true(v);
 	}
 	/* A unit's or a cgroup's processes come back as a tree reply, without a root. */

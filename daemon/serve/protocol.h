@@ -8,13 +8,15 @@
 
 enum req_cmd { REQ_CLASSIFY, REQ_STATUS, REQ_LIST, REQ_DETACH, REQ_GC, REQ_TOP, REQ_RECORD, REQ_ATTRS, REQ_CHURN,
 	       REQ_LOOP };
+/* Commands that take a process tree or a group (tree, unit, cgroup). */
+#define TREE_CMD(c) ((c) == REQ_CLASSIFY || (c) == REQ_TOP || (c) == REQ_GC || (c) == REQ_RECORD)
 
 struct request {
 	enum req_cmd cmd;
 	pid_t pid;		/* classify, detach */
 	double seconds;		/* classify, gc, top, record, attrs, churn */
 	int limit;		/* top, attrs, churn: rows per table */
-	bool tree;		/* classify: the process and its descendants */
+	bool tree;		/* classify, top, gc, record: the process and its descendants */
 	int max_tree;		/* ... at most this many (0: the daemon's max-tree) */
 	int threshold_ms;	/* loop: a stall is an iteration this long (0: the daemon's loop-threshold) */
 	/* classify of a unit's or a cgroup's processes (no pid): "unit NAME", "cgroup PATH" */

@@ -200,7 +200,6 @@ static void reaper_event(struct watch *w, uint32_t events)
 }
 
 static void tree_check(struct requests *svc, struct tree *t);
-static void tree_scan(struct requests *svc, struct tree *t, uint64_t now);
 
 /* Finish p with an error (the session stays the caller's business). */
 static void fail_pending(struct requests *svc, struct pending *p, const char *code, const char *msg)
@@ -216,6 +215,8 @@ static void fail_pending(struct requests *svc, struct pending *p, const char *co
 		tree_check(svc, t);
 }
 
+static void tree_scan(struct requests *svc, struct tree *t, uint64_t now);
+
 /* A recording ends with whatever it has, also when the process exits early. */
 static void finish_record(struct requests *svc, struct pending *p, bool partial)
 {
@@ -227,6 +228,17 @@ static void finish_record(struct requests *svc, struct pending *p, bool partial)
 
 	if (body)
 		json_object_set_new(body, "placement", report_placement(p->s->pid, &p->s->py));
+	if (p->tree) {
+		struct tree *t = p->tree;
+
+		if (body)
+			tree__observed(t, p->s->pid, body, NULL, 0, 0, observed);
+		else
+			tree__refused(t, p->s->pid, PP_ERR_INTERNAL, "out of memory building the reply");
+		remove_pending(svc, p);
+		tree_check(svc, t);
+		return;
+	}
 	ctl_server__reply(p->c, protocol_ok(body));
 	remove_pending(svc, p);
 }
@@ -297,11 +309,11 @@ static void finish_pending(struct requests *svc, struct pending *p)
 			for (int b = 0; b < PP_NBUCKETS; b++)
 				all += w.t[i].sec[b];
 		}
-		body = json_pack("{s:i, s:f, s:f, s:o, s:i, s:o, s:{s:f, s:f, s:s}, s:s}", "pid", (int)rc.pid,
+		body = json_pack("{s:i, s:f, s:f, s:o, s:i, s:o, s:{s:f, s:f, s:f, s:s}, s:s}", "pid", (int)rc.pid,
 				 "window_seconds", w.seconds, "requested_seconds", rc.requested_seconds, "python",
 				 report_python(&p->s->py), "sample_hz", (int)svc->o->sample_hz, "profile",
-				 profile__top(p->prof, p->limit), "gil_wait", "seconds", gil, "share_of_thread_time",
-				 all > 0 ? gil / all : 0.0, "method", "futex waits inside the GIL, from sched_switch (exact)",
+				 profile__top(p->prof, p->limit), "gil_wait", "seconds", gil, "thread_seconds", all,
+				 "share_of_thread_time", all > 0 ? gil / all : 0.0, "method", "futex waits inside the GIL, from sched_switch (exact)",
 				 "method", "perf cpu-clock samples of on-CPU threads; Python frames walked in BPF, "
 					   "code objects resolved from target memory (sampled)");
 	} else if (p->cmd == REQ_GC) {
@@ -351,7 +363,10 @@ static void finish_pending(struct requests *svc, struct pending *p)
 
 		for (size_t i = 0; i < w.n; i++)
 			cpu += w.t[i].sec[PP_B_ONCPU];
-		tree__observed(t, p->s->pid, body, v.label, v.confidence, cpu, w.seconds);
+		if (p->cmd == REQ_CLASSIFY)
+			tree__observed(t, p->s->pid, body, v.label, v.confidence, cpu, w.seconds);
+		else
+			tree__observed(t, p->s->pid, body, NULL, 0, cpu, w.seconds);
 		window__free(&w);
 		snapshot__clear(&end);
 		remove_pending(svc, p);
@@ -683,7 +698,7 @@ static size_t group_members(const struct rule *rule, pid_t *out, size_t max)
 
 static void tree_scan(struct requests *svc, struct tree *t, uint64_t now)
 {
-	struct request r = { .cmd = REQ_CLASSIFY, .limit = 20 };
+	struct request r = { .cmd = t->cmd, .limit = t->limit };
 	size_t want = (size_t)t->max + 1, n;
 	pid_t *pids = malloc(want * sizeof(*pids));
 
@@ -737,7 +752,7 @@ static void do_tree(struct requests *svc, struct client *c, const struct request
 			return;
 		}
 	}
-	t = tree__new(r->group[0] ? 0 : r->pid, rule, c, r->seconds, max, now_ns());
+	t = tree__new(r->cmd, r->limit, r->group[0] ? 0 : r->pid, rule, c, r->seconds, max, now_ns());
 	if (!t) {
 		if (rule) {
 			free(rule->arg);
@@ -753,7 +768,8 @@ static void do_tree(struct requests *svc, struct client *c, const struct request
 	tree_check(svc, t);
 }
 
-static void do_classify(struct requests *svc, struct client *c, const struct request *r)
+/* A window of r's command on one process, or on a tree or a group of them. */
+static void do_window(struct requests *svc, struct client *c, const struct request *r)
 {
 	const char *code;
 	char msg[512];
@@ -910,7 +926,7 @@ void requests__request(void *ctx, struct client *c, const char *line, size_t len
 	case REQ_ATTRS:
 	case REQ_CHURN:
 	case REQ_LOOP:
-		do_classify(svc, c, &r);
+		do_window(svc, c, &r);
 		break;
 	case REQ_DETACH:
 		do_detach(svc, c, &r);
@@ -976,6 +992,11 @@ static void stack_event(void *ctx, struct session *s, const struct pp_stack_even
 		if (p->prof) {
 			profile__add(p->prof, frames, n, ev->state, ev->gc);
 			profile__add_native(p->prof, leaf.symbol, leaf.object, leaf.kind);
+			/* top --tree: the hottest functions of the whole too */
+			if (p->tree && p->tree->prof) {
+				profile__add(p->tree->prof, frames, n, ev->state, ev->gc);
+				profile__add_native(p->tree->prof, leaf.symbol, leaf.object, leaf.kind);
+			}
 			continue;
 		}
 		if (attr_err > 0) {

@@ -106,10 +106,92 @@ pool() {
 	[ "$(json_get .max_tree)" = 64 ]
 }
 
+# top, gc and record over a pre-fork tree: per-process rows, the whole's tables, one profile naming its processes.
+tree_commands() {
+	local py=$1 hot all n comm
+	start_workload "$py" prefork || return 1
+	hot=$(wl_line hot)
+	run_pyprobe -0 top "$WL_PID" --tree --seconds 1.5 --limit 5 --json || return 1
+	echo "# $py top: $(json_get -c '[.profile.samples, .profile.functions_by_self[0].function, [.processes[] | [.pid, .samples, .hottest.function]]]')" >&3
+	[ "$(json_get '.processes | length')" = 5 ] || return 1
+	all=$(json_get .profile.samples)
+	[ "$all" -ge 100 ] || return 1
+	# The hot worker's samples are nearly all of them; the whole's hottest function is its.
+	[ "$(row "$hot" ".samples >= 0.9 * $all")" = true ] || return 1
+	[ "$(row "$hot" .hottest.function)" = hot ] || return 1
+	[ "$(json_get '.profile.functions_by_self[0].function')" = hot ] || return 1
+	[ "$(json_get '[.processes[].samples] | add')" = "$all" ] || return 1
+	[ "$(json_get '[.processes[] | .report.pid == .pid] | all')" = true ] || return 1
+	comm=$(row "$hot" .comm)
+	# record: every stack under its process's frame (folded), and a pid label (pprof).
+	run_pyprobe -0 record "$WL_PID" --tree --seconds 1 -o "$TEST_DIR/tree.folded" || return 1
+	head -3 "$TEST_DIR/tree.folded" | cut -c1-160 >&3
+	all=$(awk '{ n += $NF } END { print n }' "$TEST_DIR/tree.folded")
+	n=$(awk -v p="$comm [$hot];" 'index($0, p) == 1 && /;hot \(/ { n += $NF } END { print n + 0 }' "$TEST_DIR/tree.folded")
+	echo "# $py record: $n of $all samples under $comm [$hot] in hot()" >&3
+	[ "$all" -ge 50 ] && [ $((n * 10)) -ge $((all * 9)) ] || return 1
+	[ "$(grep -vc '^[^;]* \[[0-9]*\];' "$TEST_DIR/tree.folded")" = 0 ] || return 1
+	run_pyprobe -0 record "$WL_PID" --tree --seconds 1 -f pprof -o "$TEST_DIR/tree.pb.gz" || return 1
+	run go tool pprof -raw "$TEST_DIR/tree.pb.gz"
+	[[ $output == *"pid:[$hot]"* ]] || return 1
+	run go tool pprof -tagroot=pid -top "$TEST_DIR/tree.pb.gz"
+	[[ $output == *" $hot"* ]] || return 1
+	stop_workload
+	# gc: the collections of the worker that makes garbage, and of no other.
+	PYPROBE_HOT=gc start_workload "$py" prefork || return 1
+	hot=$(wl_line hot)
+	run_pyprobe -0 gc "$WL_PID" --tree --seconds 1.5 --json || return 1
+	echo "# $py gc: $(json_get -c '[.gc, [.processes[] | [.pid, .collections, .max_ms]]]')" >&3
+	[ "$(row "$hot" '.collections >= 20')" = true ] || return 1
+	[ "$(json_get --argjson h "$hot" '[.processes[] | select(.pid != $h) | .collections] | all(. == 0)')" = true ] || return 1
+	[ "$(json_get '.gc.collections == ([.processes[].collections] | add)')" = true ] || return 1
+	[ "$(json_get .gc.most_paused_pid)" = "$hot" ]
+}
+
+@test "top, gc and record take --tree: a row per process, the hottest functions and the collections of all, one profile with a frame and a label per process (Debian's, the oldest, the newest)" {
+	command -v go >/dev/null || { echo "go (golang-go) is needed: make check installs it"; return 1; }
+	each_interpreter tree_commands sweep_interpreters
+}
+
+@test "top, gc and record trees in human output and on a cgroup" {
+	local unit=pyprobe-tree-cmd-$$.service p
+	start_workload /usr/bin/python3 prefork
+	hot=$(wl_line hot)
+	run_pyprobe -0 top "$WL_PID" --tree --seconds 1 --limit 3
+	echo "$output" | head -9 >&3
+	[[ $output == *"process tree of $WL_PID, 1.0 s window: 5 processes, 5 observed"* ]]
+	[[ $output == *"all processes together:"* ]]
+	[[ $(grep -E "^ +$hot +$WL_PID +python3 " <<<"$output") == *"hot ("*"prefork.py:"* ]]
+	run_pyprobe -0 gc "$WL_PID" --tree --seconds 0.5
+	[[ $output == *"GC: 0 collections in all"* ]]
+	[ "$(grep -cE '^ +[0-9]+ +[0-9-]+ +python3 +0 ' <<<"$output")" = 5 ]
+	make_unit_cgroup "$unit"
+	for p in "$WL_PID" $(awk '$1 == "workers" { $1 = ""; print }' "$WL_OUT"); do
+		echo "$p" >"$CGROUP/cgroup.procs"
+	done
+	run_pyprobe -0 record --cgroup "/$unit" --seconds 1 -o "$TEST_DIR/unit.folded"
+	[[ $output == *"5 processes"* ]]
+	run_pyprobe -0 top --unit "$unit" --seconds 1 --json
+	stop_workload
+	sleep 0.2
+	rmdir "$CGROUP" 2>/dev/null || true
+	[ "$(json_get .group)" = "unit:$unit" ]
+	[ "$(json_get .pid)" = "$WL_PID" ] || [ "$(json_get .pid)" = "$(json_get '.processes[0].pid')" ]
+	[ "$(json_get '.processes | length')" = 5 ]
+	[ "$(json_get '.profile.functions_by_self[0].function')" = hot ]
+	grep -q "^python3 \[$hot\];" "$TEST_DIR/unit.folded"
+}
+
 @test "--tree errors: other commands, bad limits, no such process" {
 	start_workload /usr/bin/python3 sleeping
-	run_pyprobe -2 gc "$WL_PID" --tree
-	[[ $output == *"--tree is for classify only"* ]]
+	run_pyprobe -2 attrs "$WL_PID" --tree
+	[[ $output == *"--tree is for classify, top, gc and record"* ]]
+	run_pyprobe -2 loop --unit x.service
+	[[ $output == *"--unit is for classify, top, gc and record"* ]]
+	run_pyprobe -2 record "$WL_PID" --tree
+	[[ $output == *"expects -o FILE"* ]]
+	run_pyprobe -2 record --unit x.service 123 -o /dev/null
+	[[ $output == *"--unit takes the place of the PID"* ]]
 	run_pyprobe -2 classify "$WL_PID" --tree --max-tree 0
 	[[ $output == *"--max-tree must be an integer from 1 to 1024"* ]]
 	run_pyprobe -2 classify "$WL_PID" --max-tree 2000

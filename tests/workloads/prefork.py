@@ -4,6 +4,9 @@ sharing one listening socket, as gunicorn's sync workers do, then waits on
 them. Worker 0 is hot (a request that computes forever); the others wait in
 accept() for connections that never come. The master is idle.
 
+PYPROBE_HOT=gc: the hot worker makes cyclic garbage instead, so that the
+collector runs in it (and in no other process) many times a second.
+
 PYPROBE_LATE_S: fork one more worker (idle) that many seconds after "ready"
 (a process that joins a classify --tree window).
 
@@ -19,6 +22,7 @@ import common
 
 N = int(os.environ.get("PYPROBE_WORKERS", "4"))
 LATE = float(os.environ.get("PYPROBE_LATE_S", "0"))
+HOT = os.environ.get("PYPROBE_HOT", "cpu")
 
 
 def hot():
@@ -26,6 +30,14 @@ def hot():
     while True:
         for i in range(100000):
             x = (x + i * i) % 1000003
+
+
+def hot_gc():
+    while True:
+        for _ in range(1000):
+            a = []
+            a.append(a)
+        time.sleep(0.001)
 
 
 def idle(sock):
@@ -50,7 +62,7 @@ if __name__ == "__main__":
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     sock.listen(16)
-    workers = [fork(hot)] + [fork(idle, sock) for _ in range(N - 1)]
+    workers = [fork(hot_gc if HOT == "gc" else hot)] + [fork(idle, sock) for _ in range(N - 1)]
     common.start_watchdog()
     common.ready()
     print("workers %s" % " ".join(str(p) for p in workers), flush=True)
