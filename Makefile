@@ -157,7 +157,7 @@ $(O)/tests/hostile/libpython3.%.so.1.0: tests/hostile/fakelib.c $(O)/tests/hosti
 
 # PLAIN_BIN: the unsanitized build, for the tests whose figures ASan distorts (memory).
 bats: all $(HOSTILE)
-	$(Q)$(SAN_ENV) PYPROBE_BIN=$(O) PYPROBE_PLAIN_BIN=$(or $(PLAIN_BIN),$(O)) bats --tap tests/bats
+	$(Q)$(SAN_ENV) PYPROBE_BIN=$(O) PYPROBE_PLAIN_BIN=$(or $(PLAIN_BIN),$(O)) bats --tap --timing tests/bats
 
 # check tests sanitized binaries (unit tests, daemon, CLI) built in $(O)/asan.
 CHECK_SAN := O=$(O)/asan SANITIZE=1 VMLINUX_H=$(VMLINUX_H)

@@ -37,6 +37,49 @@ prefork() {
 	each_interpreter prefork
 }
 
+# stable_tree PY: 10 consecutive 2 s classify --tree windows on a pre-fork server; the service
+# imbalanced with the hot worker named, and every row's label right, in at least 9.
+stable_tree() {
+	local py=$1 hot right=0 seen=() ok
+	start_workload "$py" prefork || return 1
+	hot=$(wl_line hot)
+	for _ in $(seq 10); do
+		run_pyprobe classify "$WL_PID" --tree --seconds 2 --json
+		ok=$(json_get --argjson h "$hot" '.service.label == "imbalanced" and .service.hot_pid == $h and
+			([.processes[] | if .pid == $h then .label == "cpu-bound-python" else .label == "idle" end] | all)')
+		seen+=("$(json_get -r '.service.label')")
+		[ "$ok" = true ] && right=$((right + 1))
+	done
+	stop_workload
+	echo "# $py: $right of 10 right: ${seen[*]}" >&3
+	[ "$right" -ge 9 ]
+}
+
+@test "stable tree verdict: 10 consecutive 2 s --tree windows on a pre-fork server, 9 or more imbalanced with every row right (Debian's, the oldest, the newest)" {
+	each_interpreter stable_tree sweep_interpreters
+}
+
+# big_tree PY: a master and 63 workers, one hot: all 64 observed in one window.
+big_tree() {
+	local py=$1 hot
+	PYPROBE_WORKERS=63 start_workload "$py" prefork || return 1
+	hot=$(wl_line hot)
+	run_pyprobe -0 classify "$WL_PID" --tree --seconds 2 --json || return 1
+	stop_workload
+	echo "# $py: $(json_get -c '[.truncated, (.processes | length), ([.processes[] | select(.observed)] | length), .service.summary]')" >&3
+	[ "$(json_get '.processes | length')" = 64 ] || return 1
+	[ "$(json_get '[.processes[] | select(.observed)] | length')" = 64 ] || return 1
+	[ "$(json_get .truncated)" = false ] || return 1
+	[ "$(json_get .service.hot_pid)" = "$hot" ] || return 1
+	[ "$(json_get .service.summary)" = "master idle; 63 workers: 62 idle, 1 cpu-bound-python" ] || return 1
+	# Every member's window ends with the tree's, however many attached.
+	[ "$(json_get '[.processes[].window_seconds] | (min > 1.6 and max < 2.3)')" = true ]
+}
+
+@test "a tree of 64 processes (the default max-tree): every one observed in one window (Debian's, the oldest, the newest)" {
+	each_interpreter big_tree sweep_interpreters
+}
+
 @test "a worker forked during the window joins it; a tree's human output has a row per process and the service verdict" {
 	PYPROBE_LATE_S=0.8 start_workload /usr/bin/python3 prefork
 	run_pyprobe -0 classify "$WL_PID" --tree --seconds 2.5 --json

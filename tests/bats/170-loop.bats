@@ -128,3 +128,24 @@ classify_loop() {
 	[ "$(json_get '.verdict.traits | map(select(startswith("loop-"))) | length')" = 0 ]
 	[ "$(json_get '.loop.threads | length')" = 0 ]
 }
+
+# stable_loop PY: 10 consecutive 2 s classify windows on a loop whose handler computes for 300 ms:
+# loop-blocked, its worst site the hot line, in at least 9.
+stable_loop() {
+	local py=$1 right=0 seen=() ok
+	start_workload "$py" aio_stalls compute || return 1
+	for _ in $(seq 10); do
+		run_pyprobe classify "$WL_PID" --seconds 2 --json
+		ok=$(json_get '(.verdict.traits | index("loop-blocked") != null) and
+			(.verdict.reasons | join(" ") | contains("python on CPU at crunch (aio_stalls.py:46)"))')
+		seen+=("$(json_get -r '.verdict.label + "/" + (.verdict.traits | join("+"))')")
+		[ "$ok" = true ] && right=$((right + 1))
+	done
+	stop_workload
+	echo "# $py: $right of 10 right: ${seen[*]}" >&3
+	[ "$right" -ge 9 ]
+}
+
+@test "stable trait: 10 consecutive 2 s classify windows on a computing handler, 9 or more loop-blocked at the hot line (Debian's, the oldest, the newest)" {
+	each_interpreter stable_loop sweep_interpreters
+}
