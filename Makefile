@@ -115,15 +115,16 @@ $(O)/daemon/lib$(1).a: $(patsubst %.c,$(O)/%.o,$(call layer_srcs,$(1)))
 endef
 $(foreach l,$(LAYERS),$(eval $(call layer_lib,$(l))))
 
+# The CLI shares the pprof encoder with the daemon (daemon/core/pprof.c).
 $(O)/cli/%.o: cli/%.c | $(O)/cli
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -Idaemon/core -c $< -o $@
 
 $(O)/pyprobed: $(DAEMON_OBJS) $(LAYER_LIBS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) $(DAEMON_OBJS) $(LINK_LIBS) $(PC_LIBS) -o $@
 
-$(O)/pyprobe: $(CLI_OBJS)
+$(O)/pyprobe: $(CLI_OBJS) $(O)/daemon/core/pprof.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) $(filter %.o,$^) $(PC_LIBS) -o $@
 

@@ -94,6 +94,28 @@ bool cgroup_in_unit(const char *text, const char *unit)
 	return each_path(text, unit_on_path, unit);
 }
 
+bool cgroup_unit(const char *path, char *out, size_t len)
+{
+	for (const char *p = path; *p;) {
+		size_t n;
+
+		p += *p == '/';
+		n = strcspn(p, "/");
+		if (n > 6 && !memcmp(p + n - 6, ".slice", 6)) {
+			p += n;
+			continue;
+		}
+		if (!n || n >= len)
+			break;
+		memcpy(out, p, n);
+		out[n] = 0;
+		return true;
+	}
+	if (len)
+		*out = 0;
+	return false;
+}
+
 static bool path_under(const char *path, size_t n, bool v2, const void *ctx)
 {
 	const char *want = ctx;

@@ -22,6 +22,9 @@ void cgroup_path(const char *text, char *out, size_t len);
  */
 bool cgroup_in_unit(const char *text, const char *unit);
 
+/* The unit owning a process in cgroup path (cgroup_path's): the first component that is not a slice. */
+bool cgroup_unit(const char *path, char *out, size_t len);
+
 /*
  * Is the process in cgroup path or below it, on any line: "/a/b" matches
  * "/a/b" and "/a/b/c", not "/a/bc". A path with glob characters matches as

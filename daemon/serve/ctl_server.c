@@ -142,6 +142,11 @@ void ctl_server__reply(struct client *c, char *line)
 {
 	struct conn *cn = container_of(c, struct conn, c);
 
+	if (c->deliver) {
+		c->busy = false;
+		c->deliver(c, line);
+		return;
+	}
 	c->busy = false;
 	if (!line)
 		line = protocol_error(PP_ERR_INTERNAL, "out of memory");

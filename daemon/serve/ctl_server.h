@@ -16,6 +16,11 @@ struct client {
 	pid_t pid;
 	unsigned long id;
 	bool busy;		/* a request is in progress; no further lines are read */
+	/*
+	 * A client inside the daemon (the metrics listener's profile endpoint):
+	 * its replies go here instead of to a socket; srv is NULL.
+	 */
+	void (*deliver)(struct client *c, char *line);
 };
 
 struct ctl_handlers {

@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
  * The small HTTP/1.x server of the Prometheus exposition (prom.c), rendered
- * when scraped. It answers one request per connection and closes it; it holds
- * at most MAX_CONNS connections, dropping the oldest for a new one, and closes
- * any older than CONN_TIMEOUT, so silent clients cannot keep it busy. A page
- * is rendered at most once per CACHE_NS: scraping in a loop costs little.
+ * when scraped, and of profiles in net/http/pprof's convention (scrape.c):
+ * GET /debug/pprof/profile?pid=P&seconds=N opens a record window like a
+ * control client's and answers when it ends, the event loop serving on
+ * meanwhile. It answers one request per connection and closes it; it holds
+ * at most MAX_CONNS connections, dropping the oldest for a new one (a
+ * profile's last), and closes any older than CONN_TIMEOUT (a profile's when
+ * its window is long overdue), so silent clients cannot keep it busy. At
+ * most MAX_SCRAPES profiles are recorded at once: more get 429 with
+ * Retry-After. A page is rendered at most once per CACHE_NS: scraping in a
+ * loop costs little.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -25,6 +31,7 @@
 #include "prom.h"
 #include "registry.h"
 #include "requests.h"
+#include "scrape.h"
 #include "session.h"
 #include "metrics.h"
 
@@ -32,6 +39,9 @@
 #define MAX_REQUEST 8192
 #define CONN_TIMEOUT_NS (10 * 1000000000ULL)
 #define CACHE_NS 1000000000ULL
+#define MAX_SCRAPES 4
+/* A profile's connection lives this long past its window (attaching, finishing). */
+#define SCRAPE_GRACE_NS (30 * 1000000000ULL)
 
 struct mconn {
 	struct watch w;
@@ -42,6 +52,10 @@ struct mconn {
 	size_t outlen, outoff;
 	unsigned long seq;	/* age: the lowest goes first */
 	uint64_t born;		/* CLOCK_MONOTONIC ns */
+	uint64_t expires;	/* closed then, if still open */
+	bool head;		/* a HEAD request: headers only */
+	struct scrape sc;	/* a profile being recorded for it */
+	struct client cl;	/* ... as a client of the requests (cl.deliver set while waiting) */
 	struct mconn *next;
 };
 
@@ -56,7 +70,8 @@ struct metrics {
 	struct loader *ld;
 	struct mconn *conns;
 	unsigned int nconns;
-	unsigned long seq, scrapes;
+	unsigned long seq, scrapes, profiles;
+	unsigned int recording;	/* connections waiting for a profile */
 	struct watch timer;	/* 1 s ticks while there are connections */
 	char *page;		/* the last rendering */
 	size_t page_len;
@@ -93,6 +108,13 @@ static void conn_free(struct mconn *c)
 	struct metrics *mx = c->mx;
 	struct mconn **pp = &mx->conns;
 
+	/* A profile still being recorded: its window ends without a reply. */
+	if (c->cl.deliver) {
+		requests__client_closed(mx->req, &c->cl);
+		mx->recording--;
+	}
+	scrape__free(&c->sc);
+
 	while (*pp && *pp != c)
 		pp = &(*pp)->next;
 	if (*pp)
@@ -125,7 +147,7 @@ static void timer_event(struct watch *w, uint32_t events)
 	evloop__timer_ack(w);
 	for (struct mconn *c = mx->conns, *next; c; c = next) {
 		next = c->next;
-		if (now - c->born > CONN_TIMEOUT_NS)
+		if (now > c->expires)
 			conn_free(c);
 	}
 	if (!mx->nconns)
@@ -145,6 +167,8 @@ static void respond(struct mconn *c, int status, const char *reason, const char 
 		reason, type, blen);
 	if (status == 405)
 		fputs("Allow: GET, HEAD\r\n", f);
+	if (status == 429)
+		fprintf(f, "Retry-After: %d\r\n", SCRAPE_DEFAULT_SECONDS);
 	fputs("\r\n", f);
 	if (body)
 		fwrite(body, 1, blen, f);
@@ -157,33 +181,128 @@ static void respond(struct mconn *c, int status, const char *reason, const char 
 	c->outoff = 0;
 }
 
+static const char text[] = "text/plain; charset=utf-8";
+
+static const char *reason_of(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 429: return "Too Many Requests";
+	case 503: return "Service Unavailable";
+	default: return "Internal Server Error";
+	}
+}
+
+static void respond_text(struct mconn *c, int status, const char *msg)
+{
+	respond(c, status, reason_of(status), text, c->head ? NULL : msg, strlen(msg));
+}
+
+/* The profile's window ended: its reply line (taken) to pprof, or to the error. */
+static void profile_done(struct client *cl, char *line)
+{
+	struct mconn *c = container_of(cl, struct mconn, cl);
+	unsigned char *pb = NULL;
+	char msg[1024];
+	size_t n = 0;
+	int status = 500;
+
+	c->cl.deliver = NULL;
+	c->mx->recording--;
+	if (line)
+		status = scrape__encode(&c->sc, line, &pb, &n, msg, sizeof(msg));
+	else
+		snprintf(msg, sizeof(msg), "out of memory\n");
+	free(line);
+	scrape__free(&c->sc);
+	if (status == 200)
+		respond(c, 200, "OK", "application/octet-stream", c->head ? NULL : (const char *)pb, n);
+	else
+		respond_text(c, status, msg);
+	free(pb);
+	/* Never freed here (the requests side still holds cl): the loop writes it out, or the timer ends it. */
+	c->expires = c->out ? now_ns() + CONN_TIMEOUT_NS : 0;
+	if (c->out)
+		evloop__mod(c->mx->ev, &c->w, EPOLLOUT);
+}
+
+/* GET /debug/pprof/profile?pid=P&seconds=N: a record window on watched processes, answered when it ends. */
+static void profile_start(struct mconn *c, const char *query)
+{
+	struct metrics *mx = c->mx;
+	char msg[512];
+	int status;
+
+	if (mx->recording >= MAX_SCRAPES) {
+		snprintf(msg, sizeof(msg), "%d profiles are being recorded already (the most at once): retry later\n",
+			 MAX_SCRAPES);
+		respond_text(c, 429, msg);
+		return;
+	}
+	status = scrape__parse(mx->mon, query, &c->sc, msg, sizeof(msg));
+	if (status) {
+		respond_text(c, status, msg);
+		return;
+	}
+	c->cl.deliver = profile_done;
+	c->cl.busy = true;
+	mx->recording++;
+	mx->profiles++;
+	c->expires = now_ns() + (uint64_t)(c->sc.r.seconds * 1e9) + SCRAPE_GRACE_NS;
+	/* Its reply may come at once (an error), or when the window ends. */
+	requests__window(mx->req, &c->cl, &c->sc.r);
+}
+
+static const char pprof_index[] =
+	"<!DOCTYPE html>\n<html><head><title>/debug/pprof/</title></head><body>\n"
+	"<p>pyprobed: profiles of the watched processes, in pprof's format (gzip-compressed protobuf)</p>\n"
+	"<table>\n"
+	"<tr><td><a href=\"profile?seconds=30\">profile</a></td><td>CPU profile with Python stacks over "
+	"<code>seconds</code> (default 30, at most 300); <code>pid=</code> one watched process, else every one, "
+	"each sample labelled pid, rule, unit and comm</td></tr>\n"
+	"</table>\n"
+	"<p>go tool pprof http://HOST:PORT/debug/pprof/profile?seconds=10 &middot; "
+	"Parca, Grafana Alloy's pyroscope.scrape: docs/fleet.md</p>\n"
+	"</body></html>\n";
+
 static void handle_request(struct mconn *c)
 {
-	static const char text[] = "text/plain; charset=utf-8";
 	static const char prom[] = "text/plain; version=0.0.4; charset=utf-8";
-	char method[16], target[256];
+	char method[16], target[512], *query;
 	size_t len;
 	char *body;
-	bool head;
 
-
-	if (sscanf(c->in, "%15s %255s HTTP/1.%*c", method, target) != 2) {
+	if (sscanf(c->in, "%15s %511s HTTP/1.%*c", method, target) != 2) {
 		respond(c, 400, "Bad Request", text, "bad request\n", 12);
 		return;
 	}
-	head = !strcmp(method, "HEAD");
-	if (strcmp(method, "GET") && !head) {
+	c->head = !strcmp(method, "HEAD");
+	if (strcmp(method, "GET") && !c->head) {
 		respond(c, 405, "Method Not Allowed", text, "only GET\n", 9);
 		return;
 	}
-	if (strcmp(target, "/metrics") && strncmp(target, "/metrics?", 9)) {
+	query = strchr(target, '?');
+	if (query)
+		*query++ = 0;
+	if (!strcmp(target, "/debug/pprof/profile")) {
+		profile_start(c, query ? query : "");
+		return;
+	}
+	if (!strcmp(target, "/debug/pprof/") || !strcmp(target, "/debug/pprof")) {
+		respond(c, 200, "OK", "text/html; charset=utf-8", c->head ? NULL : pprof_index, sizeof(pprof_index) - 1);
+		return;
+	}
+	if (strcmp(target, "/metrics")) {
 		if (!strcmp(target, "/")) {
-			static const char idx[] = "pyprobed: metrics at /metrics\n";
+			static const char idx[] = "pyprobed: metrics at /metrics, profiles at /debug/pprof/\n";
 
-			respond(c, 200, "OK", text, idx, sizeof(idx) - 1);
+			respond_text(c, 200, idx);
 			return;
 		}
-		respond(c, 404, "Not Found", text, "not found: try /metrics\n", 24);
+		respond_text(c, 404, "not found: try /metrics or /debug/pprof/\n");
 		return;
 	}
 	c->mx->scrapes++;
@@ -199,7 +318,7 @@ static void handle_request(struct mconn *c)
 		c->mx->page_ts = now_ns();
 	}
 	/* HEAD: the headers name the length a GET would get, without the body. */
-	respond(c, 200, "OK", prom, head ? NULL : c->mx->page, c->mx->page_len);
+	respond(c, 200, "OK", prom, c->head ? NULL : c->mx->page, c->mx->page_len);
 }
 
 static void conn_event(struct watch *w, uint32_t events)
@@ -209,6 +328,15 @@ static void conn_event(struct watch *w, uint32_t events)
 
 	if (events & (EPOLLERR | EPOLLHUP)) {
 		conn_free(c);
+		return;
+	}
+	if (c->cl.deliver) {
+		/* Recording a profile for it: only its going away matters (the window ends with it). */
+		char drop[512];
+
+		n = read(w->fd, drop, sizeof(drop));
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			conn_free(c);
 		return;
 	}
 	if (!c->out && (events & EPOLLIN)) {
@@ -227,7 +355,8 @@ static void conn_event(struct watch *w, uint32_t events)
 		else
 			return;
 		if (!c->out) {
-			conn_free(c);
+			if (!c->cl.deliver)
+				conn_free(c);
 			return;
 		}
 		evloop__mod(c->mx->ev, &c->w, EPOLLOUT);
@@ -252,11 +381,13 @@ static void accept_conn(void *ctx, int fd)
 	struct mconn *c, *oldest;
 
 	if (mx->nconns >= MAX_CONNS) {
-		oldest = mx->conns;
+		/* The oldest that is not waiting for a profile (at most MAX_SCRAPES are). */
+		oldest = NULL;
 		for (struct mconn *o = mx->conns; o; o = o->next)
-			if (o->seq < oldest->seq)
+			if (!o->cl.deliver && (!oldest || o->seq < oldest->seq))
 				oldest = o;
-		conn_free(oldest);
+		if (oldest)
+			conn_free(oldest);
 	}
 	c = calloc(1, sizeof(*c));
 	if (!c) {
@@ -268,6 +399,7 @@ static void accept_conn(void *ctx, int fd)
 	c->mx = mx;
 	c->seq = ++mx->seq;
 	c->born = now_ns();
+	c->expires = c->born + CONN_TIMEOUT_NS;
 	if (evloop__add(mx->ev, &c->w, EPOLLIN | EPOLLRDHUP)) {
 		close(fd);
 		free(c);

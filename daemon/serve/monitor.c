@@ -548,6 +548,19 @@ int monitor__for_each(struct monitor *m, monitor_view_fn fn, void *ctx)
 	return n;
 }
 
+int monitor__each_watched(struct monitor *m, void (*fn)(void *ctx, const struct session *s, const char *rule),
+			  void *ctx)
+{
+	int n = 0;
+
+	for (struct watched *e = m->list; e; e = e->next)
+		if (e->state == W_ACTIVE && e->s) {
+			fn(ctx, e->s, e->rule);
+			n++;
+		}
+	return n;
+}
+
 unsigned int monitor__nwatched(const struct monitor *m)
 {
 	unsigned int n = 0;

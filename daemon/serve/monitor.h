@@ -45,5 +45,8 @@ typedef void (*monitor_view_fn)(void *ctx, const struct watched_view *v);
 /* Snapshot each watched process now and hand it to fn. Returns the number seen. */
 int monitor__for_each(struct monitor *m, monitor_view_fn fn, void *ctx);
 unsigned int monitor__nwatched(const struct monitor *m);
+/* Each watched process's session and the rule that matched it, without a snapshot. */
+int monitor__each_watched(struct monitor *m, void (*fn)(void *ctx, const struct session *s, const char *rule),
+			  void *ctx);
 
 #endif

@@ -21,6 +21,9 @@ struct request {
 	int threshold_ms;	/* loop: a stall is an iteration this long (0: the daemon's loop-threshold) */
 	/* classify of a unit's or a cgroup's processes (no pid): "unit NAME", "cgroup PATH" */
 	char group[4200];
+	/* Inside the daemon only (never parsed): a group of exactly these processes. */
+	const pid_t *pids;
+	size_t npids;
 };
 
 /*

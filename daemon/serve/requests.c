@@ -705,7 +705,12 @@ static void tree_scan(struct requests *svc, struct tree *t, uint64_t now)
 	t->next_scan = now + TREE_SCAN_NS;
 	if (!pids)
 		return;
-	n = t->rule ? group_members(t->rule, pids, want) : procfs_descendants(t->root, pids, want);
+	if (t->fixed) {
+		n = t->nfixed < want ? t->nfixed : want;
+		memcpy(pids, t->fixed, n * sizeof(*pids));
+	} else {
+		n = t->rule ? group_members(t->rule, pids, want) : procfs_descendants(t->root, pids, want);
+	}
 	for (size_t i = 0; i < n; i++)
 		if (!tree__find(t, pids[i]))
 			tree_join(svc, t, &r, pids[i], now);
@@ -752,12 +757,17 @@ static void do_tree(struct requests *svc, struct client *c, const struct request
 			return;
 		}
 	}
-	t = tree__new(r->cmd, r->limit, r->group[0] ? 0 : r->pid, rule, c, r->seconds, max, now_ns());
+	t = tree__new(r->cmd, r->limit, r->group[0] || r->pids ? 0 : r->pid, rule, c, r->seconds, max, now_ns());
 	if (!t) {
 		if (rule) {
 			free(rule->arg);
 			free(rule);
 		}
+		reply_error(c, PP_ERR_INTERNAL, "out of memory");
+		return;
+	}
+	if (r->pids && tree__fix(t, r->pids, r->npids)) {
+		tree__free(t);
 		reply_error(c, PP_ERR_INTERNAL, "out of memory");
 		return;
 	}
@@ -769,12 +779,12 @@ static void do_tree(struct requests *svc, struct client *c, const struct request
 }
 
 /* A window of r's command on one process, or on a tree or a group of them. */
-static void do_window(struct requests *svc, struct client *c, const struct request *r)
+void requests__window(struct requests *svc, struct client *c, const struct request *r)
 {
 	const char *code;
 	char msg[512];
 
-	if (r->group[0]) {
+	if (r->group[0] || r->pids) {
 		do_tree(svc, c, r);
 		return;
 	}
@@ -926,7 +936,7 @@ void requests__request(void *ctx, struct client *c, const char *line, size_t len
 	case REQ_ATTRS:
 	case REQ_CHURN:
 	case REQ_LOOP:
-		do_window(svc, c, &r);
+		requests__window(svc, c, &r);
 		break;
 	case REQ_DETACH:
 		do_detach(svc, c, &r);

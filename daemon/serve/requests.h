@@ -23,6 +23,13 @@ void requests__free(struct requests *req);
 /* The ctl_server handlers (ctx is the struct requests). */
 void requests__request(void *req, struct client *c, const char *line, size_t len);
 void requests__client_closed(void *req, struct client *c);
+/*
+ * A request made inside the daemon (r already checked, as protocol_parse
+ * would): the reply comes through c->deliver; requests__client_closed when c
+ * goes away first.
+ */
+struct request;
+void requests__window(struct requests *req, struct client *c, const struct request *r);
 
 /* The access policy in the options changed (a reload): cached answers are dropped. */
 void requests__policy_changed(struct requests *req);

@@ -42,8 +42,19 @@ void tree__free(struct tree *t)
 		free(t->rule);
 	}
 	profile__free(t->prof);
+	free(t->fixed);
 	free(t->m);
 	free(t);
+}
+
+int tree__fix(struct tree *t, const pid_t *pids, size_t n)
+{
+	t->fixed = malloc((n ? n : 1) * sizeof(*pids));
+	if (!t->fixed)
+		return -1;
+	memcpy(t->fixed, pids, n * sizeof(*pids));
+	t->nfixed = n;
+	return 0;
 }
 
 struct tree_member *tree__find(struct tree *t, pid_t pid)
@@ -402,6 +413,8 @@ json_t *tree__reply(struct tree *t, int ncpus)
 	}
 	if (t->rule)
 		json_object_set_new(body, "group", json_string(rule));
+	else if (t->fixed)
+		json_object_set_new(body, "group", json_string("watched"));
 	/* The whole first: a recording's rows give up their reports to it. */
 	err = t->cmd == REQ_TOP ? top_part(t, body) :
 	      t->cmd == REQ_GC ? gc_part(t, body) :

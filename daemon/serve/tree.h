@@ -43,13 +43,20 @@ struct tree {
 	bool truncated;		/* more processes than max were found */
 	size_t n, cap;
 	struct tree_member *m;	/* m[0] is the root */
+	pid_t *fixed;		/* root 0 and no rule: these processes (owned) */
+	size_t nfixed;
 	struct tree *next;
 };
 
-/* root 0: a group of processes matching rule (taken), not a tree. cmd: a TREE_CMD. */
+/*
+ * root 0: a group of processes matching rule (taken), not a tree; or, with
+ * neither, the ones tree__fix lists. cmd: a TREE_CMD.
+ */
 struct tree *tree__new(enum req_cmd cmd, int limit, pid_t root, struct rule *rule, struct client *c, double seconds,
 		       int max, uint64_t start);
 void tree__free(struct tree *t);
+/* A group of exactly these processes (copied); -1 out of memory. */
+int tree__fix(struct tree *t, const pid_t *pids, size_t n);
 struct tree_member *tree__find(struct tree *t, pid_t pid);
 /* A new member found now (its parent and command read from /proc); NULL past max (truncated) or ENOMEM. */
 struct tree_member *tree__add(struct tree *t, pid_t pid, uint64_t now);

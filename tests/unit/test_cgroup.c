@@ -76,12 +76,27 @@ static void units(void)
 	CHECK(!cgroup_in_unit("0::/system.slice/web.service/x.service\n", "x.service"), "below the unit");
 }
 
+static void owning_unit(void)
+{
+	char u[64];
+
+	CHECK(cgroup_unit("/system.slice/web.service", u, sizeof(u)) && !strcmp(u, "web.service"), "a service");
+	CHECK(cgroup_unit("/user.slice/user-1000.slice/user@1000.service/app.slice/x.scope", u, sizeof(u)) &&
+	      !strcmp(u, "user@1000.service"), "the first that is not a slice owns it");
+	CHECK(cgroup_unit("/system.slice/docker-ab.scope/inner", u, sizeof(u)) && !strcmp(u, "docker-ab.scope"),
+	      "a scope, below it ignored");
+	CHECK(!cgroup_unit("/system.slice", u, sizeof(u)) && !*u, "only slices");
+	CHECK(!cgroup_unit("/", u, sizeof(u)) && !*u, "the root");
+	CHECK(!cgroup_unit("/system.slice/a-very-long-unit-name.service", u, 8) && !*u, "too long for out");
+}
+
 int main(void)
 {
 	RUN(paths);
 	RUN(container_ids);
 	RUN(under);
 	RUN(units);
+	RUN(owning_unit);
 	printf("1..%d\n", unit_tests_run);
 	return UNIT_EXIT();
 }
