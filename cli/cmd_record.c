@@ -22,6 +22,12 @@ static const char help[] =
 	"                      Parca), speedscope (JSON for speedscope.app) or svg\n"
 	"                      (a flame graph to open in a browser)\n"
 	"  -n, --seconds N     length of the recording (default 2, 0.1-3600)\n"
+	"  -w, --wall          wall-clock time, not only CPU time: every thread's time,\n"
+	"                      off CPU too, under the Python stack it waited in and a\n"
+	"                      leaf naming why ([gil wait], [net io], [file io], [lock],\n"
+	"                      [sleep], [poll], [ipc], [child wait]); weights are\n"
+	"                      microseconds (folded, speedscope, svg) or nanoseconds\n"
+	"                      of cpu, wall and gil_wait (pprof)\n"
 	"      --tree          PID and all of its Python descendants in one profile:\n"
 	"                      each stack under a frame for its process (\"COMMAND [PID]\"),\n"
 	"                      a pprof label pid instead in pprof\n"
@@ -37,6 +43,7 @@ int cmd_record(const struct cli *cli, int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "seconds", required_argument, NULL, 'n' },
+		{ "wall", no_argument, NULL, 'w' },
 		CLI_TARGET_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -44,12 +51,13 @@ int cmd_record(const struct cli *cli, int argc, char **argv)
 	double seconds = PP_CTL_DEFAULT_SECONDS;
 	const char *out = NULL, *format = "folded";
 	struct cli_target target = {};
+	bool wall = false;
 	json_t *req, *r, *prof;
 	char name[128];
 	FILE *f;
 	int c, rc, err;
 
-	while ((c = getopt_long(argc, argv, "o:f:n:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:f:n:wh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			out = optarg;
@@ -74,6 +82,9 @@ int cmd_record(const struct cli *cli, int argc, char **argv)
 			if (cli_target_option("record", c, optarg, &target))
 				return EXIT_USAGE;
 			break;
+		case 'w':
+			wall = true;
+			break;
 		case 'h':
 			fputs(help, stdout);
 			return EXIT_OK;
@@ -89,6 +100,8 @@ int cmd_record(const struct cli *cli, int argc, char **argv)
 	req = cli_target_request("record", &target, argc - optind, argv + optind, seconds);
 	if (!req)
 		return EXIT_USAGE;
+	if (wall)
+		json_object_set_new(req, "wall", json_true());
 	r = cli_call_progress(cli, req, (int)(seconds * 1000) + 30000, false, &rc, seconds);
 	if (!r)
 		return rc;
@@ -123,6 +136,9 @@ int cmd_record(const struct cli *cli, int argc, char **argv)
 	fputs("pyprobe: ", stderr);
 	if (json_object_get(r, "processes"))
 		fprintf(stderr, "%zu processes, ", json_array_size(json_object_get(r, "processes")));
+	if (json_is_true(json_object_get(prof, "wall")))
+		fprintf(stderr, "wall clock: %lld looks at blocked threads, ",
+			json_integer_value(json_object_get(prof, "off_cpu_samples")));
 	fprintf(stderr, "%lld samples, %zu stacks, %.1f s%s -> %s (%s)\n",
 		json_integer_value(json_object_get(prof, "samples")), json_array_size(json_object_get(prof, "stacks")),
 		json_number_value(json_object_get(r, "window_seconds")),

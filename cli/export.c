@@ -22,10 +22,19 @@ static long long num(json_t *o, const char *k)
 	return json_integer_value(json_object_get(o, k));
 }
 
-/* A frame's name with its place: "f (file.py:12)", or a process frame's own name ("python3 [1234]"). */
+/* What a stack weighs: its samples, or in a wall profile its wall time in microseconds. */
+static long long weight(json_t *profile, json_t *s)
+{
+	if (json_is_true(json_object_get(profile, "wall")))
+		return num(s, "wall_ns") / 1000;
+	return num(s, "count");
+}
+
+/* A frame's name with its place: "f (file.py:12)", or a frame's own name ("python3 [1234]", "[net io]"). */
 static void frame_label(char *buf, size_t len, json_t *fr)
 {
-	if (json_object_get(fr, "process"))
+	/* A process frame or a wall profile's reason leaf has no file. */
+	if (json_object_get(fr, "process") || !*str(fr, "file"))
 		snprintf(buf, len, "%s", str(fr, "function"));
 	else
 		snprintf(buf, len, "%s (%s:%lld)", str(fr, "function"), str(fr, "file"), num(fr, "line"));
@@ -56,7 +65,7 @@ int export_folded(FILE *f, json_t *profile)
 			if (k)
 				fputc(';', f);
 		}
-		fprintf(f, " %lld\n", num(s, "count"));
+		fprintf(f, " %lld\n", weight(profile, s));
 	}
 	return 0;
 }
@@ -78,13 +87,13 @@ int export_speedscope(FILE *f, json_t *profile, const char *name)
 		for (size_t k = json_array_size(ids); k-- > 0;)	/* speedscope wants outermost first */
 			json_array_append(order, json_array_get(ids, k));
 		json_array_append_new(samples, order);
-		json_array_append_new(weights, json_integer(num(s, "count")));
-		total += num(s, "count");
+		json_array_append_new(weights, json_integer(weight(profile, s)));
+		total += weight(profile, s);
 	}
 	doc = json_pack("{s:s, s:s, s:s, s:{s:o}, s:[{s:s, s:s, s:s, s:i, s:I, s:o, s:o}]}",
 			"$schema", "https://www.speedscope.app/file-format-schema.json", "exporter", "pyprobe",
 			"name", name, "shared", "frames", sframes, "profiles", "type", "sampled", "name", name,
-			"unit", "none", "startValue", 0, "endValue", (json_int_t)total, "samples", samples, "weights",
+			"unit", json_is_true(json_object_get(profile, "wall")) ? "microseconds" : "none", "startValue", 0, "endValue", (json_int_t)total, "samples", samples, "weights",
 			weights);
 	if (!doc)
 		return -1;
@@ -171,7 +180,8 @@ static void xml_text(FILE *f, const char *s)
 #define SVG_W 1200.0
 #define ROW 17
 
-static void draw(FILE *f, json_t *frames, const struct node *n, double x, int level, int height, long long total)
+static void draw(FILE *f, json_t *frames, const struct node *n, double x, int level, int height, long long total,
+		 const char *unit)
 {
 	for (const struct node *c = n->child; c; c = c->next) {
 		double w = SVG_W * c->count / total;
@@ -184,7 +194,7 @@ static void draw(FILE *f, json_t *frames, const struct node *n, double x, int le
 		for (const char *p = fn; *p; p++)
 			h = (h ^ (unsigned char)*p) * 16777619u;
 		frame_label(place, sizeof(place), fr);
-		snprintf(label, sizeof(label), "%s %lld samples, %.1f%%", place, c->count, 100.0 * c->count / total);
+		snprintf(label, sizeof(label), "%s %lld %s, %.1f%%", place, c->count, unit, 100.0 * c->count / total);
 		fputs("<g><title>", f);
 		xml_text(f, label);
 		fprintf(f, "</title><rect x=\"%.2f\" y=\"%d\" width=\"%.2f\" height=\"%d\" fill=\"rgb(%u,%u,%u)\" "
@@ -199,7 +209,7 @@ static void draw(FILE *f, json_t *frames, const struct node *n, double x, int le
 			fputs("</text>", f);
 		}
 		fputs("</g>\n", f);
-		draw(f, frames, c, x, level + 1, height, total);
+		draw(f, frames, c, x, level + 1, height, total, unit);
 		x += w;
 	}
 }
@@ -214,7 +224,7 @@ int export_svg(FILE *f, json_t *profile, const char *title)
 	json_array_foreach(stacks, i, s) {
 		json_t *ids = json_object_get(s, "frames");
 		struct node *n = &root;
-		long long count = num(s, "count");
+		long long count = weight(profile, s);
 
 		root.count += count;
 		for (size_t k = json_array_size(ids); k-- > 0 && n;) {
@@ -231,9 +241,13 @@ int export_svg(FILE *f, json_t *profile, const char *title)
 		   "<rect width=\"100%%\" height=\"100%%\" fill=\"#f8f8f8\"/>\n<text x=\"%.0f\" y=\"16\" "
 		   "text-anchor=\"middle\" font-size=\"15\">", SVG_W, height, SVG_W / 2);
 	xml_text(f, title);
-	fprintf(f, " (%lld samples)</text>\n", root.count);
+	if (json_is_true(json_object_get(profile, "wall")))
+		fprintf(f, " (%.3f s of thread time)</text>\n", root.count / 1e6);
+	else
+		fprintf(f, " (%lld samples)</text>\n", root.count);
 	if (root.count)
-		draw(f, frames, &root, 0, 0, height - 4, root.count);
+		draw(f, frames, &root, 0, 0, height - 4, root.count,
+		     json_is_true(json_object_get(profile, "wall")) ? "us" : "samples");
 	fputs("</svg>\n", f);
 	free_tree(root.child);
 	return ok ? 0 : -1;

@@ -30,9 +30,10 @@ struct line {
 	uint64_t hash;
 };
 
-/* A distinct stack: line ids, innermost first. */
+/* A distinct stack: line ids, innermost first; in a wall profile, the time it stands for. */
 struct stack {
 	uint64_t hash, count;
+	uint64_t ns[PROFILE_NVALUES];
 	uint32_t *ids;
 	uint32_t n;
 };
@@ -63,6 +64,8 @@ struct profile {
 	struct hindex funcs_idx, lines_idx, stacks_idx, natives_idx;
 	uint64_t samples, python, gil, nogil, unknown, kernel_io, gc, no_python;
 	uint32_t sample_id;
+	uint64_t period_ns;	/* a wall profile: what one CPU sample stands for (0: a CPU profile) */
+	uint64_t off_samples;	/* ... and its off-CPU observations */
 };
 
 struct profile *profile__new(void)
@@ -119,7 +122,7 @@ static bool stack_match(const void *v, size_t i, const void *key)
 	return s->n == k->n && !memcmp(s->ids, k->ids, k->n * sizeof(*k->ids));
 }
 
-static int stack_add(struct profile *p, const uint32_t *ids, uint32_t n)
+static int stack_add(struct profile *p, const uint32_t *ids, uint32_t n, const uint64_t *ns)
 {
 	struct stack_key key = { hash_bytes(HASH_INIT, ids, n * sizeof(*ids)), ids, n };
 	struct stack *s;
@@ -132,6 +135,8 @@ static int stack_add(struct profile *p, const uint32_t *ids, uint32_t n)
 	pos = hindex_find(&p->stacks_idx, key.hash, stack_hash, stack_match, p->stacks, &key);
 	if (pos >= 0) {
 		p->stacks[pos].count++;
+		for (int v = 0; ns && v < PROFILE_NVALUES; v++)
+			p->stacks[pos].ns[v] += ns[v];
 		return 0;
 	}
 	if (p->nstacks >= MAX_STACKS) {
@@ -148,6 +153,8 @@ static int stack_add(struct profile *p, const uint32_t *ids, uint32_t n)
 	memcpy(s->ids, ids, n * sizeof(*ids));
 	s->n = n;
 	s->count = 1;
+	for (int v = 0; v < PROFILE_NVALUES; v++)
+		s->ns[v] = ns ? ns[v] : 0;
 	s->hash = key.hash;
 	hindex_add(&p->stacks_idx, key.hash, p->nstacks++);
 	return 0;
@@ -233,31 +240,24 @@ static long line_id(struct profile *p, uint32_t fid, int line)
 	return p->nlines++;
 }
 
-int profile__add(struct profile *p, const struct pyframe *frames, int n, int state, int gc)
+void profile__set_wall(struct profile *p, uint64_t period_ns)
 {
-	uint32_t id = ++p->sample_id, ids[PP_MAX_FRAMES];
+	p->period_ns = period_ns;
+}
 
-	p->samples++;
-	p->gil += state == PP_CPU_GIL;
-	p->nogil += state == PP_CPU_NOGIL;
-	p->unknown += state == PP_CPU_UNKNOWN;
-	p->kernel_io += state == PP_CPU_KERNEL_IO;
-	p->gc += !!gc;
-	if (n > PP_MAX_FRAMES)
-		n = PP_MAX_FRAMES;
-	if (n == 0) {
-		p->no_python++;
-		return 0;
-	}
-	p->python++;
+/* Frames (innermost first) to line ids, counting self and total; the number of ids, or -errno. */
+static int line_ids(struct profile *p, const struct pyframe *frames, int n, uint32_t *ids)
+{
+	uint32_t id = ++p->sample_id;
+
 	for (int i = 0; i < n; i++) {
 		long f = func_id(p, &frames[i]), l;
 
 		if (f < 0)
-			return f == -ENOSPC ? 0 : (int)f;
+			return (int)f;
 		l = line_id(p, f, frames[i].line);
 		if (l < 0)
-			return l == -ENOSPC ? 0 : (int)l;
+			return (int)l;
 		ids[i] = l;
 		if (i == 0) {
 			p->funcs[f].self++;
@@ -272,7 +272,51 @@ int profile__add(struct profile *p, const struct pyframe *frames, int n, int sta
 			p->lines[l].total++;
 		}
 	}
-	return stack_add(p, ids, n);
+	return n;
+}
+
+int profile__add_off(struct profile *p, const struct pyframe *frames, int n, const char *reason, uint64_t ns,
+		     bool gil)
+{
+	struct pyframe all[PP_MAX_FRAMES + 1];
+	uint64_t v[PROFILE_NVALUES] = { 0, ns, gil ? ns : 0 };
+	uint32_t ids[PP_MAX_FRAMES + 1];
+	int k;
+
+	if (n > PP_MAX_FRAMES)
+		n = PP_MAX_FRAMES;
+	all[0] = (struct pyframe){ "", reason, 0, 0 };
+	memcpy(all + 1, frames, n * sizeof(*frames));
+	p->off_samples++;
+	k = line_ids(p, all, n + 1, ids);
+	if (k < 0)
+		return k == -ENOSPC ? 0 : k;
+	return stack_add(p, ids, k, v);
+}
+
+int profile__add(struct profile *p, const struct pyframe *frames, int n, int state, int gc)
+{
+	uint64_t v[PROFILE_NVALUES] = { p->period_ns, p->period_ns, 0 };
+	uint32_t ids[PP_MAX_FRAMES];
+	int k;
+
+	p->samples++;
+	p->gil += state == PP_CPU_GIL;
+	p->nogil += state == PP_CPU_NOGIL;
+	p->unknown += state == PP_CPU_UNKNOWN;
+	p->kernel_io += state == PP_CPU_KERNEL_IO;
+	p->gc += !!gc;
+	if (n > PP_MAX_FRAMES)
+		n = PP_MAX_FRAMES;
+	if (n == 0) {
+		p->no_python++;
+		return 0;
+	}
+	p->python++;
+	k = line_ids(p, frames, n, ids);
+	if (k < 0)
+		return k == -ENOSPC ? 0 : k;
+	return stack_add(p, ids, k, p->period_ns ? v : NULL);
 }
 
 #define MAX_NATIVES 5000
@@ -428,7 +472,7 @@ json_t *profile__top(struct profile *p, int limit)
 
 json_t *profile__stacks(const struct profile *p)
 {
-	json_t *frames = json_array(), *stacks = json_array();
+	json_t *frames = json_array(), *stacks = json_array(), *o;
 
 	for (size_t i = 0; i < p->nlines; i++) {
 		const struct line *l = &p->lines[i];
@@ -448,9 +492,20 @@ json_t *profile__stacks(const struct profile *p)
 
 		for (uint32_t k = 0; k < s->n; k++)
 			json_array_append_new(ids, json_integer(s->ids[k]));
-		json_array_append_new(stacks, json_pack("{s:o, s:I}", "frames", ids, "count", (json_int_t)s->count));
+		if (p->period_ns)
+			json_array_append_new(stacks, json_pack("{s:o, s:I, s:I, s:I, s:I}", "frames", ids, "count",
+								(json_int_t)s->count, "cpu_ns", (json_int_t)s->ns[0],
+								"wall_ns", (json_int_t)s->ns[1], "gil_wait_ns",
+								(json_int_t)s->ns[2]));
+		else
+			json_array_append_new(stacks, json_pack("{s:o, s:I}", "frames", ids, "count", (json_int_t)s->count));
 	}
-	return json_pack("{s:I, s:I, s:I, s:o, s:o}", "samples", (json_int_t)p->samples, "no_python_samples",
-			 (json_int_t)p->no_python, "dropped_stacks", (json_int_t)p->dropped_stacks, "frames", frames,
-			 "stacks", stacks);
+	o = json_pack("{s:I, s:I, s:I, s:o, s:o}", "samples", (json_int_t)p->samples, "no_python_samples",
+		      (json_int_t)p->no_python, "dropped_stacks", (json_int_t)p->dropped_stacks, "frames", frames,
+		      "stacks", stacks);
+	if (o && p->period_ns) {
+		json_object_set_new(o, "wall", json_true());
+		json_object_set_new(o, "off_cpu_samples", json_integer((json_int_t)p->off_samples));
+	}
+	return o;
 }

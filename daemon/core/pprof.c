@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* pprof's format (profile.proto): protocol buffers by hand, gzip by zlib. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,17 +110,32 @@ int pprof_encode(json_t *profile, long long period_ns, long long duration_ns, un
 	struct strtab st = {};
 	char **names = NULL;
 	z_stream z = {};
+	bool wall = json_is_true(json_object_get(profile, "wall"));
+	static const char *const wall_types[] = { "cpu", "wall", "gil_wait" };
+	static const char *const wall_values[] = { "cpu_ns", "wall_ns", "gil_wait_ns" };
 	size_t i;
 	int ret = -1;
 
 	intern(&st, "");
-	/* sample_type: samples/count and cpu/nanoseconds; period_type cpu/nanoseconds */
-	field_varint(&m, 1, intern(&st, "samples"));
-	field_varint(&m, 2, intern(&st, "count"));
-	field_msg(&out, 1, &m);
-	field_varint(&m, 1, intern(&st, "cpu"));
-	field_varint(&m, 2, intern(&st, "nanoseconds"));
-	field_msg(&out, 1, &m);
+	/*
+	 * sample_type: samples/count and cpu/nanoseconds (a CPU profile), or
+	 * cpu, wall and gil_wait in nanoseconds (a wall profile); period_type
+	 * cpu or wall nanoseconds.
+	 */
+	if (wall) {
+		for (int t = 0; t < 3; t++) {
+			field_varint(&m, 1, intern(&st, wall_types[t]));
+			field_varint(&m, 2, intern(&st, "nanoseconds"));
+			field_msg(&out, 1, &m);
+		}
+	} else {
+		field_varint(&m, 1, intern(&st, "samples"));
+		field_varint(&m, 2, intern(&st, "count"));
+		field_msg(&out, 1, &m);
+		field_varint(&m, 1, intern(&st, "cpu"));
+		field_varint(&m, 2, intern(&st, "nanoseconds"));
+		field_msg(&out, 1, &m);
+	}
 	json_array_foreach(stacks, i, s) {
 		json_t *ids = json_object_get(s, "frames");
 		long long count = num(s, "count");
@@ -132,8 +148,13 @@ int pprof_encode(json_t *profile, long long period_ns, long long duration_ns, un
 				varint(&sub, id + 1);
 		}
 		field_msg(&m, 1, &sub);
-		varint(&sub, count);
-		varint(&sub, count * period_ns);
+		if (wall) {
+			for (int t = 0; t < 3; t++)
+				varint(&sub, num(s, wall_values[t]));
+		} else {
+			varint(&sub, count);
+			varint(&sub, count * period_ns);
+		}
 		field_msg(&m, 2, &sub);
 		if (json_is_integer(json_object_get(s, "pid"))) {
 			field_varint(&sub, 1, intern(&st, "pid"));
@@ -177,10 +198,12 @@ int pprof_encode(json_t *profile, long long period_ns, long long duration_ns, un
 	for (i = 0; i < st.n; i++)
 		field_bytes(&out, 6, st.v[i], strlen(st.v[i]));
 	field_varint(&out, 10, duration_ns);
-	field_varint(&m, 1, intern(&st, "cpu"));
+	field_varint(&m, 1, intern(&st, wall ? "wall" : "cpu"));
 	field_varint(&m, 2, intern(&st, "nanoseconds"));
 	field_msg(&out, 11, &m);
 	field_varint(&out, 12, period_ns);
+	if (wall)
+		field_varint(&out, 14, intern(&st, "wall"));	/* default_sample_type */
 	if (out.oom || m.oom || sub.oom)
 		goto out;
 	/* gzip: windowBits 15 + 16 */

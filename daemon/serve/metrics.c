@@ -229,8 +229,11 @@ static void profile_done(struct client *cl, char *line)
 		evloop__mod(c->mx->ev, &c->w, EPOLLOUT);
 }
 
-/* GET /debug/pprof/profile?pid=P&seconds=N: a record window on watched processes, answered when it ends. */
-static void profile_start(struct mconn *c, const char *query)
+/*
+ * GET /debug/pprof/profile?pid=P&seconds=N (or /debug/pprof/wall): a record
+ * window on watched processes, answered when it ends.
+ */
+static void profile_start(struct mconn *c, const char *query, bool wall)
 {
 	struct metrics *mx = c->mx;
 	char msg[512];
@@ -242,7 +245,7 @@ static void profile_start(struct mconn *c, const char *query)
 		respond_text(c, 429, msg);
 		return;
 	}
-	status = scrape__parse(mx->mon, query, &c->sc, msg, sizeof(msg));
+	status = scrape__parse(mx->mon, query, wall, &c->sc, msg, sizeof(msg));
 	if (status) {
 		respond_text(c, status, msg);
 		return;
@@ -263,6 +266,10 @@ static const char pprof_index[] =
 	"<tr><td><a href=\"profile?seconds=30\">profile</a></td><td>CPU profile with Python stacks over "
 	"<code>seconds</code> (default 30, at most 300); <code>pid=</code> one watched process, else every one, "
 	"each sample labelled pid, rule, unit and comm</td></tr>\n"
+	"<tr><td><a href=\"wall?seconds=30\">wall</a></td><td>wall-clock profile, the same way: every thread's "
+	"time on and off CPU, off-CPU time under the Python stack it waited in and a leaf naming why "
+	"([gil wait], [net io], [file io], [lock], [sleep], [poll], ...); sample types cpu, wall, gil_wait "
+	"(nanoseconds)</td></tr>\n"
 	"</table>\n"
 	"<p>go tool pprof http://HOST:PORT/debug/pprof/profile?seconds=10 &middot; "
 	"Parca, Grafana Alloy's pyroscope.scrape: docs/fleet.md</p>\n"
@@ -287,8 +294,8 @@ static void handle_request(struct mconn *c)
 	query = strchr(target, '?');
 	if (query)
 		*query++ = 0;
-	if (!strcmp(target, "/debug/pprof/profile")) {
-		profile_start(c, query ? query : "");
+	if (!strcmp(target, "/debug/pprof/profile") || !strcmp(target, "/debug/pprof/wall")) {
+		profile_start(c, query ? query : "", !strcmp(target, "/debug/pprof/wall"));
 		return;
 	}
 	if (!strcmp(target, "/debug/pprof/") || !strcmp(target, "/debug/pprof")) {

@@ -105,6 +105,13 @@ int protocol_parse(const char *buf, size_t len, struct request *r, const char **
 			BAD(PP_ERR_BAD_REQUEST, "\"threshold_ms\" must be an integer from 1 to 60000");
 		r->threshold_ms = (int)json_integer_value(v);
 	}
+	if ((v = json_object_get(root, "wall"))) {
+		if (!json_is_boolean(v))
+			BAD(PP_ERR_BAD_REQUEST, "\"wall\" must be true or false");
+		if (json_is_true(v) && r->cmd != REQ_RECORD)
+			BAD(PP_ERR_BAD_REQUEST, "\"wall\" is for record only");
+		r->wall = json_is_true(v);
+	}
 	if ((v = json_object_get(root, "tree"))) {
 		if (!json_is_boolean(v))
 			BAD(PP_ERR_BAD_REQUEST, "\"tree\" must be true or false");

@@ -17,6 +17,7 @@ struct request {
 	double seconds;		/* classify, gc, top, record, attrs, churn */
 	int limit;		/* top, attrs, churn: rows per table */
 	bool tree;		/* classify, top, gc, record: the process and its descendants */
+	bool wall;		/* record: wall-clock time, off CPU too, not only CPU samples */
 	int max_tree;		/* ... at most this many (0: the daemon's max-tree) */
 	int threshold_ms;	/* loop: a stall is an iteration this long (0: the daemon's loop-threshold) */
 	/* classify of a unit's or a cgroup's processes (no pid): "unit NAME", "cgroup PATH" */

@@ -44,6 +44,8 @@ struct pending {
 	struct blocksite *bs;	/* classify: where blocked threads wait */
 	struct loop_samples *lsamp;	/* loop: the window's samples, for the stalls' sites */
 	double threshold;	/* loop: stall threshold (s) */
+	bool wall;		/* record --wall: blocked threads' stacks every WALL_NS too */
+	uint64_t wall_prev, wall_now;	/* ... the last such look, and this one */
 	bool stacks;		/* holds one user of the session's stack sampling */
 	bool gc_exact;		/* holds one user of the session's exact GC probes */
 	uint64_t next_tick;	/* ... sampled then */
@@ -71,6 +73,9 @@ struct pending {
 #define BLOCKSITE_THREADS 16
 /* loop: blocked threads' stacks this often, for where blocking stalls waited. */
 #define LOOP_WALL_NS (20ULL * 1000 * 1000)
+/* record --wall: blocked threads' stacks this often (each stands for the time since the last look), at most this many. */
+#define WALL_NS (20ULL * 1000 * 1000)
+#define WALL_THREADS 256
 
 struct requests {
 	struct evloop *ev;
@@ -408,6 +413,33 @@ static int wall_sample(void *arg, uint32_t tid, const struct pyframe *frames, in
 				 task[0] ? task : NULL);
 }
 
+/* The leaf a wall profile gives a blocked thread's stack: why it waits (docs/protocol.md, "record"). */
+static const char *wall_reason(int bucket)
+{
+	switch (bucket) {
+	case PP_B_GIL_WAIT: return "[gil wait]";
+	case PP_B_NET_IO: return "[net io]";
+	case PP_B_FILE_IO: return "[file io]";
+	case PP_B_LOCK_WAIT: return "[lock]";
+	case PP_B_SLEEP: return "[sleep]";
+	case PP_B_POLL_WAIT: return "[poll]";
+	case PP_B_IPC_WAIT: return "[ipc]";
+	case PP_B_CHILD_WAIT: return "[child wait]";
+	default: return "[other wait]";
+	}
+}
+
+/* record --wall: a blocked thread's stack stands for the time since the last look, under why it waits. */
+static int wall_off(void *arg, uint32_t tid, const struct pyframe *frames, int n)
+{
+	struct pending *p = arg;
+	int b = blocksite__why(p->s->pid, tid, &p->s->py);
+
+	/* Every thread of one look stands for the same interval, however long the look takes. */
+	return profile__add_off(p->prof, frames, n, wall_reason(b),
+				p->wall_now > p->wall_prev ? p->wall_now - p->wall_prev : 0, b == PP_B_GIL_WAIT);
+}
+
 /* Re-authorise an open window; false when it was ended (and p freed). */
 static bool still_allowed(struct requests *svc, struct pending *p)
 {
@@ -452,7 +484,12 @@ static void timer_event(struct watch *w, uint32_t events)
 					continue;
 				p->recheck = now + RECHECK_NS;
 			}
-			if (p->bs && p->next_tick <= now && p->cmd == REQ_LOOP) {
+			if (p->bs && p->next_tick <= now && p->wall) {
+				p->wall_now = now;
+				blocksite__each_blocked(p->bs, s->sym, tid_of, &p->start, WALL_THREADS, wall_off, p);
+				p->wall_prev = now;
+				p->next_tick = now + WALL_NS;
+			} else if (p->bs && p->next_tick <= now && p->cmd == REQ_LOOP) {
 				blocksite__each_blocked(p->bs, s->sym, tid_of, &p->start, BLOCKSITE_THREADS, wall_sample, p);
 				p->next_tick = now + LOOP_WALL_NS;
 			} else if (p->bs && p->next_tick <= now) {
@@ -583,6 +620,8 @@ static struct pending *open_window(struct requests *svc, struct client *c, const
 			p->stacks = true;
 			if (r->cmd == REQ_TOP || r->cmd == REQ_RECORD)
 				p->prof = profile__new();
+			if (p->prof && r->wall)
+				profile__set_wall(p->prof, 1000000000ULL / svc->o->sample_hz);
 			if (r->cmd == REQ_LOOP || r->cmd == REQ_CLASSIFY)
 				p->lsamp = calloc(1, sizeof(*p->lsamp));
 			if (r->cmd != REQ_TOP && r->cmd != REQ_RECORD && r->cmd != REQ_LOOP)
@@ -607,9 +646,11 @@ static struct pending *open_window(struct requests *svc, struct client *c, const
 		goto fail_probes;
 	}
 	/* Where blocked threads wait (needs the code-object resolver that stack sampling made). */
-	if ((r->cmd == REQ_CLASSIFY || (r->cmd == REQ_LOOP && p->lsamp)) && s->sym) {
+	if ((r->cmd == REQ_CLASSIFY || (r->cmd == REQ_LOOP && p->lsamp) || (r->wall && p->prof)) && s->sym) {
 		p->bs = blocksite__new(s->pid, &s->py);
 		p->next_tick = p->start.ts;
+		p->wall = r->wall;
+		p->wall_prev = p->start.ts;
 	}
 	p->c = c;
 	p->seconds = seconds;
@@ -698,7 +739,7 @@ static size_t group_members(const struct rule *rule, pid_t *out, size_t max)
 
 static void tree_scan(struct requests *svc, struct tree *t, uint64_t now)
 {
-	struct request r = { .cmd = t->cmd, .limit = t->limit };
+	struct request r = { .cmd = t->cmd, .limit = t->limit, .wall = t->wall };
 	size_t want = (size_t)t->max + 1, n;
 	pid_t *pids = malloc(want * sizeof(*pids));
 
@@ -766,6 +807,7 @@ static void do_tree(struct requests *svc, struct client *c, const struct request
 		reply_error(c, PP_ERR_INTERNAL, "out of memory");
 		return;
 	}
+	t->wall = r->wall;
 	if (r->pids && tree__fix(t, r->pids, r->npids)) {
 		tree__free(t);
 		reply_error(c, PP_ERR_INTERNAL, "out of memory");

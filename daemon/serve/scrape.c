@@ -76,7 +76,7 @@ static bool query_get(const char *q, const char *key, char *out, size_t len)
 	return false;
 }
 
-int scrape__parse(struct monitor *mon, const char *query, struct scrape *sc, char *msg, size_t len)
+int scrape__parse(struct monitor *mon, const char *query, bool wall, struct scrape *sc, char *msg, size_t len)
 {
 	struct collect c = { sc, 0, 0, 0 };
 	char v[32], *end;
@@ -120,6 +120,7 @@ int scrape__parse(struct monitor *mon, const char *query, struct scrape *sc, cha
 		return 404;
 	}
 	sc->r.cmd = REQ_RECORD;
+	sc->r.wall = wall;
 	sc->r.seconds = seconds;
 	sc->r.limit = 20;
 	if (pid) {

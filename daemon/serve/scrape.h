@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #ifndef PYPROBED_SCRAPE_H
 #define PYPROBED_SCRAPE_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include <jansson.h>
@@ -10,8 +11,9 @@ struct monitor;
 
 /*
  * A profile scrape (GET /debug/pprof/profile?pid=P&seconds=N, net/http/pprof's
- * convention): which watched processes it records, and the labels each
- * process's samples carry (pid, rule, unit, comm). metrics.c serves the HTTP.
+ * convention, or /debug/pprof/wall for wall-clock time): which watched
+ * processes it records, and the labels each process's samples carry (pid,
+ * rule, unit, comm). metrics.c serves the HTTP.
  */
 struct scrape {
 	struct request r;	/* a record request on the watched process, or on all of them */
@@ -28,7 +30,7 @@ struct scrape {
  * From the query string (without '?', may be empty): 0 and sc filled, or an
  * HTTP status (400 a bad query, 404 nothing watched to record) with msg.
  */
-int scrape__parse(struct monitor *mon, const char *query, struct scrape *sc, char *msg, size_t len);
+int scrape__parse(struct monitor *mon, const char *query, bool wall, struct scrape *sc, char *msg, size_t len);
 /*
  * The daemon's reply line to the request: 200 and the gzipped pprof in *out
  * (malloc'ed), or an HTTP status for the reply's error with msg.

@@ -350,8 +350,9 @@ static void process_name(const struct tree_member *m, char *buf, size_t len)
  */
 static int record_part(struct tree *t, json_t *body)
 {
-	json_t *frames = json_array(), *stacks = json_array(), *fr, *s;
-	json_int_t samples = 0, no_python = 0, dropped = 0;
+	json_t *frames = json_array(), *stacks = json_array(), *fr, *s, *prof;
+	json_int_t samples = 0, no_python = 0, dropped = 0, off = 0;
+	bool wall = false;
 	double seconds = 0;
 	char name[64];
 	size_t i, k;
@@ -364,6 +365,8 @@ static int record_part(struct tree *t, json_t *body)
 		if (!m->sm.observed || !p)
 			continue;
 		samples += json_integer_value(json_object_get(p, "samples"));
+		off += json_integer_value(json_object_get(p, "off_cpu_samples"));
+		wall |= json_is_true(json_object_get(p, "wall"));
 		no_python += json_integer_value(json_object_get(p, "no_python_samples"));
 		dropped += json_integer_value(json_object_get(p, "dropped_stacks"));
 		if (json_number_value(field(m->report, "window_seconds")) > seconds)
@@ -379,18 +382,30 @@ static int record_part(struct tree *t, json_t *body)
 
 			json_array_foreach(json_object_get(s, "frames"), k, id)
 				json_array_append_new(ids, json_integer((json_int_t)base + json_integer_value(id)));
+			json_t *ns = json_deep_copy(s);
+
 			json_array_append_new(ids, json_integer((json_int_t)self));
-			json_array_append_new(stacks, json_pack("{s:o, s:O, s:i}", "frames", ids, "count",
-								json_object_get(s, "count"), "pid", (int)m->sm.pid));
+			/* The stack as it is (count, and a wall profile's times), its frames moved along. */
+			if (ns) {
+				json_object_set_new(ns, "frames", ids);
+				json_object_set_new(ns, "pid", json_integer(m->sm.pid));
+				json_array_append_new(stacks, ns);
+			} else {
+				json_decref(ids);
+			}
 		}
 	}
 	json_object_set_new(body, "sample_hz", common(t, "sample_hz"));
 	json_object_set_new(body, "window_seconds", json_real(seconds));
 	json_object_set_new(body, "partial", json_false());
-	return json_object_set_new(body, "profile",
-				   json_pack("{s:I, s:I, s:I, s:o, s:o}", "samples", samples, "no_python_samples",
-					     no_python, "dropped_stacks", dropped, "frames", frames ? frames : json_array(),
-					     "stacks", stacks ? stacks : json_array()));
+	prof = json_pack("{s:I, s:I, s:I, s:o, s:o}", "samples", samples, "no_python_samples", no_python,
+			 "dropped_stacks", dropped, "frames", frames ? frames : json_array(), "stacks",
+			 stacks ? stacks : json_array());
+	if (prof && wall) {
+		json_object_set_new(prof, "wall", json_true());
+		json_object_set_new(prof, "off_cpu_samples", json_integer(off));
+	}
+	return json_object_set_new(body, "profile", prof);
 }
 
 json_t *tree__reply(struct tree *t, int ncpus)

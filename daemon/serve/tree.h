@@ -32,6 +32,7 @@ struct tree_member {
 struct tree {
 	enum req_cmd cmd;	/* the members' windows' command */
 	int limit;		/* top: rows per table */
+	bool wall;		/* record: a wall-clock profile */
 	struct profile *prof;	/* top: every member's samples (the request side adds them) */
 	pid_t root;		/* 0: a group (a unit's, a cgroup's processes), found by rule */
 	struct rule *rule;	/* the group's rule, owned */

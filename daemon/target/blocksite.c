@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/types.h>
+#include "pyprobe/events.h"
+#include "pyprobe/syscalls.h"
 #include "pyinspect.h"
 #include "array.h"
 #include "pyoffsets.h"
@@ -245,6 +248,44 @@ static void poll_kind(pid_t pid, uint32_t tid, struct blocksite_count *c)
 		c->poll_net++;
 	else if (ipc)
 		c->poll_ipc++;
+}
+
+/* The kind of file descriptor fd of pid, from what /proc/PID/fd/FD links to. */
+static int fd_kind(pid_t pid, long fd)
+{
+	char fn[64], l[256];
+	ssize_t k;
+
+	snprintf(fn, sizeof(fn), "/proc/%d/fd/%ld", pid, fd);
+	k = readlink(fn, l, sizeof(l) - 1);
+	if (k <= 0)
+		return PP_FD_UNKNOWN;
+	l[k] = 0;
+	if (!strncmp(l, "socket:[", 8))
+		return unix_socket(pid, strtoull(l + 8, NULL, 10)) ? PP_FD_UNIX : PP_FD_SOCKET;
+	if (!strncmp(l, "pipe:[", 6))
+		return PP_FD_PIPE;
+	if (!strncmp(l, "anon_inode:", 11))
+		return PP_FD_ANON;
+	if (!strncmp(l, "/dev/", 5))
+		return PP_FD_CHAR;
+	return l[0] == '/' ? PP_FD_FILE : PP_FD_UNKNOWN;
+}
+
+int blocksite__why(pid_t pid, uint32_t tid, const struct pyinfo *py)
+{
+	unsigned long long a[6];
+	long nr = thread_syscall(pid, tid, a);
+	int cls, fdk = PP_FD_UNKNOWN, gk = -1;
+
+	if (nr < 0)
+		return PP_B_OTHER;
+	cls = pp_syscall_class(nr);
+	if (cls == PP_SC_FD_IO || cls == PP_SC_NET)
+		fdk = fd_kind(pid, (long)a[0]);
+	else if (cls == PP_SC_FUTEX && pp_futex_is_wait(a[1]))
+		gk = pp_gil_kind(py->bpf.gil, a[0]);
+	return pp_block_bucket(cls, nr, a[0], a[1], fdk, gk);
 }
 
 /* The thread's innermost frame, as the sampler finds it (bpf/sampler.bpf.c). */

@@ -55,6 +55,12 @@ int blocksite__tick(struct blocksite *b, struct pysym *sym, uint32_t (*tid_of)(v
 /* The same walk without counting: each blocked thread's stack to fn. */
 int blocksite__each_blocked(struct blocksite *b, struct pysym *sym, uint32_t (*tid_of)(void *ctx, uint64_t ident),
 			    void *ctx, unsigned int max_threads, blocksite_fn *fn, void *arg);
+/*
+ * Why blocked thread tid of pid waits: a PP_B_* bucket, decided from its
+ * system call (/proc/PID/task/TID/syscall) the way the scheduler hook
+ * decides it (pyprobe/syscalls.h), the descriptor's kind from /proc/PID/fd.
+ */
+int blocksite__why(pid_t pid, uint32_t tid, const struct pyinfo *py);
 /* The counts so far; NULL when tid was never seen blocked. */
 const struct blocksite_count *blocksite__get(const struct blocksite *b, uint32_t tid);
 

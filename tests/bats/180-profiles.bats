@@ -1,0 +1,136 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# Profiles for fleets (issue 17, docs/fleet.md): /debug/pprof/profile on the metrics
+# listener, fetched by go tool pprof over HTTP from the running daemon; labels, limits,
+# errors, a scraper that leaves.
+
+source "$(dirname "$BATS_TEST_FILENAME")/../helpers.bash"
+
+setup_file() {
+	TOKEN=pyprobe-scrape-$$
+	CONF=$(mktemp /tmp/pyprobe-scrape.XXXXXX.conf)
+	PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	printf 'window = 1\nmetrics = %s\nwatch = cmdline *%s*\n' "$PORT" "$TOKEN" >"$CONF"
+	start_daemon --config "$CONF"
+	export TOKEN CONF PORT
+}
+
+teardown() {
+	stop_workload
+	[ -n "${WL_PIDS:-}" ] && kill $WL_PIDS 2>/dev/null
+	WL_PIDS=
+	true
+}
+
+teardown_file() {
+	stop_daemon
+	rm -f "$CONF"
+	true
+}
+
+url() {
+	echo "http://127.0.0.1:$PORT/debug/pprof/$1"
+}
+
+# wait_watched N: until the daemon watches N processes.
+wait_watched() {
+	for _ in $(seq 100); do
+		"$BIN/pyprobe" --socket "$SOCK" list --json |
+			jq -e --argjson n "$1" '[.sessions[] | select(.watch != null)] | length >= $n' >/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+@test "go tool pprof fetches a profile of every watched process over HTTP: each process's samples labelled and in its hot function, on every interpreter" {
+	command -v go >/dev/null || { echo "go (golang-go) is needed: make check installs it"; return 1; }
+	local py pids=() n=0 raw
+	mapfile -t ALL < <(interpreters)
+	for py in "${ALL[@]}"; do
+		start_workload "$py" hot_function "$TOKEN" || return 1
+		pids+=("$WL_PID")
+		WL_PIDS="$WL_PIDS $WL_PID"
+		WL_PID=
+	done
+	wait_watched "${#pids[@]}"
+	# Every process on 2 CPUs: a few seconds give each some dozens of samples.
+	run -0 timeout 60 go tool pprof -raw "$(url "profile?seconds=4")"
+	raw=$output
+	for i in "${!pids[@]}"; do
+		# pprof -raw: a sample's count and locations, then its labels; the leaf's name from the location table.
+		local p=${pids[$i]} got
+		got=$(awk -v p="pid:[$p]" '
+			/^Samples:/ { s = 1; next } /^Locations/ { s = 0; l = 1; next } /^Mappings/ { l = 0 }
+			s && /^ +[0-9]+ +[0-9]+: / { n = $1; leaf = $3; next }
+			s && index($0, p) { cnt[leaf] += n; tot += n }
+			l && /^ +[0-9]+: / { id = $1; sub(":", "", id); fn[id] = $4 }
+			END { best = 0; for (k in cnt) if (cnt[k] > best) { best = cnt[k]; b = k } printf "%d %d %s\n", tot, best, fn[b] }' <<<"$raw")
+		echo "# ${ALL[$i]} pid $p: samples, in the leaf most seen, its function: $got" >&3
+		read -r tot best fn <<<"$got"
+		[ "$tot" -ge 10 ] && [ "$fn" = hot_loop ] && [ $((best * 10)) -ge $((tot * 8)) ] && n=$((n + 1))
+	done
+	grep -q "rule:\[cmdline:\*$TOKEN\*\]" <<<"$raw"
+	grep -q "comm:\[python3" <<<"$raw"
+	[ "$n" = "${#pids[@]}" ]
+}
+
+@test "one process by pid; the index; bad queries and processes that are not watched" {
+	start_workload /usr/bin/python3 hot_function "$TOKEN"
+	wait_watched 1
+	run -0 curl -s -o "$TEST_DIR/one.pb.gz" -w '%{http_code} %{content_type}' "$(url "profile?pid=$WL_PID&seconds=1")"
+	[ "$output" = "200 application/octet-stream" ]
+	run -0 go tool pprof -top "$TEST_DIR/one.pb.gz"
+	[[ $output == *"hot_loop"* ]]
+	run -0 go tool pprof -raw "$TEST_DIR/one.pb.gz"
+	[ "$(grep -c "pid:\[$WL_PID\]" <<<"$output")" -ge 1 ]
+	[ "$(grep -cE 'pid:\[[0-9]+\]' <<<"$output")" = "$(grep -c "pid:\[$WL_PID\]" <<<"$output")" ]
+	run -0 curl -s "$(url "")"
+	[[ $output == *'href="profile?seconds=30"'* ]]
+	run -0 curl -s -w ' %{http_code}' "$(url "profile?pid=1&seconds=1")"
+	[[ $output == *"process 1 is not watched"*" 404" ]]
+	run -0 curl -s -w ' %{http_code}' "$(url "profile?seconds=0")"
+	[[ $output == *"seconds must be a number from 1 to 300"*" 400" ]]
+	run -0 curl -s -w ' %{http_code}' "$(url "profile?pid=abc")"
+	[[ $output == *"pid must be a process ID"*" 400" ]]
+	run -0 curl -s -w ' %{http_code}' "http://127.0.0.1:$PORT/debug/pprof/heap"
+	[[ $output == *" 404" ]]
+	run -0 curl -sI "$(url "profile?pid=1")"
+	[[ $output == *"404 Not Found"* ]]
+}
+
+@test "nothing watched: 404 naming the watch rules" {
+	run -0 curl -s -w ' %{http_code}' "$(url "profile?seconds=1")"
+	[[ $output == *"no process is watched"*" 404" ]]
+}
+
+@test "at most 4 profiles at once: the fifth gets 429 with Retry-After, and the control socket serves meanwhile" {
+	start_workload /usr/bin/python3 hot_function "$TOKEN"
+	wait_watched 1
+	local codes=$TEST_DIR/codes
+	: >"$codes"
+	for _ in 1 2 3 4; do
+		curl -s -o /dev/null -w '%{http_code}\n' "$(url "profile?seconds=3")" >>"$codes" &
+	done
+	sleep 1
+	run -0 curl -s -D - -o /dev/null "$(url "profile?seconds=1")"
+	echo "$output" >&3
+	[[ $output == *"429 Too Many Requests"* ]]
+	[[ $output == *"Retry-After: 30"* ]]
+	# The daemon answers its control socket while four windows record.
+	run -0 timeout 2 "$BIN/pyprobe" --socket "$SOCK" status --json
+	[ "$(json_get .pending)" -ge 4 ]
+	wait
+	[ "$(sort "$codes" | uniq -c | awk '{ print $1 " " $2 }')" = "4 200" ]
+}
+
+@test "a scraper that leaves ends its window" {
+	start_workload /usr/bin/python3 hot_function "$TOKEN"
+	wait_watched 1
+	run curl -s -m 1 -o /dev/null "$(url "profile?seconds=20")"
+	sleep 0.3
+	run -0 "$BIN/pyprobe" --socket "$SOCK" status
+	[[ $output == *" 0 window(s) open"* ]]
+	# And the endpoint still serves.
+	run -0 curl -s -o /dev/null -w '%{http_code}' "$(url "profile?seconds=1")"
+	[ "$output" = 200 ]
+}
