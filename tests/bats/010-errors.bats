@@ -122,12 +122,16 @@ daemon_still_serves() {
 	daemon_still_serves
 }
 
-@test "tree requests: classify, top, gc and record only, max_tree only with it, both checked" {
+@test "tree and wall requests: tree for classify, top, gc and record, wall for record, max_tree only with tree, all checked" {
 	run raw_request $'{"v":1,"cmd":"attrs","pid":1,"tree":true}\n'
 	[ "$(json_get .error.code)" = bad-request ]
 	[[ $(json_get .error.message) == *'"tree" is for classify, top, gc and record only'* ]]
 	run raw_request $'{"v":1,"cmd":"loop","unit":"a.service"}\n'
 	[[ $(json_get .error.message) == *'"unit" is for classify, top, gc and record only'* ]]
+	run raw_request $'{"v":1,"cmd":"top","pid":1,"wall":true}\n'
+	[[ $(json_get .error.message) == *'"wall" is for record only'* ]]
+	run raw_request $'{"v":1,"cmd":"record","pid":1,"wall":"yes"}\n'
+	[[ $(json_get .error.message) == *'"wall" must be true or false'* ]]
 	run raw_request $'{"v":1,"cmd":"classify","pid":1,"max_tree":4}\n'
 	[[ $(json_get .error.message) == *'needs "tree": true'* ]]
 	run raw_request $'{"v":1,"cmd":"classify","pid":1,"tree":1}\n'

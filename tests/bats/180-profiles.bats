@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: MIT
-# Profiles for fleets (issue 17, docs/fleet.md): /debug/pprof/profile on the metrics
-# listener, fetched by go tool pprof over HTTP from the running daemon; labels, limits,
-# errors, a scraper that leaves.
+# Profiles for fleets (issue 17, docs/fleet.md): /debug/pprof/profile and /debug/pprof/wall
+# on the metrics listener, fetched by go tool pprof over HTTP from the running daemon;
+# record --wall; labels, limits, errors, a scraper that leaves; the alert rules of fleet.md.
 
 source "$(dirname "$BATS_TEST_FILENAME")/../helpers.bash"
 
@@ -133,4 +133,84 @@ wait_watched() {
 	# And the endpoint still serves.
 	run -0 curl -s -o /dev/null -w '%{http_code}' "$(url "profile?seconds=1")"
 	[ "$output" = 200 ]
+}
+
+# start_all WORKLOAD: WORKLOAD under every interpreter, watched (PIDS: their PIDs, in ALL's order).
+start_all() {
+	local py
+	mapfile -t ALL < <(interpreters)
+	PIDS=()
+	for py in "${ALL[@]}"; do
+		start_workload "$py" "$1" "$TOKEN" || return 1
+		PIDS+=("$WL_PID")
+		WL_PIDS="$WL_PIDS $WL_PID"
+		WL_PID=
+	done
+	wait_watched "${#PIDS[@]}"
+}
+
+# wall_ms FILE PID FOCUS NODE: from a wall profile, PID's wall time (ms) in NODE (flat) with FOCUS on the stack.
+wall_ms() {
+	go tool pprof -tagfocus="pid=$2" -sample_index=wall -focus="$3" -top -unit=ms "$1" 2>/dev/null |
+		awk -v n="$4" '$NF == n { v = $1; sub("ms$", "", v); print v + 0; found = 1 } END { if (!found) print 0 }'
+}
+
+@test "a wall profile over HTTP: an I/O-bound process's client threads' time is in [net io] under client(), on every interpreter" {
+	command -v go >/dev/null || { echo "go (golang-go) is needed: make check installs it"; return 1; }
+	local i ms bad=0
+	start_all net_io
+	run -0 timeout 60 go tool pprof -raw "$(url "wall?seconds=3")"
+	[[ $output == *"cpu/nanoseconds wall/nanoseconds[dflt] gil_wait/nanoseconds"* ]]
+	curl -sf -o "$TEST_DIR/io.pb.gz" "$(url "wall?seconds=3")"
+	for i in "${!PIDS[@]}"; do
+		# Four client threads for 3 s: 12 s of thread time, at least 80 % of it waiting on the network in client().
+		ms=$(wall_ms "$TEST_DIR/io.pb.gz" "${PIDS[$i]}" '^client$' '[net io]')
+		echo "# ${ALL[$i]}: [net io] under client(): $ms ms of 12000" >&3
+		awk -v m="$ms" 'BEGIN { exit !(m >= 0.8 * 12000 && m <= 1.05 * 12000) }' || bad=$((bad + 1))
+	done
+	[ "$bad" = 0 ]
+}
+
+@test "a wall profile of a GIL-contended process: [gil wait] under the workers' function, counted as gil_wait too, on every interpreter" {
+	command -v go >/dev/null || { echo "go (golang-go) is needed: make check installs it"; return 1; }
+	local i gil gilw spin bad=0
+	start_all gil_threads
+	curl -sf -o "$TEST_DIR/gil.pb.gz" "$(url "wall?seconds=2")"
+	for i in "${!PIDS[@]}"; do
+		gil=$(wall_ms "$TEST_DIR/gil.pb.gz" "${PIDS[$i]}" '^spin$' '[gil wait]')
+		spin=$(wall_ms "$TEST_DIR/gil.pb.gz" "${PIDS[$i]}" '^spin$' 'spin')
+		gilw=$(go tool pprof -tagfocus="pid=${PIDS[$i]}" -sample_index=gil_wait -top -unit=ms "$TEST_DIR/gil.pb.gz" 2>/dev/null |
+			awk '$NF == "[gil wait]" { v = $1; sub("ms$", "", v); print v + 0 }')
+		echo "# ${ALL[$i]}: [gil wait] under spin() $gil ms (gil_wait ${gilw:-0} ms), spin() on CPU $spin ms" >&3
+		# Four spinning threads, one GIL: most of their 8 s waiting for it, all of that in gil_wait too.
+		awk -v g="$gil" -v w="${gilw:-0}" 'BEGIN { exit !(g >= 0.4 * 8000 && w >= 0.99 * g && w <= 1.01 * g) }' || bad=$((bad + 1))
+	done
+	[ "$bad" = 0 ]
+}
+
+@test "record --wall: the same profile in every format; a sleeping main thread's time under [sleep]" {
+	start_workload /usr/bin/python3 net_io
+	run -0 "$BIN/pyprobe" --socket "$SOCK" record "$WL_PID" --wall --seconds 2 -o "$TEST_DIR/w.folded"
+	[[ $output == *"wall clock:"*"looks at blocked threads"* ]]
+	echo "$(awk '{ n = split($0, a, ";"); print a[n] }' "$TEST_DIR/w.folded" | sort | head -5)" >&3
+	# The main thread sleeps in forever() the whole window: ~2 s in microseconds under [sleep].
+	awk '/forever \(/ && /;\[sleep\] [0-9]+$/ { t += $NF } END { exit !(t > 1.8e6 && t < 2.1e6) }' "$TEST_DIR/w.folded"
+	grep -q ';client (.*;\[net io\] [0-9]*$' "$TEST_DIR/w.folded"
+	run -0 "$BIN/pyprobe" --socket "$SOCK" record "$WL_PID" --wall --seconds 1 -f speedscope -o "$TEST_DIR/w.speedscope"
+	[ "$(jq -r '.profiles[0].unit' "$TEST_DIR/w.speedscope")" = microseconds ]
+	run -0 "$BIN/pyprobe" --socket "$SOCK" record "$WL_PID" --wall --seconds 1 -f svg -o "$TEST_DIR/w.svg"
+	grep -q 's of thread time)' "$TEST_DIR/w.svg"
+	run -0 "$BIN/pyprobe" --socket "$SOCK" record "$WL_PID" --wall --seconds 1 -f pprof -o "$TEST_DIR/w.pb.gz"
+	run -0 go tool pprof -sample_index=wall -top "$TEST_DIR/w.pb.gz"
+	[[ $output == *"[net io]"* ]]
+	run -2 "$BIN/pyprobe" --socket "$SOCK" top "$WL_PID" --wall
+}
+
+@test "the alert rules of docs/fleet.md pass promtool" {
+	command -v promtool >/dev/null || { echo "promtool (prometheus) is needed: make check installs it"; return 1; }
+	awk '/^```yaml$/ { y = 1; buf = ""; next } /^```$/ && y { if (buf ~ /^groups:/) print buf; y = 0; next } y { buf = buf $0 "\n" }' \
+		"$BATS_TEST_DIRNAME/../../docs/fleet.md" | sed '/^$/d' >"$TEST_DIR/rules.yml"
+	grep -q PythonServiceGilContended "$TEST_DIR/rules.yml"
+	run -0 promtool check rules "$TEST_DIR/rules.yml"
+	[[ $output == *"SUCCESS: 2 rules found"* ]]
 }

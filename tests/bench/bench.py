@@ -11,6 +11,9 @@ of the per-pair ratios, with their range to show the noise. Observed means:
   attrs          an attrs window: stacks, plus the innermost instruction decoded (churn
                  costs the same)
   gc             a gc window: every collection timed by USDT probes or uprobes
+  wall           a record --wall window: CPU samples, plus the daemon reading the
+                 blocked threads' stacks and reasons every 20 ms (its CPU share is
+                 reported: the cost is the daemon's, not the target's)
   watched        its command line matches a watch rule (window = 1, gc-timing =
                  sampled): picked up at exec, classified every second
   watched-exact  the same with gc-timing = exact (GC probes attached all the time)
@@ -87,7 +90,9 @@ TARGETS_ALL = dict((t[0], t[1]) for t in TARGETS)
 # GC probes cost per collection and per context switch of the target: the CPU
 # loop has neither, so gc and watched-exact are not measured on it.
 # attrs stands for churn too: both sample stacks and decode the leaf the same way.
-MODES = ["none", "classify", "top", "attrs", "gc", "loop", "watched", "watched-exact", "perf", "bpftrace"]
+MODES = ["none", "classify", "top", "attrs", "gc", "loop", "wall", "watched", "watched-exact", "perf", "bpftrace"]
+# The CLI words of a mode that is not a command of its own.
+MODE_ARGS = {"wall": ["record", "--wall", "-o", "/dev/null"]}
 
 
 def log(msg):
@@ -146,6 +151,7 @@ class Bench:
         self.echo = None
         self.echo_port = None
         self.py = PY
+        self.daemon_cpu = 0.0
 
     def start(self):
         # One daemon serves the request modes and "watched"; "watched-exact"
@@ -212,15 +218,20 @@ class Bench:
                      20, "watch rule to pick up %d" % p.pid)
         elif mode:
             sock = sock or self.daemons["main"].sock
-            client = subprocess.Popen([os.path.join(BIN, "pyprobe"), "--socket", sock, mode,
-                                       str(p.pid), "--seconds", "600", "--json"],
+            words = MODE_ARGS.get(mode, [mode, "--json"])
+            client = subprocess.Popen([os.path.join(BIN, "pyprobe"), "--socket", sock, words[0],
+                                       str(p.pid), "--seconds", "600"] + words[1:],
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             wait_for(lambda: any(s["pid"] == p.pid and s["requests"] > 0 for s in sessions(sock)),
                      5, "%s window on %d" % (mode, p.pid))
         stats0 = prog_stats(sock or self.daemons["main"].sock) if mode and mode not in ANCHORS else {}
+        daemon = self.daemons["main"].pid if mode and mode not in ANCHORS and mode not in TOKEN else None
+        d0 = cpu_seconds(daemon) if daemon else 0.0
         p.stdin.write("go\n")
         p.stdin.flush()
         elapsed, collections, cpu_s = p.stdout.readline().split()
+        if daemon:  # the daemon's CPU seconds over the last observed run
+            self.daemon_cpu = cpu_seconds(daemon) - d0
         stats1 = prog_stats(sock or self.daemons["main"].sock) if stats0 else {}
         p.wait()
         if client:
@@ -239,15 +250,17 @@ class Bench:
     def slowdown(self, kind, n, mode, sock=None):
         """Paired runs, order alternating; returns a row: median off and on
         seconds, median ratio with its range, collections/s of the off runs."""
-        off, on, ratios, cpu_ratios, gcs, cpu_on = [], [], [], [], [], 0.0
+        off, on, ratios, cpu_ratios, gcs, cpu_on, dshare = [], [], [], [], [], 0.0, []
         progs = {}
         for i in range(ROUNDS):
+            self.daemon_cpu = 0.0
             if i % 2:
                 b, _, bc, st = self.run_target(kind, n, mode, sock)
                 a, c, ac, _ = self.run_target(kind, n, None)
             else:
                 a, c, ac, _ = self.run_target(kind, n, None)
                 b, _, bc, st = self.run_target(kind, n, mode, sock)
+            dshare.append(self.daemon_cpu / b if b > 0 else 0.0)
             off.append(a)
             on.append(b)
             ratios.append(b / a)
@@ -266,7 +279,7 @@ class Bench:
                 "on": statistics.median(on), "ratio": statistics.median(ratios), "lo": min(ratios),
                 "hi": max(ratios), "cpu_ratio": statistics.median(cpu_ratios), "cpu_lo": min(cpu_ratios),
                 "cpu_hi": max(cpu_ratios), "gc_rate": statistics.median(gcs), "cpu_on": cpu_on,
-                "progs": progs}
+                "progs": progs, "daemon_share": statistics.median(dshare)}
 
 
 ANCHORS = ("perf", "bpftrace", "peer")
@@ -498,10 +511,11 @@ def main():
                 # the rate of the first row's unobserved runs names the target
                 print(rate(r, what))
             last = what
-            print("  %-38s %7.3f %7.3f %+9.1f%% %+7.0f%% .. %+.0f%% %+9.1f%% %+7.0f%% .. %+.0f%%"
+            print("  %-38s %7.3f %7.3f %+9.1f%% %+7.0f%% .. %+.0f%% %+9.1f%% %+7.0f%% .. %+.0f%%%s"
                   % (r["mode"], r["off"], r["on"], 100 * (r["cpu_ratio"] - 1), 100 * (r["cpu_lo"] - 1),
                      100 * (r["cpu_hi"] - 1), 100 * (r["ratio"] - 1), 100 * (r["lo"] - 1),
-                     100 * (r["hi"] - 1)))
+                     100 * (r["hi"] - 1),
+                     "   daemon %.1f%% of a CPU" % (100 * r["daemon_share"]) if r.get("daemon_share") else ""))
         print()
         print("BPF programs, kernel statistics (kernel.bpf_stats_enabled) over one more observed run per row:")
         print("  %-26s %-26s %10s %12s %16s" % ("target / mode", "program", "ns/run", "runs/s",
