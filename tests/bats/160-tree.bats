@@ -111,8 +111,8 @@ pool() {
 	[[ $(json_get '.service.advice | join(" ")') == *"Every worker is CPU-bound"* ]]
 }
 
-@test "a multiprocessing.Pool computing: every worker cpu-bound-python, advice at the service's level (Debian's, the oldest, the newest)" {
-	each_interpreter pool sweep_interpreters
+@test "a multiprocessing.Pool computing: every worker cpu-bound-python, advice at the service's level, on every interpreter" {
+	each_interpreter pool
 }
 
 @test "a non-Python parent is listed, not observed; its Python children are" {
