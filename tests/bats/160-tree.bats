@@ -66,14 +66,15 @@ big_tree() {
 	hot=$(wl_line hot)
 	run_pyprobe -0 classify "$WL_PID" --tree --seconds 2 --json || return 1
 	stop_workload
-	echo "# $py: $(json_get -c '[.truncated, (.processes | length), ([.processes[] | select(.observed)] | length), .service.summary]')" >&3
+	echo "# $py: $(json_get -c '[.truncated, (.processes | length), ([.processes[] | select(.observed)] | length), .service.summary, ([.processes[].window_seconds] | [min, max])]')" >&3
 	[ "$(json_get '.processes | length')" = 64 ] || return 1
 	[ "$(json_get '[.processes[] | select(.observed)] | length')" = 64 ] || return 1
 	[ "$(json_get .truncated)" = false ] || return 1
 	[ "$(json_get .service.hot_pid)" = "$hot" ] || return 1
 	[ "$(json_get .service.summary)" = "master idle; 63 workers: 62 idle, 1 cpu-bound-python" ] || return 1
-	# Every member's window ends with the tree's, however many attached.
-	[ "$(json_get '[.processes[].window_seconds] | (min > 1.6 and max < 2.3)')" = true ]
+	# Every member's window ends with the tree's, however many attached (attaching 64 one after
+	# another takes a while, longer under ASan: the last ones' windows are the shorter).
+	[ "$(json_get '[.processes[].window_seconds] | (min > 1.0 and max < 2.3)')" = true ]
 }
 
 @test "a tree of 64 processes (the default max-tree): every one observed in one window (Debian's, the oldest, the newest)" {
@@ -327,8 +328,8 @@ group_prefork() {
 	[[ $output == *"--unit takes the place of the PID"* ]]
 	run_pyprobe -2 classify --unit a.service --cgroup /b
 	[[ $output == *"give one of --unit and --cgroup"* ]]
-	run_pyprobe -2 top --unit a.service
-	[[ $output == *"--unit and --cgroup are for classify only"* ]]
+	run_pyprobe -2 attrs --unit a.service
+	[[ $output == *"--unit is for classify, top, gc and record"* ]]
 	run_pyprobe -0 classify --unit nothing-here-$$.service --seconds 0.2 --json
 	[ "$(json_get '.processes | length')" = 0 ]
 	[ "$(json_get .service.summary)" = "no processes" ]
