@@ -106,10 +106,11 @@ wait_watched() {
 @test "at most 4 profiles at once: the fifth gets 429 with Retry-After, and the control socket serves meanwhile" {
 	start_workload /usr/bin/python3 hot_function "$TOKEN"
 	wait_watched 1
-	local codes=$TEST_DIR/codes
+	local codes=$TEST_DIR/codes scrapers=()
 	: >"$codes"
 	for _ in 1 2 3 4; do
 		curl -s -o /dev/null -w '%{http_code}\n' "$(url "profile?seconds=3")" >>"$codes" &
+		scrapers+=($!)
 	done
 	sleep 1
 	run -0 curl -s -D - -o /dev/null "$(url "profile?seconds=1")"
@@ -119,7 +120,7 @@ wait_watched() {
 	# The daemon answers its control socket while four windows record.
 	run -0 timeout 2 "$BIN/pyprobe" --socket "$SOCK" status --json
 	[ "$(json_get .pending)" -ge 4 ]
-	wait
+	wait "${scrapers[@]}"
 	[ "$(sort "$codes" | uniq -c | awk '{ print $1 " " $2 }')" = "4 200" ]
 }
 
@@ -151,8 +152,13 @@ start_all() {
 
 # wall_ms FILE PID FOCUS NODE: from a wall profile, PID's wall time (ms) in NODE (flat) with FOCUS on the stack.
 wall_ms() {
-	go tool pprof -tagfocus="pid=$2" -sample_index=wall -focus="$3" -top -unit=ms "$1" 2>/dev/null |
-		awk -v n="$4" '$NF == n { v = $1; sub("ms$", "", v); print v + 0; found = 1 } END { if (!found) print 0 }'
+	go tool pprof -tagfocus="pid=$2" -sample_index=wall -focus="$3" -top -unit=ms "$1" 2>/dev/null | top_flat "$4"
+}
+
+# top_flat NODE: the flat value (ms) of NODE in go tool pprof -top output (names may hold spaces), else 0.
+top_flat() {
+	awk -v n="$1" '{ name = $0; sub(/^ *[^ ]+ +[^ ]+ +[^ ]+ +[^ ]+ +[^ ]+ +/, "", name) }
+		name == n { v = $1; sub("ms$", "", v); print v + 0; found = 1; exit } END { if (!found) print 0 }'
 }
 
 @test "a wall profile over HTTP: an I/O-bound process's client threads' time is in [net io] under client(), on every interpreter" {
@@ -173,17 +179,17 @@ wall_ms() {
 
 @test "a wall profile of a GIL-contended process: [gil wait] under the workers' function, counted as gil_wait too, on every interpreter" {
 	command -v go >/dev/null || { echo "go (golang-go) is needed: make check installs it"; return 1; }
-	local i gil gilw spin bad=0
+	local i gil gilw bad=0
 	start_all gil_threads
 	curl -sf -o "$TEST_DIR/gil.pb.gz" "$(url "wall?seconds=2")"
 	for i in "${!PIDS[@]}"; do
 		gil=$(wall_ms "$TEST_DIR/gil.pb.gz" "${PIDS[$i]}" '^spin$' '[gil wait]')
-		spin=$(wall_ms "$TEST_DIR/gil.pb.gz" "${PIDS[$i]}" '^spin$' 'spin')
 		gilw=$(go tool pprof -tagfocus="pid=${PIDS[$i]}" -sample_index=gil_wait -top -unit=ms "$TEST_DIR/gil.pb.gz" 2>/dev/null |
-			awk '$NF == "[gil wait]" { v = $1; sub("ms$", "", v); print v + 0 }')
-		echo "# ${ALL[$i]}: [gil wait] under spin() $gil ms (gil_wait ${gilw:-0} ms), spin() on CPU $spin ms" >&3
-		# Four spinning threads, one GIL: most of their 8 s waiting for it, all of that in gil_wait too.
-		awk -v g="$gil" -v w="${gilw:-0}" 'BEGIN { exit !(g >= 0.4 * 8000 && w >= 0.99 * g && w <= 1.01 * g) }' || bad=$((bad + 1))
+			top_flat '[gil wait]')
+		echo "# ${ALL[$i]}: [gil wait] under spin() $gil ms (gil_wait ${gilw:-0} ms) of 8000" >&3
+		# Four spinning threads, one GIL: much of their 8 s waiting for it, all of that in gil_wait too.
+		# (The rest: on CPU, and runnable: twelve processes' 48 threads share 2 CPUs here.)
+		awk -v g="$gil" -v w="${gilw:-0}" 'BEGIN { exit !(g >= 0.3 * 8000 && w >= 0.99 * g && w <= 1.01 * g) }' || bad=$((bad + 1))
 	done
 	[ "$bad" = 0 ]
 }
