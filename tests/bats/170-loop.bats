@@ -21,8 +21,10 @@ loop_window() {
 
 # check_stalls PY MODE CAUSE SITE_LINE [BUCKET SYSCALL]: count within one of the log's, every
 # stall's length within 15% of the median logged one; cause, site, coroutine and (blocking) where
-# it waited right for all but at most one in five (a sample taken as the loop moves on can
-# misplace one).
+# it waited right for all stalls of the window but one. The one: about one stall in 60 (CI, every
+# interpreter) comes out as on-CPU time with no sample and no site, a blocked interval the
+# scheduler hook did not see begin: a known bug (issue 15's note), not hidden by this limit,
+# which still fails a window with two.
 check_stalls() {
 	local py=$1 mode=$2 cause=$3 line=$4 bucket=${5:-} call=${6:-} n logged med
 	loop_window "$py" "$mode" 3 || return 1
@@ -45,9 +47,9 @@ check_stalls() {
 }
 
 # time.sleep is clock_nanosleep, or select on 3.6.
-# most [JQ ARGS] FILTER: FILTER holds for at least 4 in 5 of the stalls that ended in the window.
+# most [JQ ARGS] FILTER: FILTER holds for all but at most one of the stalls that ended in the window.
 most() {
-	json_get "${@:1:$#-1}" "[.loop.stalls[] | select(.ongoing | not) | (${!#})] | (map(select(.)) | length) * 5 >= length * 4" |
+	json_get "${@:1:$#-1}" "[.loop.stalls[] | select(.ongoing | not) | (${!#})] | (map(select(.)) | length) + 1 >= length" |
 		grep -qx true
 }
 
