@@ -368,10 +368,9 @@ static void finish_pending(struct requests *svc, struct pending *p)
 
 		for (size_t i = 0; i < w.n; i++)
 			cpu += w.t[i].sec[PP_B_ONCPU];
-		if (p->cmd == REQ_CLASSIFY)
-			tree__observed(t, p->s->pid, body, v.label, v.confidence, cpu, w.seconds);
-		else
-			tree__observed(t, p->s->pid, body, NULL, 0, cpu, w.seconds);
+		/* Only a classify window has a verdict for the service's. */
+		tree__observed(t, p->s->pid, body, p->cmd == REQ_CLASSIFY ? v.label : NULL,
+			       p->cmd == REQ_CLASSIFY ? v.confidence : 0, cpu, w.seconds);
 		window__free(&w);
 		snapshot__clear(&end);
 		remove_pending(svc, p);

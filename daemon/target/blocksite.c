@@ -212,6 +212,32 @@ static bool unix_socket(pid_t pid, uint64_t ino)
 	return found;
 }
 
+/* The kind of file descriptor fd of pid, from what /proc/PID/fd/FD links to; *ino its inode for a socket or pipe. */
+static int fd_kind(pid_t pid, long fd, uint64_t *ino)
+{
+	char fn[64], l[256];
+	ssize_t k;
+
+	snprintf(fn, sizeof(fn), "/proc/%d/fd/%ld", pid, fd);
+	k = readlink(fn, l, sizeof(l) - 1);
+	if (k <= 0)
+		return PP_FD_UNKNOWN;
+	l[k] = 0;
+	if (!strncmp(l, "socket:[", 8)) {
+		*ino = strtoull(l + 8, NULL, 10);
+		return unix_socket(pid, *ino) ? PP_FD_UNIX : PP_FD_SOCKET;
+	}
+	if (!strncmp(l, "pipe:[", 6)) {
+		*ino = strtoull(l + 6, NULL, 10);
+		return PP_FD_PIPE;
+	}
+	if (!strncmp(l, "anon_inode:", 11))
+		return PP_FD_ANON;
+	if (!strncmp(l, "/dev/", 5))
+		return PP_FD_CHAR;
+	return l[0] == '/' ? PP_FD_FILE : PP_FD_UNKNOWN;
+}
+
 /* What a blocked poll waits on: network sockets, or pipes and Unix sockets only. */
 static void poll_kind(pid_t pid, uint32_t tid, struct blocksite_count *c)
 {
@@ -225,23 +251,20 @@ static void poll_kind(pid_t pid, uint32_t tid, struct blocksite_count *c)
 		return;
 	c->polls++;
 	for (int i = 0; i < n && !net; i++) {
-		char fn[64], l[64];
-		ssize_t k;
+		uint64_t ino = 0;
 
-		snprintf(fn, sizeof(fn), "/proc/%d/fd/%d", pid, fds[i]);
-		k = readlink(fn, l, sizeof(l) - 1);
-		if (k <= 0)
-			continue;
-		l[k] = 0;
-		if (!strncmp(l, "pipe:[", 6)) {
+		switch (fd_kind(pid, fds[i], &ino)) {
+		case PP_FD_PIPE:
 			ipc = true;
 			if (!c->poll_pipe_ino)
-				c->poll_pipe_ino = strtoull(l + 6, NULL, 10);
-		} else if (!strncmp(l, "socket:[", 8)) {
-			if (unix_socket(pid, strtoull(l + 8, NULL, 10)))
-				ipc = true;
-			else
-				net = true;
+				c->poll_pipe_ino = ino;
+			break;
+		case PP_FD_UNIX:
+			ipc = true;
+			break;
+		case PP_FD_SOCKET:
+			net = true;
+			break;
 		}
 	}
 	if (net)
@@ -250,39 +273,18 @@ static void poll_kind(pid_t pid, uint32_t tid, struct blocksite_count *c)
 		c->poll_ipc++;
 }
 
-/* The kind of file descriptor fd of pid, from what /proc/PID/fd/FD links to. */
-static int fd_kind(pid_t pid, long fd)
-{
-	char fn[64], l[256];
-	ssize_t k;
-
-	snprintf(fn, sizeof(fn), "/proc/%d/fd/%ld", pid, fd);
-	k = readlink(fn, l, sizeof(l) - 1);
-	if (k <= 0)
-		return PP_FD_UNKNOWN;
-	l[k] = 0;
-	if (!strncmp(l, "socket:[", 8))
-		return unix_socket(pid, strtoull(l + 8, NULL, 10)) ? PP_FD_UNIX : PP_FD_SOCKET;
-	if (!strncmp(l, "pipe:[", 6))
-		return PP_FD_PIPE;
-	if (!strncmp(l, "anon_inode:", 11))
-		return PP_FD_ANON;
-	if (!strncmp(l, "/dev/", 5))
-		return PP_FD_CHAR;
-	return l[0] == '/' ? PP_FD_FILE : PP_FD_UNKNOWN;
-}
-
 int blocksite__why(pid_t pid, uint32_t tid, const struct pyinfo *py)
 {
 	unsigned long long a[6];
 	long nr = thread_syscall(pid, tid, a);
 	int cls, fdk = PP_FD_UNKNOWN, gk = -1;
+	uint64_t ino;
 
 	if (nr < 0)
 		return PP_B_OTHER;
 	cls = pp_syscall_class(nr);
 	if (cls == PP_SC_FD_IO || cls == PP_SC_NET)
-		fdk = fd_kind(pid, (long)a[0]);
+		fdk = fd_kind(pid, (long)a[0], &ino);
 	else if (cls == PP_SC_FUTEX && pp_futex_is_wait(a[1]))
 		gk = pp_gil_kind(py->bpf.gil, a[0]);
 	return pp_block_bucket(cls, nr, a[0], a[1], fdk, gk);
