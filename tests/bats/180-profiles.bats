@@ -179,17 +179,24 @@ top_flat() {
 
 @test "a wall profile of a GIL-contended process: [gil wait] under the workers' function, counted as gil_wait too, on every interpreter" {
 	command -v go >/dev/null || { echo "go (golang-go) is needed: make check installs it"; return 1; }
-	local i gil gilw bad=0
+	local i gil gilw other bad=0
 	start_all gil_threads
 	curl -sf -o "$TEST_DIR/gil.pb.gz" "$(url "wall?seconds=2")"
 	for i in "${!PIDS[@]}"; do
 		gil=$(wall_ms "$TEST_DIR/gil.pb.gz" "${PIDS[$i]}" '^spin$' '[gil wait]')
 		gilw=$(go tool pprof -tagfocus="pid=${PIDS[$i]}" -sample_index=gil_wait -top -unit=ms "$TEST_DIR/gil.pb.gz" 2>/dev/null |
 			top_flat '[gil wait]')
-		echo "# ${ALL[$i]}: [gil wait] under spin() $gil ms (gil_wait ${gilw:-0} ms) of 8000" >&3
-		# Four spinning threads, one GIL: much of their 8 s waiting for it, all of that in gil_wait too.
-		# (The rest: on CPU, and runnable: twelve processes' 48 threads share 2 CPUs here.)
-		awk -v g="$gil" -v w="${gilw:-0}" 'BEGIN { exit !(g >= 0.3 * 8000 && w >= 0.99 * g && w <= 1.01 * g) }' || bad=$((bad + 1))
+		# The largest other reason leaf under spin() ([other wait], [sleep], ...).
+		other=$(go tool pprof -tagfocus="pid=${PIDS[$i]}" -sample_index=wall -focus='^spin$' -top -unit=ms \
+			"$TEST_DIR/gil.pb.gz" 2>/dev/null | awk '$6 ~ /^\[/ && $0 !~ /\[gil wait\]/ { v = $1; sub("ms$", "", v); if (v + 0 > m) m = v + 0 }
+				END { print m + 0 }')
+		echo "# ${ALL[$i]}: [gil wait] under spin() $gil ms (gil_wait ${gilw:-0} ms, next reason $other ms) of 8000" >&3
+		# Four spinning threads, one GIL: much of their 8 s waiting for it, far more than for anything else,
+		# all of that in gil_wait too. How much depends on the machine: twelve processes' 48 threads share
+		# 2 CPUs here, and the time they spend runnable rather than waiting for the GIL varies (CI runs
+		# have shown 29-54 % in [gil wait]).
+		awk -v g="$gil" -v w="${gilw:-0}" -v o="$other" \
+			'BEGIN { exit !(g >= 0.2 * 8000 && g >= 5 * o && w >= 0.99 * g && w <= 1.01 * g) }' || bad=$((bad + 1))
 	done
 	[ "$bad" = 0 ]
 }
