@@ -128,8 +128,43 @@ start_workload() {
 
 stop_workload() {
 	[ -n "${WL_PID:-}" ] && kill "$WL_PID" 2>/dev/null
+	[ "${#TOGETHER[@]}" -gt 0 ] && kill "${TOGETHER[@]}" 2>/dev/null
 	WL_PID=
+	TOGETHER=()
 	true
+}
+
+# start_together WORKLOAD [ARGS...]: the workload under every interpreter of PYS, all running at
+# once (for workloads that hardly use a CPU: idle and I/O-bound ones); TOGETHER[i] is the PID
+# under PYS[i]. stop_workload stops them all.
+TOGETHER=()
+start_together() {
+	local py pids=()
+	for py in "${PYS[@]}"; do
+		start_workload "$py" "$@" || { TOGETHER=("${pids[@]}"); return 1; }
+		pids+=("$WL_PID")
+		WL_PID=
+	done
+	TOGETHER=("${pids[@]}")
+}
+
+# classify_together ARGS...: classify every TOGETHER process in the same window, one request
+# each, all at once; REPLIES[i] is the reply for TOGETHER[i].
+classify_together() {
+	local i jobs=()
+	REPLIES=()
+	for i in "${!TOGETHER[@]}"; do
+		timeout 120 "$BIN/pyprobe" --socket "$SOCK" classify "${TOGETHER[$i]}" "$@" >"$TEST_DIR/together.$i" 2>&1 3>&- &
+		jobs+=("$!")
+	done
+	wait "${jobs[@]}" || true
+	for i in "${!TOGETHER[@]}"; do
+		REPLIES[i]=$(<"$TEST_DIR/together.$i")
+		if grep -qE "$SANITIZER_REPORT" <<<"${REPLIES[i]}"; then
+			echo "${REPLIES[i]}"
+			return 1
+		fi
+	done
 }
 
 # json_get FILTER: apply jq to $output.

@@ -43,6 +43,32 @@ expect_label() {
 	fi
 }
 
+# expect_label_together WORKLOAD LABEL [ARGS...]: expect_label for a workload that hardly uses a
+# CPU (idle, I/O-bound): every interpreter's process runs at once, classified in the same window.
+expect_label_together() {
+	local name=$1 want=$2 i got ver failed=() covered=()
+	shift 2
+	mapfile -t PYS < <(interpreters)
+	start_together "$name" "$@"
+	classify_together --seconds 2 --json
+	stop_workload
+	for i in "${!PYS[@]}"; do
+		got=$(jq -r '.verdict.label // .error.code' <<<"${REPLIES[i]}" 2>/dev/null)
+		ver=$(jq -r '.python.version // "?"' <<<"${REPLIES[i]}" 2>/dev/null)
+		covered+=("$ver")
+		if [ "$got" != "$want" ]; then
+			failed+=("${PYS[i]} ($ver): got '$got', want '$want'")
+			echo "# ${PYS[i]}: $(jq -c '{verdict, gil: .gil.wait_seconds, cpu: .cpu.python_share}' <<<"${REPLIES[i]}" 2>/dev/null ||
+				echo "${REPLIES[i]}")" >&3
+		fi
+	done
+	echo "# $name: ${#PYS[@]} interpreters at once (${covered[*]})" >&3
+	if [ "${#failed[@]}" -gt 0 ]; then
+		printf '%s\n' "${failed[@]}"
+		return 1
+	fi
+}
+
 @test "single-thread pure-Python loop: cpu-bound-python on every interpreter" {
 	expect_label cpu_python cpu-bound-python
 }
@@ -168,20 +194,20 @@ END { clear(@t0); clear(@wk); }'
 	expect_label native_threads cpu-bound-native
 }
 
-@test "threaded socket I/O against a slow server on loopback: io-bound on every interpreter" {
-	expect_label net_io io-bound
+@test "threaded socket I/O against a slow server on loopback: io-bound on every interpreter (all at once)" {
+	expect_label_together net_io io-bound
 }
 
-@test "blocking file writes with fsync: io-bound on every interpreter" {
-	expect_label file_io io-bound /var/tmp
+@test "blocking file writes with fsync: io-bound on every interpreter (all at once)" {
+	expect_label_together file_io io-bound /var/tmp
 }
 
-@test "sleeping process: idle on every interpreter" {
-	expect_label sleeping idle
+@test "sleeping process: idle on every interpreter (all at once)" {
+	expect_label_together sleeping idle
 }
 
-@test "asyncio server with no clients: idle on every interpreter" {
-	expect_label asyncio_idle idle
+@test "asyncio server with no clients: idle on every interpreter (all at once)" {
+	expect_label_together asyncio_idle idle
 }
 
 @test "every interpreter docs/support.md says is tested here is covered (a broken pyenv fails here, not silently)" {

@@ -226,6 +226,26 @@ stable() {
 	[ "$same" -ge 9 ]
 }
 
+# stable_together WORKLOAD LABEL: stable for a workload that hardly uses a CPU, under every
+# interpreter of PYS at once, the same 10 windows for all; FAILED gains the interpreters below 9.
+stable_together() {
+	local name=$1 want=$2 i l labels=() same=()
+	start_together "$name"
+	for _ in $(seq 10); do
+		classify_together --seconds 2 --json
+		for i in "${!PYS[@]}"; do
+			l=$(jq -r .verdict.label <<<"${REPLIES[i]}" 2>/dev/null)
+			labels[i]="${labels[i]:-} $l"
+			[ "$l" = "$want" ] && same[i]=$((${same[i]:-0} + 1))
+		done
+	done
+	stop_workload
+	for i in "${!PYS[@]}"; do
+		echo "# ${PYS[i]} $name:${labels[i]}" >&3
+		[ "${same[i]:-0}" -ge 9 ] || FAILED+=("${PYS[i]} $name")
+	done
+}
+
 @test "stable labels: 10 consecutive 2 s windows give the same label 9 times or more" {
 	local py failed=()
 	mapfile -t SWEEP < <(sweep_interpreters)
@@ -233,9 +253,13 @@ stable() {
 		stable "$py" pool_parent idle || failed+=("$py pool_parent")
 		stable "$py" cruncher_io gil-contended || failed+=("$py cruncher_io")
 		stable "$py" gil_holder_sleep gil-contended || failed+=("$py gil_holder_sleep")
-		stable "$py" net_io io-bound || failed+=("$py net_io")
 		PYPROBE_BURST_MS=700 PYPROBE_PERIOD_MS=1600 stable "$py" bursty_loop bursty || failed+=("$py bursty_loop")
 	done
+	# The I/O-bound one under all of them at once.
+	PYS=("${SWEEP[@]}")
+	FAILED=()
+	stable_together net_io io-bound
+	failed+=("${FAILED[@]}")
 	echo "# interpreters: ${SWEEP[*]}" >&3
 	if [ "${#failed[@]}" -gt 0 ]; then
 		printf '%s\n' "${failed[@]}"
