@@ -79,6 +79,8 @@ struct {
 
 __u64 stat_threads_full = 0;
 __u64 stat_events_lost = 0;
+/* Switches this program did not see: a thread came on a CPU it was already on (see switch_in). */
+__u64 stat_switch_unseen = 0;
 __u64 stat_gil_charges_full = 0;
 
 extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym __weak;
@@ -380,14 +382,13 @@ static __always_inline void find_holder(struct pp_thread *th, __u64 now)
  * call its saved user registers show and that call's first arguments.
  * cur_mm: t is current, so its memory (the GIL) can be read.
  */
+static __always_inline __u8 call_state(struct task_struct *t, struct pp_thread *th, __u8 *kind, __u64 now,
+				       bool cur_mm);
+
 static __always_inline __u8 blocked_state(struct task_struct *t, struct pp_thread *th, __u8 *kind, __u64 now,
 					  bool cur_mm)
 {
 	__u32 st = task_state(t);
-	struct pt_regs *regs;
-	__u64 a0, a1, ino = 0, peer = 0;
-	int cls, fdk = 0, gk = -1, b;
-	long nr;
 
 	*kind = 0;
 	th->blk_nr = PP_NR_NONE;
@@ -395,6 +396,20 @@ static __always_inline __u8 blocked_state(struct task_struct *t, struct pp_threa
 		return PP_B_RUNQUEUE;
 	if (st & (TASK_DEAD_BIT | EXIT_ZOMBIE_BIT | EXIT_DEAD_BIT))
 		return PP_B_EXITED;
+	return call_state(t, th, kind, now, cur_mm);
+}
+
+/* Why t waits (or waited, when it is coming back on a CPU): the system call it is in. */
+static __always_inline __u8 call_state(struct task_struct *t, struct pp_thread *th, __u8 *kind, __u64 now,
+				       bool cur_mm)
+{
+	struct pt_regs *regs;
+	__u64 a0, a1, ino = 0, peer = 0;
+	int cls, fdk = 0, gk = -1, b;
+	long nr;
+
+	*kind = 0;
+	th->blk_nr = PP_NR_NONE;
 	regs = (struct pt_regs *)bpf_task_pt_regs(t);
 	nr = regs->orig_ax;
 	if (nr < 0)
@@ -507,10 +522,33 @@ static __always_inline void split_holder(struct pp_thread *th, __u64 now)
 	bpf_task_release(ht);
 }
 
+static __always_inline void leave_cpu(struct pp_thread *th, __u8 bucket, __u8 kind, __u64 now);
+
 /* next is about to run: close its off-CPU interval, remember what it was. */
-static __always_inline void switch_in(struct pp_thread *th, __u64 now)
+static __always_inline void switch_in(struct task_struct *next, struct pp_thread *th, __u64 now)
 {
+	__u64 exec = next->se.sum_exec_runtime;
 	__u8 st = th->state;
+
+	/*
+	 * Already on CPU: its last switch-out went unseen (the program did not
+	 * run for it, or the thread was seeded as running just as it left the
+	 * CPU). The scheduler's own count says how much of the interval it ran;
+	 * the rest it waited in the system call it is coming back from (its
+	 * saved registers still name it), or, in none, on a page or a signal.
+	 */
+	if (st == PP_B_ONCPU && th->state_ts && now > th->state_ts) {
+		__u64 ran = exec > th->exec_in ? exec - th->exec_in : 0;
+		__u8 kind = 0;
+
+		__sync_fetch_and_add(&stat_switch_unseen, 1);
+		if (th->exec_in && ran < now - th->state_ts) {
+			th->holder_tid = 0;	/* a GIL wait's holder was not looked up */
+			st = call_state(next, th, &kind, 0, false);
+			leave_cpu(th, st, kind, th->state_ts + ran);
+		}
+	}
+	th->exec_in = exec;
 
 	/* Inside an event loop's busy period: its longest blocked interval, and in which call. */
 	if (th->loop.start && st > PP_B_GIL_WAIT && st < PP_NBUCKETS && now > th->state_ts &&
@@ -582,6 +620,25 @@ static __always_inline void loop_record(struct pp_thread *th, __u64 now)
 				       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
 
+/* The thread stops running at now to wait in bucket: its busy period and its loop's end there. */
+static __always_inline void leave_cpu(struct pp_thread *th, __u8 bucket, __u8 kind, __u64 now)
+{
+	/* A busy period ends when the thread waits for something other than the GIL or a page. */
+	if (bucket != PP_B_RUNQUEUE && bucket != PP_B_GIL_WAIT && bucket != PP_B_OTHER) {
+		/* One under way at the attach is of unknown length: a short "burst" it is not. */
+		if (th->busy_cut)
+			th->busy.start = 0;
+		th->busy_cut = 0;
+		hist_close(&th->busy, now);
+	}
+	if (bucket == PP_B_POLL_WAIT) {
+		if (th->loop.start && now > th->loop.start && now - th->loop.start >= PP_LOOP_RECORD_NS)
+			loop_record(th, now);
+		hist_close(&th->loop, now);
+	}
+	transition(th, now, bucket, kind);
+}
+
 static __always_inline void switch_out(struct task_struct *prev, struct pp_thread *th, bool preempt, __u64 now)
 {
 	__u8 bucket, kind = 0;
@@ -597,20 +654,7 @@ static __always_inline void switch_out(struct task_struct *prev, struct pp_threa
 		return;
 	}
 	bucket = blocked_state(prev, th, &kind, now, true);
-	/* A busy period ends when the thread waits for something other than the GIL or a page. */
-	if (bucket != PP_B_RUNQUEUE && bucket != PP_B_GIL_WAIT && bucket != PP_B_OTHER) {
-		/* One under way at the attach is of unknown length: a short "burst" it is not. */
-		if (th->busy_cut)
-			th->busy.start = 0;
-		th->busy_cut = 0;
-		hist_close(&th->busy, now);
-	}
-	if (bucket == PP_B_POLL_WAIT) {
-		if (th->loop.start && now > th->loop.start && now - th->loop.start >= PP_LOOP_RECORD_NS)
-			loop_record(th, now);
-		hist_close(&th->loop, now);
-	}
-	transition(th, now, bucket, kind);
+	leave_cpu(th, bucket, kind, now);
 }
 
 SEC("tp_btf/sched_switch")
@@ -629,7 +673,7 @@ int BPF_PROG(handle_sched_switch, bool preempt, struct task_struct *prev, struct
 	if (n && (th = bpf_task_storage_get(&threads, next, 0, 0))) {
 		if (!now)
 			now = switch_clock(next);
-		switch_in(th, now);
+		switch_in(next, th, now);
 	}
 	return 0;
 }
@@ -706,6 +750,7 @@ int handle_seed_iter(struct bpf_iter__task *ctx)
 	if (!th)
 		return 0;
 	learn_pthread(th, t->thread.fsbase);
+	th->exec_in = t->se.sum_exec_runtime;
 	if (task_state(t) == TASK_RUNNING_STATE)
 		state = t->on_cpu ? PP_B_ONCPU : PP_B_RUNQUEUE;
 	else

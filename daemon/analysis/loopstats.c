@@ -51,8 +51,7 @@ static const char *intern(struct loop_samples *ls, const char *s)
 	return copy;
 }
 
-int loopstats__sample(struct loop_samples *ls, uint32_t tid, uint64_t ts, bool python, bool blocked, bool in_loop,
-		      const char *site, const char *task)
+int loopstats__sample(struct loop_samples *ls, const struct loop_sample *s)
 {
 	if (ls->n >= LOOP_MAX_SAMPLES)
 		return 0;
@@ -65,9 +64,10 @@ int loopstats__sample(struct loop_samples *ls, uint32_t tid, uint64_t ts, bool p
 		ls->v = v;
 		ls->cap = cap;
 	}
-	ls->v[ls->n++] = (struct loop_sample){ .tid = tid, .ts = ts, .python = python, .blocked = blocked,
-					       .in_loop = in_loop, .site = intern(ls, site),
-					       .task = intern(ls, task) };
+	ls->v[ls->n] = *s;
+	ls->v[ls->n].site = s->site ? intern(ls, s->site) : NULL;
+	ls->v[ls->n].task = s->task ? intern(ls, s->task) : NULL;
+	ls->n++;
 	return 0;
 }
 
@@ -209,6 +209,25 @@ static const char *most_common(struct loop_stall *st, const struct loop_sample *
 #define SATURATION_SAMPLES 4
 #define SATURATION_MACHINERY 0.2
 
+/* The call most of tid's blocked samples in [from, to] show it waiting in (bucket PP_B_NONE: none). */
+static void looked_call(uint32_t tid, const struct loop_sample *s, size_t n, uint64_t from, uint64_t to,
+			uint8_t *bucket, uint16_t *nr)
+{
+	unsigned int count[PP_NBUCKETS] = { 0 }, best = 0;
+
+	*bucket = PP_B_NONE;
+	*nr = PP_NR_NONE;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i].tid != tid || s[i].ts < from || s[i].ts > to || !s[i].blocked || s[i].bucket >= PP_NBUCKETS)
+			continue;
+		if (++count[s[i].bucket] > best) {
+			best = count[s[i].bucket];
+			*bucket = s[i].bucket;
+			*nr = s[i].nr;
+		}
+	}
+}
+
 /* What a period was: on CPU (Python or native), many short callbacks, or waiting (in which call). */
 static void stall_cause(struct loop_stall *st, const uint64_t *ns, uint8_t max_state, uint16_t max_nr,
 			uint64_t max_off, const struct loop_sample *s, size_t n, uint64_t from, uint64_t to)
@@ -225,6 +244,21 @@ static void stall_cause(struct loop_stall *st, const uint64_t *ns, uint8_t max_s
 	st->oncpu_share = dur > 0 ? oncpu / dur : 0;
 	if (st->oncpu_share > 1)
 		st->oncpu_share = 1;
+	/*
+	 * The hook's count says on CPU, yet not one CPU sample fell in the
+	 * period and the daemon's looks found the thread blocked: the hook did
+	 * not see it leave the CPU (docs/protocol.md, status: switches_unseen).
+	 * The looks tell where and in which call it waited.
+	 */
+	if (oncpu >= blocked && oncpu >= ns[PP_B_GIL_WAIT] / 1e9 && oncpu >= ns[PP_B_RUNQUEUE] / 1e9 && !cpu_n &&
+	    wall_n) {
+		st->cause = LOOP_CAUSE_BLOCKING;
+		st->site = wall_site;
+		looked_call(st->tid, s, n, from, to, &st->blocked_state, &st->blocked_nr);
+		st->blocked_seconds = 0;	/* not measured */
+		st->oncpu_share = -1;		/* not known */
+		return;
+	}
 	if (oncpu >= blocked && oncpu >= ns[PP_B_GIL_WAIT] / 1e9 && oncpu >= ns[PP_B_RUNQUEUE] / 1e9) {
 		st->site = cpu_site;
 		if (cpu_n >= SATURATION_SAMPLES && in_loop >= SATURATION_MACHINERY * cpu_n)

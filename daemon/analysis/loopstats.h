@@ -47,6 +47,8 @@ struct loop_sample {
 	bool python;		/* on CPU running Python (else native code) */
 	bool blocked;		/* a wall sample of the thread blocked (not a CPU sample) */
 	bool in_loop;		/* the innermost Python frame is the event loop's own machinery */
+	uint8_t bucket;		/* blocked: why (enum pp_bucket, from /proc), else PP_B_NONE */
+	uint16_t nr;		/* blocked: in which system call (PP_NR_NONE: none) */
 	const char *site;	/* "function (file:line)" of the innermost Python frame, NULL if none */
 	const char *task;	/* the coroutine or callback the event loop was running, NULL if not seen */
 };
@@ -59,9 +61,8 @@ struct loop_samples {
 	size_t nstrs, capstrs;
 };
 #define LOOP_MAX_SAMPLES 100000
-/* Add one (site and task are copied); past LOOP_MAX_SAMPLES samples are not kept. */
-int loopstats__sample(struct loop_samples *ls, uint32_t tid, uint64_t ts, bool python, bool blocked, bool in_loop,
-		      const char *site, const char *task);
+/* Add a copy of *s (its site and task copied too); past LOOP_MAX_SAMPLES samples are not kept. */
+int loopstats__sample(struct loop_samples *ls, const struct loop_sample *s);
 void loopstats__samples_free(struct loop_samples *ls);
 /*
  * A sampled stack (innermost frame first) as a stall sees it: site, the

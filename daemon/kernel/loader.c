@@ -542,6 +542,7 @@ void loader__stats(struct loader *l, struct loader_stats *st)
 	st->threads_full = l->sched->bss->stat_threads_full;
 	st->threads = l->sched->bss->nthreads;
 	st->events_lost = l->sched->bss->stat_events_lost;
+	st->switches_unseen = l->sched->bss->stat_switch_unseen;
 	st->gil_charges_full = l->sched->bss->stat_gil_charges_full;
 	st->gc_events_lost = l->gc->bss->stat_gc_events_lost;
 	st->proc_events_lost = l->procs->bss->stat_proc_events_lost;

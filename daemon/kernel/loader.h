@@ -80,6 +80,7 @@ struct loader_stats {
 	unsigned int sample_hz;
 	int attached;
 	uint64_t threads, threads_full, gil_charges_full, events_lost, gc_events_lost, proc_events_lost;
+	uint64_t switches_unseen;	/* a thread came on a CPU the sched-switch program never saw it leave */
 	bool watching;
 };
 void loader__stats(struct loader *l, struct loader_stats *st);

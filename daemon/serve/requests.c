@@ -405,11 +405,17 @@ static int wall_sample(void *arg, uint32_t tid, const struct pyframe *frames, in
 {
 	struct pending *p = arg;
 	char site[256], task[128];
+	struct loop_sample ls = { .tid = tid, .ts = now_ns(), .blocked = true, .site = site, .task = task };
+	long nr;
 
-	bool in_loop = loopstats__describe(frames, n, site, sizeof(site), task, sizeof(task));
-
-	return loopstats__sample(p->lsamp, tid, now_ns(), false, true, in_loop, site[0] ? site : NULL,
-				 task[0] ? task : NULL);
+	ls.in_loop = loopstats__describe(frames, n, site, sizeof(site), task, sizeof(task));
+	ls.bucket = blocksite__why(p->s->pid, tid, &p->s->py, &nr);
+	ls.nr = nr >= 0 && nr < PP_NR_NONE ? nr : PP_NR_NONE;
+	if (!site[0])
+		ls.site = NULL;
+	if (!task[0])
+		ls.task = NULL;
+	return loopstats__sample(p->lsamp, &ls);
 }
 
 /* The leaf a wall profile gives a blocked thread's stack: why it waits (docs/protocol.md, "record"). */
@@ -432,7 +438,7 @@ static const char *wall_reason(int bucket)
 static int wall_off(void *arg, uint32_t tid, const struct pyframe *frames, int n)
 {
 	struct pending *p = arg;
-	int b = blocksite__why(p->s->pid, tid, &p->s->py);
+	int b = blocksite__why(p->s->pid, tid, &p->s->py, NULL);
 
 	/* Every thread of one look stands for the same interval, however long the look takes. */
 	return profile__add_off(p->prof, frames, n, wall_reason(b),
@@ -911,14 +917,14 @@ static void do_status(struct requests *svc, struct client *c)
 	for (struct pending *p = svc->pending; p; p = p->next)
 		pending++;
 	body = json_pack(
-		"{s:s, s:i, s:f, s:i, s:i, s:i, s:i, s:I, s:{s:b, s:i, s:i, s:I, s:I, s:I}}",
+		"{s:s, s:i, s:f, s:i, s:i, s:i, s:i, s:I, s:{s:b, s:i, s:i, s:I, s:I, s:I, s:I}}",
 		"version", PYPROBE_VERSION, "pid", (int)getpid(), "uptime_seconds", (now_ns() - svc->started) / 1e9,
 		"sessions", (int)registry__count(svc->reg), "watched", (int)watched(svc), "pending", (int)pending,
 		"clients", (int)ctl_server__nclients(c->srv),
 		"requests", (json_int_t)svc->requests,
 		"bpf", "attached", st.attached, "sample_hz", (int)st.sample_hz, "cpus_sampled", (int)st.ncpus_sampled,
 		"threads_map_full", (json_int_t)st.threads_full, "gil_charges_map_full", (json_int_t)st.gil_charges_full,
-		"events_lost", (json_int_t)st.events_lost);
+		"events_lost", (json_int_t)st.events_lost, "switches_unseen", (json_int_t)st.switches_unseen);
 	if (body)
 		json_object_set_new(json_object_get(body, "bpf"), "stats", prog_stats(svc));
 	ctl_server__reply(c, protocol_ok(body));
@@ -1033,10 +1039,15 @@ static void stack_event(void *ctx, struct session *s, const struct pp_stack_even
 		}
 		if (p->lsamp) {
 			char site[256], task[128];
-			bool in_loop = loopstats__describe(frames, n, site, sizeof(site), task, sizeof(task));
+			struct loop_sample ls = { .tid = ev->tid, .ts = ev->ts, .python = ev->state == PP_CPU_GIL && n > 0,
+						  .bucket = PP_B_NONE, .nr = PP_NR_NONE, .site = site, .task = task };
 
-			loopstats__sample(p->lsamp, ev->tid, ev->ts, ev->state == PP_CPU_GIL && n > 0, false, in_loop,
-					  site[0] ? site : NULL, task[0] ? task : NULL);
+			ls.in_loop = loopstats__describe(frames, n, site, sizeof(site), task, sizeof(task));
+			if (!site[0])
+				ls.site = NULL;
+			if (!task[0])
+				ls.task = NULL;
+			loopstats__sample(p->lsamp, &ls);
 			if (!p->hot)
 				continue;
 		}

@@ -273,21 +273,23 @@ static void poll_kind(pid_t pid, uint32_t tid, struct blocksite_count *c)
 		c->poll_ipc++;
 }
 
-int blocksite__why(pid_t pid, uint32_t tid, const struct pyinfo *py)
+int blocksite__why(pid_t pid, uint32_t tid, const struct pyinfo *py, long *nr)
 {
 	unsigned long long a[6];
-	long nr = thread_syscall(pid, tid, a);
+	long call = thread_syscall(pid, tid, a);
 	int cls, fdk = PP_FD_UNKNOWN, gk = -1;
 	uint64_t ino;
 
-	if (nr < 0)
+	if (nr)
+		*nr = call < 0 ? -1 : call;
+	if (call < 0)
 		return PP_B_OTHER;
-	cls = pp_syscall_class(nr);
+	cls = pp_syscall_class(call);
 	if (cls == PP_SC_FD_IO || cls == PP_SC_NET)
 		fdk = fd_kind(pid, (long)a[0], &ino);
 	else if (cls == PP_SC_FUTEX && pp_futex_is_wait(a[1]))
 		gk = pp_gil_kind(py->bpf.gil, a[0]);
-	return pp_block_bucket(cls, nr, a[0], a[1], fdk, gk);
+	return pp_block_bucket(cls, call, a[0], a[1], fdk, gk);
 }
 
 /* The thread's innermost frame, as the sampler finds it (bpf/sampler.bpf.c). */

@@ -58,9 +58,10 @@ int blocksite__each_blocked(struct blocksite *b, struct pysym *sym, uint32_t (*t
 /*
  * Why blocked thread tid of pid waits: a PP_B_* bucket, decided from its
  * system call (/proc/PID/task/TID/syscall) the way the scheduler hook
- * decides it (pyprobe/syscalls.h), the descriptor's kind from /proc/PID/fd.
+ * decides it (pyprobe/syscalls.h), the descriptor's kind from /proc/PID/fd;
+ * *nr (when not NULL) the system call's number, -1 when in none.
  */
-int blocksite__why(pid_t pid, uint32_t tid, const struct pyinfo *py);
+int blocksite__why(pid_t pid, uint32_t tid, const struct pyinfo *py, long *nr);
 /* The counts so far; NULL when tid was never seen blocked. */
 const struct blocksite_count *blocksite__get(const struct blocksite *b, uint32_t tid);
 

@@ -169,6 +169,7 @@ struct pp_thread {
 	__u64 run_delay;		/* task's sched_info.run_delay at its last switch-out */
 	__u64 wake_rq_ns;		/* the part of ns[PP_B_RUNQUEUE] after wakeups (not preemptions) */
 	__u64 off_ns;			/* length of the last blocked interval */
+	__u64 exec_in;			/* its se.sum_exec_runtime when it last came on a CPU */
 	__u64 ipc_ino;			/* inode of the pipe or Unix socket last waited on */
 	__u64 ipc_peer_ino;		/* the other end: the pipe itself, or the socket's peer */
 	/* The process's GIL, copied from struct pp_target when the storage is made (no lookup per switch). */
@@ -367,7 +368,7 @@ _Static_assert(sizeof(struct pp_target) == 16 * 4 + 56 + 32, "pp_target ABI");
 _Static_assert(sizeof(struct pp_samples) == 56, "pp_samples ABI");
 _Static_assert(sizeof(struct pp_hist) == 8 * (2 * PP_HIST + 2), "pp_hist ABI");
 _Static_assert(sizeof(struct pp_thread) ==
-		       8 * (2 * PP_NBUCKETS + 4 + 7) + 56 + 2 * sizeof(struct pp_hist) + 16 * PP_GIL_RANGES + 8 * 9 +
+		       8 * (2 * PP_NBUCKETS + 4 + 8) + 56 + 2 * sizeof(struct pp_hist) + 16 * PP_GIL_RANGES + 8 * 9 +
 			       16 + 8 + 8 + 8 + 8 + 16 + 8 * (PP_NBUCKETS + 2),
 	       "pp_thread ABI");
 _Static_assert(sizeof(struct pp_loop_event) == 16 + 24 + 8 * PP_NBUCKETS, "pp_loop_event ABI");
