@@ -326,6 +326,9 @@ static void daemon_metrics(FILE *f, const struct prom_daemon *d)
 	fprintf(f, "pyprobe_bpf_map_full_total{map=\"threads\"} %llu\n", (unsigned long long)d->bpf.threads_full);
 	fprintf(f, "pyprobe_bpf_map_full_total{map=\"gil_charges\"} %llu\n",
 		(unsigned long long)d->bpf.gil_charges_full);
+	family(f, "pyprobe_bpf_switches_unseen_total", "counter",
+	       "Threads that came on a CPU the scheduler hook never saw them leave (their wait's reason taken late).");
+	fprintf(f, "pyprobe_bpf_switches_unseen_total %llu\n", (unsigned long long)d->bpf.switches_unseen);
 }
 
 /*

@@ -87,7 +87,7 @@ static const struct prom_daemon daemon_values = {
 	.version = "0.1.0",
 	.req = { .pending = 1, .requests = 99, .uptime = 3600.25 },
 	.bpf = { .events_lost = 11, .gc_events_lost = 22, .proc_events_lost = 33, .threads_full = 44,
-		 .gil_charges_full = 55 },
+		 .gil_charges_full = 55, .switches_unseen = 66 },
 	.sessions = 3,
 	.watched = 2,
 	.clients = 4,
