@@ -164,12 +164,19 @@ held() {
 }
 
 traits() {
-	local py=$1 kind out=()
+	local py=$1 kind i pids=() out=()
+	# The two single-threaded arithmetic loops at once, one CPU each, in the same window.
 	for kind in lcg float; do
-		start_workload "$py" plain_loops "$kind"
-		run_pyprobe classify "$WL_PID" --seconds 2 --json
-		stop_workload
-		out+=("$kind:$(json_get -c '[.verdict.traits, .cpu_mix.churn_share]')")
+		start_workload "$py" plain_loops "$kind" || return 1
+		pids+=("$WL_PID")
+		WL_PID=
+	done
+	TOGETHER=("${pids[@]}")
+	classify_together --seconds 2 --json
+	stop_workload
+	for i in 0 1; do
+		output=${REPLIES[i]}
+		out+=("$([ "$i" = 0 ] && echo lcg || echo float):$(json_get -c '[.verdict.traits, .cpu_mix.churn_share]')")
 		[ "$(json_get '.verdict.traits | index("alloc-churn") == null')" = true ] || { echo "${out[*]}"; return 1; }
 	done
 	for kind in lock_pingpong gil_threads; do
