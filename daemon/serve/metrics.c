@@ -70,7 +70,7 @@ struct metrics {
 	struct loader *ld;
 	struct mconn *conns;
 	unsigned int nconns;
-	unsigned long seq, scrapes, profiles;
+	unsigned long seq, scrapes, profiles[2], refused;
 	unsigned int recording;	/* connections waiting for a profile */
 	struct watch timer;	/* 1 s ticks while there are connections */
 	char *page;		/* the last rendering */
@@ -92,6 +92,9 @@ static char *render(struct metrics *mx, size_t *len)
 		.watched = monitor__nwatched(mx->mon),
 		.clients = ctl_server__nclients(mx->ctl),
 		.scrapes = mx->scrapes,
+		.profiles = { mx->profiles[0], mx->profiles[1] },
+		.profiles_refused = mx->refused,
+		.recording = mx->recording,
 	};
 	struct prom *p;
 
@@ -242,6 +245,7 @@ static void profile_start(struct mconn *c, const char *query, bool wall)
 	if (mx->recording >= MAX_SCRAPES) {
 		snprintf(msg, sizeof(msg), "%d profiles are being recorded already (the most at once): retry later\n",
 			 MAX_SCRAPES);
+		mx->refused++;
 		respond_text(c, 429, msg);
 		return;
 	}
@@ -253,7 +257,7 @@ static void profile_start(struct mconn *c, const char *query, bool wall)
 	c->cl.deliver = profile_done;
 	c->cl.busy = true;
 	mx->recording++;
-	mx->profiles++;
+	mx->profiles[wall]++;
 	c->expires = now_ns() + (uint64_t)(c->sc.r.seconds * 1e9) + SCRAPE_GRACE_NS;
 	/* Its reply may come at once (an error), or when the window ends. */
 	requests__window(mx->req, &c->cl, &c->sc.r);

@@ -317,6 +317,15 @@ static void daemon_metrics(FILE *f, const struct prom_daemon *d)
 	fprintf(f, "pyprobe_requests_total %lu\n", d->req.requests);
 	family(f, "pyprobe_scrapes_total", "counter", "Metrics scrapes served.");
 	fprintf(f, "pyprobe_scrapes_total %lu\n", d->scrapes);
+	family(f, "pyprobe_profile_scrapes_total", "counter",
+	       "Profile scrapes (/debug/pprof/profile, /debug/pprof/wall) that opened a window, by kind.");
+	fprintf(f, "pyprobe_profile_scrapes_total{kind=\"cpu\"} %lu\n", d->profiles[0]);
+	fprintf(f, "pyprobe_profile_scrapes_total{kind=\"wall\"} %lu\n", d->profiles[1]);
+	family(f, "pyprobe_profile_scrapes_refused_total", "counter",
+	       "Profile scrapes turned away (429) because the most profiles at once were being recorded.");
+	fprintf(f, "pyprobe_profile_scrapes_refused_total %lu\n", d->profiles_refused);
+	family(f, "pyprobe_profiles_recording", "gauge", "Profile scrapes waiting for their window to end.");
+	fprintf(f, "pyprobe_profiles_recording %u\n", d->recording);
 	family(f, "pyprobe_bpf_events_lost_total", "counter", "Ring-buffer records lost because it was full.");
 	fprintf(f, "pyprobe_bpf_events_lost_total{source=\"sched\"} %llu\n", (unsigned long long)d->bpf.events_lost);
 	fprintf(f, "pyprobe_bpf_events_lost_total{source=\"gc\"} %llu\n", (unsigned long long)d->bpf.gc_events_lost);

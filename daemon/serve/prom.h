@@ -23,6 +23,9 @@ struct prom_daemon {
 	struct loader_stats bpf;	/* ring-buffer losses, full maps */
 	unsigned int sessions, watched, clients;
 	unsigned long scrapes;
+	unsigned long profiles[2];		/* profile scrapes answered with a window: CPU, wall */
+	unsigned long profiles_refused;		/* turned away (429) with MAX_SCRAPES recording */
+	unsigned int recording;			/* profile windows open now */
 };
 
 /* Begin a page with d's series; threads adds the per-thread series. NULL and errno on error. */

@@ -120,8 +120,15 @@ wait_watched() {
 	# The daemon answers its control socket while four windows record.
 	run -0 timeout 2 "$BIN/pyprobe" --socket "$SOCK" status --json
 	[ "$(json_get .pending)" -ge 4 ]
+	# ... and its metrics page says so.
+	run -0 curl -sf "http://127.0.0.1:$PORT/metrics"
+	grep -qx 'pyprobe_profiles_recording 4' <<<"$output"
+	grep -qx 'pyprobe_profile_scrapes_refused_total 1' <<<"$output"
 	wait "${scrapers[@]}"
 	[ "$(sort "$codes" | uniq -c | awk '{ print $1 " " $2 }')" = "4 200" ]
+	run -0 curl -sf "http://127.0.0.1:$PORT/metrics"
+	grep -qx 'pyprobe_profiles_recording 0' <<<"$output"
+	grep -qE '^pyprobe_profile_scrapes_total\{kind="cpu"\} [4-9]' <<<"$output"
 }
 
 @test "a scraper that leaves ends its window" {

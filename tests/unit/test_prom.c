@@ -92,6 +92,9 @@ static const struct prom_daemon daemon_values = {
 	.watched = 2,
 	.clients = 4,
 	.scrapes = 5,
+	.profiles = { 7, 8 },
+	.profiles_refused = 9,
+	.recording = 2,
 };
 
 /* The page of the given views (NUL-terminated, malloc'ed), or NULL. */
