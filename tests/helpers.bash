@@ -148,13 +148,14 @@ start_together() {
 	TOGETHER=("${pids[@]}")
 }
 
-# classify_together ARGS...: classify every TOGETHER process in the same window, one request
-# each, all at once; REPLIES[i] is the reply for TOGETHER[i].
-classify_together() {
-	local i jobs=()
+# pyprobe_together COMMAND ARGS...: pyprobe COMMAND PID ARGS for every TOGETHER process in the
+# same window, one request each, all at once; REPLIES[i] is the reply for TOGETHER[i].
+pyprobe_together() {
+	local i cmd=$1 jobs=()
+	shift
 	REPLIES=()
 	for i in "${!TOGETHER[@]}"; do
-		timeout 120 "$BIN/pyprobe" --socket "$SOCK" classify "${TOGETHER[$i]}" "$@" >"$TEST_DIR/together.$i" 2>&1 3>&- &
+		timeout 120 "$BIN/pyprobe" --socket "$SOCK" "$cmd" "${TOGETHER[$i]}" "$@" >"$TEST_DIR/together.$i" 2>&1 3>&- &
 		jobs+=("$!")
 	done
 	wait "${jobs[@]}" || true

@@ -50,7 +50,7 @@ expect_label_together() {
 	shift 2
 	mapfile -t PYS < <(interpreters)
 	start_together "$name" "$@"
-	classify_together --seconds 2 --json
+	pyprobe_together classify --seconds 2 --json
 	stop_workload
 	for i in "${!PYS[@]}"; do
 		got=$(jq -r '.verdict.label // .error.code' <<<"${REPLIES[i]}" 2>/dev/null)

@@ -62,19 +62,25 @@ attrs_run() {
 }
 
 @test "an allocation-heavy loop has a clearly higher churn share than small-int arithmetic, on every interpreter" {
-	local py failed=() alloc ints line
+	local py failed=() alloc ints line pids
 	line=$(grep -n '# ALLOC LINE' "$WORKLOADS/churn.py" | cut -d: -f1)
 	mapfile -t PYS < <(interpreters)
 	for py in "${PYS[@]}"; do
-		start_workload "$py" churn alloc
-		run_pyprobe churn "$WL_PID" --seconds 3 --json
+		# The two single-threaded loops at once, one CPU each, in the same window.
+		start_workload "$py" churn alloc || return 1
+		pids=("$WL_PID")
+		WL_PID=
+		start_workload "$py" churn ints || return 1
+		pids+=("$WL_PID")
+		WL_PID=
+		TOGETHER=("${pids[@]}")
+		pyprobe_together churn --seconds 3 --json
 		stop_workload
+		output=${REPLIES[0]}
 		alloc=$(json_get '.churn.share')
 		echo "# $py alloc: $(json_get '.churn | {share, by_role, f: [.functions[0:3][] | .symbol], l: .lines[0].line} | tostring')" >&3
 		[ "$(json_get ".churn.lines[0].line")" = "$line" ] || failed+=("$py: top churn line $(json_get '.churn.lines[0].line') != $line")
-		start_workload "$py" churn ints
-		run_pyprobe churn "$WL_PID" --seconds 3 --json
-		stop_workload
+		output=${REPLIES[1]}
 		ints=$(json_get '.churn.share')
 		echo "# $py ints: $ints" >&3
 		awk -v a="$alloc" -v i="$ints" 'BEGIN { exit !(a >= 0.10 && a >= 3 * i + 0.05) }' ||

@@ -172,7 +172,7 @@ traits() {
 		WL_PID=
 	done
 	TOGETHER=("${pids[@]}")
-	classify_together --seconds 2 --json
+	pyprobe_together classify --seconds 2 --json
 	stop_workload
 	for i in 0 1; do
 		output=${REPLIES[i]}
@@ -239,7 +239,7 @@ stable_together() {
 	local name=$1 want=$2 i l labels=() same=()
 	start_together "$name"
 	for _ in $(seq 10); do
-		classify_together --seconds 2 --json
+		pyprobe_together classify --seconds 2 --json
 		for i in "${!PYS[@]}"; do
 			l=$(jq -r .verdict.label <<<"${REPLIES[i]}" 2>/dev/null)
 			labels[i]="${labels[i]:-} $l"
