@@ -61,6 +61,16 @@ static void report(struct loop_iter *its, size_t nits, struct loop_sample *s, si
 	loopstats__report(&w, T0, T0 + 2000 * MS, &log, 0.1, s, ns, r);
 }
 
+/* One stall: blocking, asleep in clock_nanosleep at the sleeping line. */
+static void check_slept(const struct loop_report *r)
+{
+	CHECK_INT(r->nstalls, 1);
+	CHECK_STR(loop_cause_name(r->stalls[0].cause), "blocking");
+	CHECK_INT(r->stalls[0].blocked_state, PP_B_SLEEP);
+	CHECK_INT(r->stalls[0].blocked_nr, 230);
+	CHECK_STR(STR(r->stalls[0].site), "stall (app.py:53)");
+}
+
 static void blocking_call_the_hook_saw(void)
 {
 	static struct loop_report r;
@@ -69,12 +79,8 @@ static void blocking_call_the_hook_saw(void)
 				   blocked_at(600, PP_B_SLEEP, 230, "stall (app.py:53)") };
 
 	report(&it, 1, s, 2, &r);
-	CHECK_INT(r.nstalls, 1);
-	CHECK_STR(loop_cause_name(r.stalls[0].cause), "blocking");
-	CHECK_INT(r.stalls[0].blocked_state, PP_B_SLEEP);
-	CHECK_INT(r.stalls[0].blocked_nr, 230);
+	check_slept(&r);
 	CHECK_NEAR(r.stalls[0].blocked_seconds, 0.2, 1e-9);
-	CHECK_STR(STR(r.stalls[0].site), "stall (app.py:53)");
 }
 
 /*
@@ -93,11 +99,7 @@ static void switch_out_the_hook_missed(void)
 				   blocked_at(600, PP_B_SLEEP, 230, "stall (app.py:53)") };
 
 	report(&it, 1, s, 5, &r);
-	CHECK_INT(r.nstalls, 1);
-	CHECK_STR(loop_cause_name(r.stalls[0].cause), "blocking");
-	CHECK_INT(r.stalls[0].blocked_state, PP_B_SLEEP);
-	CHECK_INT(r.stalls[0].blocked_nr, 230);
-	CHECK_STR(STR(r.stalls[0].site), "stall (app.py:53)");
+	check_slept(&r);
 	CHECK_STR(STR(r.stalls[0].task), "handle_client");
 	CHECK(r.stalls[0].oncpu_share < 0, "on-CPU share not known: %g", r.stalls[0].oncpu_share);
 }
