@@ -201,9 +201,9 @@ top_flat() {
 		# Four spinning threads, one GIL: much of their 8 s waiting for it, far more than for anything else,
 		# all of that in gil_wait too. How much depends on the machine: twelve processes' 48 threads share
 		# 2 CPUs here, and the time they spend runnable rather than waiting for the GIL varies (CI runs
-		# have shown 29-54 % in [gil wait]).
+		# have shown 29-81 % in [gil wait], and the next reason leaf up to a fifth of it).
 		awk -v g="$gil" -v w="${gilw:-0}" -v o="$other" \
-			'BEGIN { exit !(g >= 0.2 * 8000 && g >= 5 * o && w >= 0.99 * g && w <= 1.01 * g) }' || bad=$((bad + 1))
+			'BEGIN { exit !(g >= 0.2 * 8000 && g >= 3 * o && w >= 0.99 * g && w <= 1.01 * g) }' || bad=$((bad + 1))
 	done
 	[ "$bad" = 0 ]
 }
