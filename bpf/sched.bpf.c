@@ -378,28 +378,10 @@ static __always_inline void find_holder(struct pp_thread *th, __u64 now)
 }
 
 /*
- * The state of a task that is not running: why it is blocked, from the system
+ * Why t waits (or waited, when it is coming back on a CPU): from the system
  * call its saved user registers show and that call's first arguments.
  * cur_mm: t is current, so its memory (the GIL) can be read.
  */
-static __always_inline __u8 call_state(struct task_struct *t, struct pp_thread *th, __u8 *kind, __u64 now,
-				       bool cur_mm);
-
-static __always_inline __u8 blocked_state(struct task_struct *t, struct pp_thread *th, __u8 *kind, __u64 now,
-					  bool cur_mm)
-{
-	__u32 st = task_state(t);
-
-	*kind = 0;
-	th->blk_nr = PP_NR_NONE;
-	if (st == TASK_RUNNING_STATE)
-		return PP_B_RUNQUEUE;
-	if (st & (TASK_DEAD_BIT | EXIT_ZOMBIE_BIT | EXIT_DEAD_BIT))
-		return PP_B_EXITED;
-	return call_state(t, th, kind, now, cur_mm);
-}
-
-/* Why t waits (or waited, when it is coming back on a CPU): the system call it is in. */
 static __always_inline __u8 call_state(struct task_struct *t, struct pp_thread *th, __u8 *kind, __u64 now,
 				       bool cur_mm)
 {
@@ -433,6 +415,21 @@ static __always_inline __u8 call_state(struct task_struct *t, struct pp_thread *
 		th->ipc_peer_ino = peer;
 	}
 	return b;
+}
+
+/* The state of a task that is not running: in the run queue, exited, or blocked in a call. */
+static __always_inline __u8 blocked_state(struct task_struct *t, struct pp_thread *th, __u8 *kind, __u64 now,
+					  bool cur_mm)
+{
+	__u32 st = task_state(t);
+
+	*kind = 0;
+	th->blk_nr = PP_NR_NONE;
+	if (st == TASK_RUNNING_STATE)
+		return PP_B_RUNQUEUE;
+	if (st & (TASK_DEAD_BIT | EXIT_ZOMBIE_BIT | EXIT_DEAD_BIT))
+		return PP_B_EXITED;
+	return call_state(t, th, kind, now, cur_mm);
 }
 
 /* Storage for a target thread t, or NULL past --max-threads. */
@@ -522,7 +519,56 @@ static __always_inline void split_holder(struct pp_thread *th, __u64 now)
 	bpf_task_release(ht);
 }
 
-static __always_inline void leave_cpu(struct pp_thread *th, __u8 bucket, __u8 kind, __u64 now);
+/*
+ * An event loop's busy period of PP_LOOP_RECORD_NS or more ends (the thread
+ * blocks in poll/epoll/select again): record it, with where its time went.
+ * The thread is on CPU until now, in the interval that began at state_ts.
+ */
+static __always_inline void loop_record(struct pp_thread *th, __u64 now)
+{
+	struct pp_loop_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+
+	if (!ev) {
+		__sync_fetch_and_add(&stat_events_lost, 1);
+		return;
+	}
+	ev->type = PP_EV_LOOP;
+	ev->tgid = th->tgid;
+	ev->tid = th->tid;
+	ev->max_nr = th->it_max_nr;
+	ev->max_state = th->it_max_state;
+	ev->pad = 0;
+	/* In CLOCK_MONOTONIC, as stack samples are. */
+	ev->start_ns = th->loop.start + clock_off;
+	ev->end_ns = now + clock_off;
+	ev->max_off_ns = th->it_max_off;
+	for (int i = 0; i < PP_NBUCKETS; i++)
+		ev->ns[i] = th->ns[i] > th->it_ns0[i] ? th->ns[i] - th->it_ns0[i] : 0;
+	if (th->state == PP_B_ONCPU && now > th->state_ts)
+		ev->ns[PP_B_ONCPU] += now - th->state_ts;
+	/* No wakeup: the daemon reads the buffer before it closes a window (see gc.bpf.c). */
+	bpf_ringbuf_submit(ev, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > PP_STACK_WAKE_BYTES ?
+				       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
+
+/* The thread stops running at now to wait in bucket: its busy period and its loop's end there. */
+static __always_inline void leave_cpu(struct pp_thread *th, __u8 bucket, __u8 kind, __u64 now)
+{
+	/* A busy period ends when the thread waits for something other than the GIL or a page. */
+	if (bucket != PP_B_RUNQUEUE && bucket != PP_B_GIL_WAIT && bucket != PP_B_OTHER) {
+		/* One under way at the attach is of unknown length: a short "burst" it is not. */
+		if (th->busy_cut)
+			th->busy.start = 0;
+		th->busy_cut = 0;
+		hist_close(&th->busy, now);
+	}
+	if (bucket == PP_B_POLL_WAIT) {
+		if (th->loop.start && now > th->loop.start && now - th->loop.start >= PP_LOOP_RECORD_NS)
+			loop_record(th, now);
+		hist_close(&th->loop, now);
+	}
+	transition(th, now, bucket, kind);
+}
 
 /* next is about to run: close its off-CPU interval, remember what it was. */
 static __always_inline void switch_in(struct task_struct *next, struct pp_thread *th, __u64 now)
@@ -586,57 +632,6 @@ static __always_inline void switch_in(struct task_struct *next, struct pp_thread
 		th->it_max_nr = PP_NR_NONE;
 		th->it_max_state = PP_B_NONE;
 	}
-}
-
-/*
- * An event loop's busy period of PP_LOOP_RECORD_NS or more ends (the thread
- * blocks in poll/epoll/select again): record it, with where its time went.
- * The thread is on CPU until now, in the interval that began at state_ts.
- */
-static __always_inline void loop_record(struct pp_thread *th, __u64 now)
-{
-	struct pp_loop_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
-
-	if (!ev) {
-		__sync_fetch_and_add(&stat_events_lost, 1);
-		return;
-	}
-	ev->type = PP_EV_LOOP;
-	ev->tgid = th->tgid;
-	ev->tid = th->tid;
-	ev->max_nr = th->it_max_nr;
-	ev->max_state = th->it_max_state;
-	ev->pad = 0;
-	/* In CLOCK_MONOTONIC, as stack samples are. */
-	ev->start_ns = th->loop.start + clock_off;
-	ev->end_ns = now + clock_off;
-	ev->max_off_ns = th->it_max_off;
-	for (int i = 0; i < PP_NBUCKETS; i++)
-		ev->ns[i] = th->ns[i] > th->it_ns0[i] ? th->ns[i] - th->it_ns0[i] : 0;
-	if (th->state == PP_B_ONCPU && now > th->state_ts)
-		ev->ns[PP_B_ONCPU] += now - th->state_ts;
-	/* No wakeup: the daemon reads the buffer before it closes a window (see gc.bpf.c). */
-	bpf_ringbuf_submit(ev, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > PP_STACK_WAKE_BYTES ?
-				       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
-}
-
-/* The thread stops running at now to wait in bucket: its busy period and its loop's end there. */
-static __always_inline void leave_cpu(struct pp_thread *th, __u8 bucket, __u8 kind, __u64 now)
-{
-	/* A busy period ends when the thread waits for something other than the GIL or a page. */
-	if (bucket != PP_B_RUNQUEUE && bucket != PP_B_GIL_WAIT && bucket != PP_B_OTHER) {
-		/* One under way at the attach is of unknown length: a short "burst" it is not. */
-		if (th->busy_cut)
-			th->busy.start = 0;
-		th->busy_cut = 0;
-		hist_close(&th->busy, now);
-	}
-	if (bucket == PP_B_POLL_WAIT) {
-		if (th->loop.start && now > th->loop.start && now - th->loop.start >= PP_LOOP_RECORD_NS)
-			loop_record(th, now);
-		hist_close(&th->loop, now);
-	}
-	transition(th, now, bucket, kind);
 }
 
 static __always_inline void switch_out(struct task_struct *prev, struct pp_thread *th, bool preempt, __u64 now)

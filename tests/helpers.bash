@@ -139,13 +139,18 @@ stop_workload() {
 # under PYS[i]. stop_workload stops them all.
 TOGETHER=()
 start_together() {
-	local py pids=()
+	local py
+	TOGETHER=()
 	for py in "${PYS[@]}"; do
-		start_workload "$py" "$@" || { TOGETHER=("${pids[@]}"); return 1; }
-		pids+=("$WL_PID")
-		WL_PID=
+		add_together "$py" "$@" || return 1
 	done
-	TOGETHER=("${pids[@]}")
+}
+
+# add_together PYTHON NAME [ARGS...]: start_workload, its PID appended to TOGETHER (not WL_PID).
+add_together() {
+	start_workload "$@" || return 1
+	TOGETHER+=("$WL_PID")
+	WL_PID=
 }
 
 # pyprobe_together COMMAND ARGS...: pyprobe COMMAND PID ARGS for every TOGETHER process in the

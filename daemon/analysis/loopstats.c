@@ -65,8 +65,8 @@ int loopstats__sample(struct loop_samples *ls, const struct loop_sample *s)
 		ls->cap = cap;
 	}
 	ls->v[ls->n] = *s;
-	ls->v[ls->n].site = s->site ? intern(ls, s->site) : NULL;
-	ls->v[ls->n].task = s->task ? intern(ls, s->task) : NULL;
+	ls->v[ls->n].site = intern(ls, s->site);
+	ls->v[ls->n].task = intern(ls, s->task);
 	ls->n++;
 	return 0;
 }
@@ -235,9 +235,12 @@ static void stall_cause(struct loop_stall *st, const uint64_t *ns, uint8_t max_s
 	double dur = st->seconds, blocked = 0, oncpu = ns[PP_B_ONCPU] / 1e9;
 	unsigned int cpu_n, python, wall_n, unused, top, in_loop;
 	const char *cpu_site, *wall_site, *last_cpu, *last_wall;
+	bool on_cpu;
 
 	for (int b = PP_B_GIL_WAIT + 1; b < PP_NBUCKETS; b++)
 		blocked += ns[b] / 1e9;
+	/* The hook counts the period as mostly on CPU. */
+	on_cpu = oncpu >= blocked && oncpu >= ns[PP_B_GIL_WAIT] / 1e9 && oncpu >= ns[PP_B_RUNQUEUE] / 1e9;
 	cpu_site = most_common(st, s, n, from, to, false, &cpu_n, &python, &last_cpu, &top, &in_loop);
 	wall_site = most_common(st, s, n, from, to, true, &wall_n, &unused, &last_wall, &unused, &unused);
 	st->samples = cpu_n + wall_n;
@@ -250,8 +253,7 @@ static void stall_cause(struct loop_stall *st, const uint64_t *ns, uint8_t max_s
 	 * not see it leave the CPU (docs/protocol.md, status: switches_unseen).
 	 * The looks tell where and in which call it waited.
 	 */
-	if (oncpu >= blocked && oncpu >= ns[PP_B_GIL_WAIT] / 1e9 && oncpu >= ns[PP_B_RUNQUEUE] / 1e9 && !cpu_n &&
-	    wall_n) {
+	if (on_cpu && !cpu_n && wall_n) {
 		st->cause = LOOP_CAUSE_BLOCKING;
 		st->site = wall_site;
 		looked_call(st->tid, s, n, from, to, &st->blocked_state, &st->blocked_nr);
@@ -259,7 +261,7 @@ static void stall_cause(struct loop_stall *st, const uint64_t *ns, uint8_t max_s
 		st->oncpu_share = -1;		/* not known */
 		return;
 	}
-	if (oncpu >= blocked && oncpu >= ns[PP_B_GIL_WAIT] / 1e9 && oncpu >= ns[PP_B_RUNQUEUE] / 1e9) {
+	if (on_cpu) {
 		st->site = cpu_site;
 		if (cpu_n >= SATURATION_SAMPLES && in_loop >= SATURATION_MACHINERY * cpu_n)
 			st->cause = LOOP_CAUSE_SATURATED;

@@ -62,18 +62,13 @@ attrs_run() {
 }
 
 @test "an allocation-heavy loop has a clearly higher churn share than small-int arithmetic, on every interpreter" {
-	local py failed=() alloc ints line pids
+	local py failed=() alloc ints line
 	line=$(grep -n '# ALLOC LINE' "$WORKLOADS/churn.py" | cut -d: -f1)
 	mapfile -t PYS < <(interpreters)
 	for py in "${PYS[@]}"; do
 		# The two single-threaded loops at once, one CPU each, in the same window.
-		start_workload "$py" churn alloc || return 1
-		pids=("$WL_PID")
-		WL_PID=
-		start_workload "$py" churn ints || return 1
-		pids+=("$WL_PID")
-		WL_PID=
-		TOGETHER=("${pids[@]}")
+		add_together "$py" churn alloc || return 1
+		add_together "$py" churn ints || return 1
 		pyprobe_together churn --seconds 3 --json
 		stop_workload
 		output=${REPLIES[0]}

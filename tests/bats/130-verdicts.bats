@@ -164,14 +164,11 @@ held() {
 }
 
 traits() {
-	local py=$1 kind i pids=() out=()
+	local py=$1 kind i out=()
 	# The two single-threaded arithmetic loops at once, one CPU each, in the same window.
 	for kind in lcg float; do
-		start_workload "$py" plain_loops "$kind" || return 1
-		pids+=("$WL_PID")
-		WL_PID=
+		add_together "$py" plain_loops "$kind" || return 1
 	done
-	TOGETHER=("${pids[@]}")
 	pyprobe_together classify --seconds 2 --json
 	stop_workload
 	for i in 0 1; do
