@@ -798,9 +798,15 @@ static void label_gil(const struct window *w, struct verdict *v)
 		};
 		unsigned int sharing = 0;
 
+		/* What the holder itself did: a hand-over (it had let go and the waiter was still on its
+		 * way) follows from the contention, so it decides only when nothing else was seen. */
 		for (int k = 0; k < NHOLD; k++)
-			if (h->part[k] > h->part[most])
+			if (k != HOLD_HANDOVER && k != HOLD_UNKNOWN && h->part[k] > h->part[most])
 				most = k;
+		if (h->part[most] <= 0)
+			for (int k = 0; k < NHOLD; k++)
+				if (h->part[k] > h->part[most])
+					most = k;
 		for (int i = 0; i < v->nholders; i++)
 			sharing += v->holders[i].tid && v->holders[i].sec >= 0.15 * t->gil;
 		if (ht) {
@@ -818,9 +824,14 @@ static void label_gil(const struct window *w, struct verdict *v)
 			advise(v, "Use processes (multiprocessing / ProcessPoolExecutor) for the CPU-heavy work, or "
 				  "native code that releases the GIL.");
 		} else {
+			char extra[64] = "";
+
+			if (most != HOLD_HANDOVER && h->part[HOLD_HANDOVER] >= 0.2 * h->sec)
+				snprintf(extra, sizeof(extra), ", %.0f%% handing it over",
+					 pct(h->part[HOLD_HANDOVER], h->sec));
 			reason(v, "the GIL was held by thread %u (%s) for %.2f s of the others' waiting (%.0f%% of it), "
-				  "%.0f%% of that time %s", h->tid, h->name, h->sec, pct(h->sec, t->gil),
-			       pct(h->part[most], h->sec), doing[most]);
+				  "%.0f%% of that time %s%s", h->tid, h->name, h->sec, pct(h->sec, t->gil),
+			       pct(h->part[most], h->sec), doing[most], extra);
 			if (most == HOLD_PYTHON || most == HOLD_RUNQUEUE)
 				advise(v, "Thread %u (%s) computes in Python holding the GIL and makes the other "
 					  "threads wait after every wake-up: move that work to a process "

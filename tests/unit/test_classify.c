@@ -197,6 +197,33 @@ static void a_cruncher_makes_io_threads_wait(void)
 	CHECK(has_advice(&v, "Thread 7 (cruncher) computes in Python"), "advice");
 }
 
+/* A CI run on 3.9: the forced switches' hand-overs made up half of the waiting charged to the cruncher. */
+static void a_cruncher_whose_handovers_outweigh_its_python(void)
+{
+	struct thread_window t[5];
+	struct gil_holder_window g[8];
+	struct window w = { .seconds = W, .n = 5, .t = t, .ncpus = 2, .gil = g, .ngil = 8 };
+	struct verdict v;
+
+	t[0] = th(1.9, 0.1, 0, 0, 0, 0, 0, 0, 0, 0);
+	t[0].tid = 7;
+	snprintf(t[0].name, sizeof(t[0].name), "cruncher");
+	samples(&t[0], 190, 0, 0);
+	for (int i = 1; i < 5; i++) {
+		t[i] = th(0.1, 0.05, 0.75, 0, 1.1, 0, 0, 0, 0, 0);
+		t[i].tid = 20 + i;
+		samples(&t[i], 8, 2, 0);
+		g[2 * i - 2] = (struct gil_holder_window){ 20 + i, 7, PP_B_ONCPU, PP_NR_NONE, 0.35, 70 };
+		g[2 * i - 1] = (struct gil_holder_window){ 20 + i, 7, PP_B_GIL_WAIT, PP_NR_NONE, 0.4, 80 };
+	}
+	classify(&w, &v);
+	CHECK_STR(v.label, "gil-contended");
+	CHECK_INT(v.deciding_tid, 7);
+	CHECK_NEAR(v.holders[0].part[HOLD_HANDOVER], 1.6, 0.01);
+	CHECK(has_reason(&v, "47% of that time running Python, 53% handing it over"), "reason");
+	CHECK(has_advice(&v, "Thread 7 (cruncher) computes in Python"), "advice");
+}
+
 static void a_holder_asleep_with_the_gil(void)
 {
 	struct thread_window t[3];
@@ -586,6 +613,7 @@ int main(void)
 	RUN(roles_of_threads);
 	RUN(four_threads_fighting_for_the_gil);
 	RUN(a_cruncher_makes_io_threads_wait);
+	RUN(a_cruncher_whose_handovers_outweigh_its_python);
 	RUN(a_holder_asleep_with_the_gil);
 	RUN(native_threads_release_the_gil);
 	RUN(cores_saturated_without_one_thread_saturated);
