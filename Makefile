@@ -230,7 +230,26 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)O=$(O) tests/demo.sh
 
-bench: all
+# make bench's floor: an empty program on the scheduler's switch hook (tests/bench/floor.c).
+$(O)/tests/bench:
+	$(Q)mkdir -p $@
+
+$(O)/tests/bench/floor.bpf.o: tests/bench/floor.bpf.c $(VMLINUX_H) | $(O)/tests/bench
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MF $(@:.o=.d) -MT $@ -c $< -o $@.tmp.o
+	$(Q)$(LLVM_STRIP) -g $@.tmp.o
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp.o
+	$(Q)rm -f $@.tmp.o
+
+$(O)/tests/bench/floor.skel.h: $(O)/tests/bench/floor.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name pp_floor > $@
+
+$(O)/tests/bench/floor: tests/bench/floor.c $(O)/tests/bench/floor.skel.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -I$(O)/tests/bench $< $(PC_LIBS) -o $@
+
+bench: all $(O)/tests/bench/floor
 	$(Q)tools/deps.sh --bench
 	$(Q)O=$(O) tests/bench/run.sh
 

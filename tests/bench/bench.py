@@ -20,6 +20,9 @@ of the per-pair ratios, with their range to show the noise. Observed means:
   none           not observed either: an A/A pair, the noise floor, in every run
   perf           anchor: `perf record -F 99 -g -p PID` (task-bound perf events)
   bpftrace       anchor: a bpftrace `profile:hz:99` one-liner filtered on the PID
+  floor          anchor: an empty BPF program on the scheduler's switch hook, the one
+                 pyprobe's scheduler program uses (tests/bench/floor.c): what any
+                 program there costs the target, which no program can avoid
   peer           Python 3.15's own sampling profiler (`python3.15 -m profiling.sampling
                  attach -r 99 -a`), entered into the target's mount namespace and root
 
@@ -78,19 +81,23 @@ TOKEN = {"watched": "PYPROBE_BENCH_WATCHED", "watched-exact": "PYPROBE_BENCH_EXA
 FLEET_TOKEN = "PYPROBE_BENCH_FLEET"
 
 TARGETS = [  # kind, work, description, modes skipped
-    ("cpu", 15000000, "CPU-bound Python loop", ("gc", "watched-exact")),
+    ("cpu", 15000000, "CPU-bound Python loop", ("gc", "watched-exact", "floor")),
+    ("deep", 15000000, "the same loop 32 Python frames deep",
+     ("classify", "attrs", "gc", "loop", "wall", "watched", "watched-exact", "perf", "bpftrace", "floor")),
     ("switch", 100000, "threads ping-ponging on one CPU", ("loop",)),
     ("paced", 100000, "the same, paced by Python work to ~100k switches/s", ("loop",)),
     ("sock", 100000, "TCP loopback echo, 64 B, one CPU", ("loop",)),
-    ("gc", 10000, "GC-heavy loop", ("loop",)),
+    ("gc", 10000, "GC-heavy loop", ("loop", "floor")),
     ("aioloop", 20000, "asyncio loop, ~10k callbacks/s waking ~1k times/s",
-     ("top", "attrs", "gc", "watched", "watched-exact", "perf", "bpftrace")),
+     ("top", "attrs", "gc", "watched", "watched-exact", "perf", "bpftrace", "floor")),
 ]
 TARGETS_ALL = dict((t[0], t[1]) for t in TARGETS)
 # GC probes cost per collection and per context switch of the target: the CPU
-# loop has neither, so gc and watched-exact are not measured on it.
+# loop has neither, so gc and watched-exact are not measured on it. The floor
+# matters where switches are many: the CPU and GC loops switch a few times a second.
 # attrs stands for churn too: both sample stacks and decode the leaf the same way.
-MODES = ["none", "classify", "top", "attrs", "gc", "loop", "wall", "watched", "watched-exact", "perf", "bpftrace"]
+MODES = ["none", "classify", "top", "attrs", "gc", "loop", "wall", "watched", "watched-exact", "perf", "bpftrace",
+         "floor"]
 # The CLI words of a mode that is not a command of its own.
 MODE_ARGS = {"wall": ["record", "--wall", "-o", "/dev/null"]}
 
@@ -203,6 +210,9 @@ class Bench:
             anchor = subprocess.Popen(["bpftrace", "-e", "profile:hz:99 /pid == %d/ { @[ustack] = count(); }"
                                        % p.pid], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(3.0)  # bpftrace compiles and attaches
+        elif mode == "floor":
+            anchor = subprocess.Popen([FLOOR], stdout=subprocess.PIPE, text=True)
+            assert anchor.stdout.readline().strip() == "ready"
         elif mode == "peer":
             # The wrapper chroots the target into its own mount namespace: the peer reads the
             # target's maps from there, as it would inside the container.
@@ -237,14 +247,18 @@ class Bench:
         if client:
             client.kill()
             client.wait()
+        delta = {}
         if anchor:
             anchor.send_signal(2)
             try:
-                anchor.wait(10)
+                out, _ = anchor.communicate(timeout=10)
             except subprocess.TimeoutExpired:
                 anchor.kill()
-                anchor.wait()
-        delta = {k: [stats1[k][0] - v[0], stats1[k][1] - v[1]] for k, v in stats0.items() if k in stats1}
+                out, _ = anchor.communicate()
+            if mode == "floor" and out:  # its own program's statistics: "runs ns"
+                runs, ns = out.split()[:2]
+                delta["floor (empty program)"] = [int(runs), int(ns)]
+        delta.update({k: [stats1[k][0] - v[0], stats1[k][1] - v[1]] for k, v in stats0.items() if k in stats1})
         return float(elapsed), int(collections), float(cpu_s), delta
 
     def slowdown(self, kind, n, mode, sock=None):
@@ -268,7 +282,7 @@ class Bench:
             gcs.append(c / a)
         # The kernel's statistics cost two clock reads per program run: they are on only for
         # one more observed run after the pairs, whose CPU time the programs' shares refer to.
-        if mode not in (None, "none") and mode not in ANCHORS:
+        if mode not in (None, "none") and (mode not in ANCHORS or mode == "floor"):
             set_bpf_stats(True)
             try:
                 b, _, cpu_on, st = self.run_target(kind, n, mode, sock)
@@ -282,7 +296,8 @@ class Bench:
                 "progs": progs, "daemon_share": statistics.median(dshare)}
 
 
-ANCHORS = ("perf", "bpftrace", "peer")
+ANCHORS = ("perf", "bpftrace", "peer", "floor")
+FLOOR = os.path.join(BIN, "tests", "bench", "floor")
 
 
 def prog_stats(sock):
@@ -428,7 +443,7 @@ def main():
         TARGETS = [t for t in TARGETS if t[0] in os.environ["TARGETS"].split(",")]
     if os.environ.get("MODES"):
         MODES = [m for m in MODES if m in os.environ["MODES"].split(",")]
-    for tool, mode in (("perf", "perf"), ("bpftrace", "bpftrace")):
+    for tool, mode in (("perf", "perf"), ("bpftrace", "bpftrace"), (FLOOR, "floor")):
         if mode in MODES and not shutil.which(tool):
             log("%s not installed: its anchor row is left out" % tool)
             MODES.remove(mode)

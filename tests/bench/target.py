@@ -3,6 +3,8 @@
 a fixed amount of work, prints the elapsed seconds, exits.
 
   cpu N          N iterations of a pure-Python loop
+  deep N         the same loop run 32 Python frames deep (a recursion): what the
+                 stack sampler's walk costs at that depth
   switch N       N round trips between two threads on one CPU (two context switches each)
   gilspin N      four threads sharing N iterations of a pure-Python loop (GIL-bound)
   paced N        the same with some Python work at each hand-off, calibrated so that the
@@ -45,6 +47,15 @@ def cpu(n):
         for i in range(n):
             x = (x + i * i) % 1000003
         return x
+    return work
+
+
+def deep(n, depth=32):
+    def down(d):
+        return down(d - 1) if d > 1 else cpu(n)()
+
+    def work():
+        return down(depth)
     return work
 
 
@@ -227,7 +238,7 @@ elif kind == "worker":
     worker()
 else:
     n = int(sys.argv[2])
-    work = {"cpu": lambda: cpu(n), "switch": lambda: switch(n), "paced": lambda: paced(n),
+    work = {"cpu": lambda: cpu(n), "deep": lambda: deep(n), "switch": lambda: switch(n), "paced": lambda: paced(n),
             "gc": lambda: gc_heavy(n), "gilspin": lambda: gilspin(n),
             "aioloop": lambda: aioloop(n), "sock": lambda: sock(n, int(sys.argv[3]))}[kind]()
     print("ready", flush=True)
