@@ -652,15 +652,34 @@ static __always_inline void switch_out(struct task_struct *prev, struct pp_threa
 	leave_cpu(th, bucket, kind, now);
 }
 
+/*
+ * Whether the task has task-local storage of any map: a target's threads
+ * have ours. Two loads from task_structs the switch already holds, cheaper
+ * than the bitmap, whose page is one more for the switch to touch (measured
+ * on switches of no target: 81-82 ns a run against 100-107; an empty program
+ * takes 70-86 on that host). A task with some other tool's storage goes on to
+ * the bitmap.
+ */
+static __always_inline bool has_storage(struct task_struct *t)
+{
+	bool has = t->bpf_storage != 0;
+
+	asm volatile("" : "+r"(has));	/* a scalar from here: the verifier refuses ORing two pointers */
+	return has;
+}
+
 SEC("tp_btf/sched_switch")
 int BPF_PROG(handle_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	bool p = maybe_target(prev->tgid), n = maybe_target(next->tgid);
+	bool p = has_storage(prev), n = has_storage(next);
 	struct pp_thread *th;
 	__u64 now = 0;
 
+	/* Most of the host's switches end here, before the bitmap's page is touched. */
 	if (!p && !n)
 		return 0;
+	p = p && maybe_target(prev->tgid);
+	n = n && maybe_target(next->tgid);
 	if (p && (th = bpf_task_storage_get(&threads, prev, 0, 0))) {
 		now = switch_clock(prev);
 		switch_out(prev, th, preempt, now);
