@@ -448,7 +448,8 @@ int session__stacks(struct session *s, struct loader *ld, bool on)
 		.frame_owner = off(o->frame_owner),
 		.minor = s->py.minor,
 	};
-	/* One read per frame covers every field the walk needs (the layouts span 38-100 bytes). */
+	/* Every field the walk needs lies in one span of a frame (38-100 bytes by layout): the
+	 * sampler reads it alone or finds it in the window it read (sampler.bpf.c). */
 	{
 		int lo = INT32_MAX, hi = 0;
 		const int f[][2] = { { o->frame_back, 8 }, { o->frame_code, 8 }, { o->frame_lasti, 4 },
