@@ -82,10 +82,24 @@ big_tree() {
 }
 
 @test "a worker forked during the window joins it; a tree's human output has a row per process and the service verdict" {
-	# Forked 1.3 s after "ready": about 1 s into the window (start_workload waits 0.3 s, then the attach).
-	PYPROBE_LATE_S=1.3 start_workload /usr/bin/python3 prefork
-	run_pyprobe -0 classify "$WL_PID" --tree --seconds 2.5 --json
-	late=$(wl_line late)
+	# Forked 0.5 s after the window opened (the master is in `list`). A fork timed from "ready"
+	# came before the window once, on a CI host slow to start the client.
+	PYPROBE_LATE=usr1 start_workload /usr/bin/python3 prefork
+	"$BIN/pyprobe" --socket "$SOCK" classify "$WL_PID" --tree --seconds 2.5 --json >"$TEST_DIR/late.reply" 3>&- &
+	local cl=$!
+	for _ in $(seq 100); do
+		"$BIN/pyprobe" --socket "$SOCK" list --json 3>&- | grep -q "\"pid\": $WL_PID" && break
+		sleep 0.05
+	done
+	sleep 0.5
+	kill -USR1 "$WL_PID"
+	wait "$cl"
+	output=$(cat "$TEST_DIR/late.reply")
+	for _ in $(seq 50); do
+		late=$(wl_line late)
+		[ -n "$late" ] && break
+		sleep 0.05
+	done
 	[ -n "$late" ]
 	echo "# $(json_get -c '[.processes[] | [.pid, .joined_seconds, .window_seconds, .label]]')" >&3
 	[ "$(row "$late" .observed)" = true ]

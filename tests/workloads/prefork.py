@@ -7,13 +7,14 @@ accept() for connections that never come. The master is idle.
 PYPROBE_HOT=gc: the hot worker makes cyclic garbage instead, so that the
 collector runs in it (and in no other process) many times a second.
 
-PYPROBE_LATE_S: fork one more worker (idle) that many seconds after "ready"
-(a process that joins a classify --tree window).
+PYPROBE_LATE=usr1: fork one more worker (idle) when SIGUSR1 comes (a process
+that joins a classify --tree window: the test sends it once the window is open).
 
 Prints "ready PID", "workers PID...", "hot PID" and, for the late one,
 "late PID"."""
 import ctypes
 import os
+import signal
 import socket
 import sys
 import time
@@ -21,7 +22,7 @@ import time
 import common
 
 N = int(os.environ.get("PYPROBE_WORKERS", "4"))
-LATE = float(os.environ.get("PYPROBE_LATE_S", "0"))
+LATE_ON_USR1 = os.environ.get("PYPROBE_LATE") == "usr1"
 HOT = os.environ.get("PYPROBE_HOT", "cpu")
 
 
@@ -59,6 +60,8 @@ def fork(target, *args):
 
 
 if __name__ == "__main__":
+    if LATE_ON_USR1:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})  # for sigwait below
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     sock.listen(16)
@@ -67,8 +70,8 @@ if __name__ == "__main__":
     common.ready()
     print("workers %s" % " ".join(str(p) for p in workers), flush=True)
     print("hot %d" % workers[0], flush=True)
-    if LATE > 0:
-        time.sleep(LATE)
+    if LATE_ON_USR1:
+        signal.sigwait({signal.SIGUSR1})
         late = fork(idle, sock)
         workers.append(late)
         print("late %d" % late, flush=True)
