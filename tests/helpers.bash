@@ -321,6 +321,15 @@ stop_contained() {
 	true
 }
 
+# wait_listed PID: until the daemon lists PID (a window on it is open), at most 5 s.
+wait_listed() {
+	for _ in $(seq 250); do
+		"$BIN/pyprobe" --socket "$SOCK" list --json 3>&- | grep -q "\"pid\": $1" && return 0
+		sleep 0.02
+	done
+	return 1
+}
+
 # gc_window_burst PID TRUTH-FILE CMD...: open `pyprobe CMD PID --json` on a gc_timed.py
 # workload, fire its burst of collections (SIGUSR1) once the window is open, wait for the reply;
 # leaves the reply in $output and the workload's own "count total g0 g1 g2 stall gen2_total" in
@@ -330,10 +339,7 @@ gc_window_burst() {
 	shift 2
 	"$BIN/pyprobe" --socket "$SOCK" "$@" "$pid" --json >"$truth.reply" 3>&- &
 	client=$!
-	for _ in $(seq 100); do
-		"$BIN/pyprobe" --socket "$SOCK" list --json 3>&- | grep -q "\"pid\": $pid" && break
-		sleep 0.05
-	done
+	wait_listed "$pid"
 	kill -USR1 "$pid"
 	wait "$client"
 	output=$(cat "$truth.reply")

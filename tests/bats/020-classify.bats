@@ -95,10 +95,7 @@ task_times() {
 		# is in `list`) to the reply, not over the attach before it.
 		"$BIN/pyprobe" --socket "$SOCK" classify "$WL_PID" --seconds 2 --json >"$TEST_DIR/gil.reply" 3>&- &
 		cl=$!
-		for _ in $(seq 100); do
-			"$BIN/pyprobe" --socket "$SOCK" list --json 3>&- | grep -q "\"pid\": $WL_PID" && break
-			sleep 0.02
-		done
+		wait_listed "$WL_PID"
 		before=$(task_times "$WL_PID")
 		w0=$(date +%s.%N)
 		wait "$cl" || failed+=("$py: classify failed")

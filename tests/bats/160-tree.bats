@@ -87,10 +87,7 @@ big_tree() {
 	PYPROBE_LATE=usr1 start_workload /usr/bin/python3 prefork
 	"$BIN/pyprobe" --socket "$SOCK" classify "$WL_PID" --tree --seconds 2.5 --json >"$TEST_DIR/late.reply" 3>&- &
 	local cl=$!
-	for _ in $(seq 100); do
-		"$BIN/pyprobe" --socket "$SOCK" list --json 3>&- | grep -q "\"pid\": $WL_PID" && break
-		sleep 0.05
-	done
+	wait_listed "$WL_PID"
 	sleep 0.5
 	kill -USR1 "$WL_PID"
 	wait "$cl"
