@@ -91,12 +91,17 @@ vmlinux:
 	$(Q)rm -f $(O)/vmlinux.h
 	$(Q)$(MAKE) --no-print-directory $(O)/vmlinux.h
 
-$(O)/bpf/%.bpf.o: bpf/%.bpf.c $(VMLINUX_H) | $(O)/bpf
+# A BPF object from its source: compiled, stripped of DWARF, linked by bpftool (BTF kept).
+define bpf_object
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -MF $(@:.o=.d) -MT $@ -c $< -o $@.tmp.o
 	$(Q)$(LLVM_STRIP) -g $@.tmp.o
 	$(Q)$(BPFTOOL) gen object $@ $@.tmp.o
 	$(Q)rm -f $@.tmp.o
+endef
+
+$(O)/bpf/%.bpf.o: bpf/%.bpf.c $(VMLINUX_H) | $(O)/bpf
+	$(bpf_object)
 
 $(O)/%.skel.h: $(O)/bpf/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
@@ -235,11 +240,7 @@ $(O)/tests/bench:
 	$(Q)mkdir -p $@
 
 $(O)/tests/bench/floor.bpf.o: tests/bench/floor.bpf.c $(VMLINUX_H) | $(O)/tests/bench
-	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -MF $(@:.o=.d) -MT $@ -c $< -o $@.tmp.o
-	$(Q)$(LLVM_STRIP) -g $@.tmp.o
-	$(Q)$(BPFTOOL) gen object $@ $@.tmp.o
-	$(Q)rm -f $@.tmp.o
+	$(bpf_object)
 
 $(O)/tests/bench/floor.skel.h: $(O)/tests/bench/floor.bpf.o
 	$(call msg,GEN-SKEL,$@)
